@@ -1,0 +1,67 @@
+"""The ``scalpdesk`` command: a root callback plus one Typer sub-app per command group.
+
+Group modules import the core lazily inside their commands so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from console.cli import backtest, bench, data, demo, models, sim, train, venue
+
+app = typer.Typer(
+    name="scalpdesk",
+    help=(
+        "Terminal console for supervised ML scalping of MES futures on TopstepX.\n\n"
+        "Start with `scalpdesk demo`, then `scalpdesk data import FILE` to bring in your own bars."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@dataclass
+class RootOptions:
+    """Options given before the sub-command, available as ``ctx.obj``."""
+
+    profile: Path | None = None
+    verbose: bool = False
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    profile: Annotated[Path | None, typer.Option(
+        "--profile", "-p", help="Profile TOML (default: profiles/demo.toml).")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="More detail on stderr.")] = False,
+) -> None:
+    """Global options."""
+    ctx.obj = RootOptions(profile=profile, verbose=verbose)
+
+
+_GROUPS = [
+    (data.app, "data"),
+    (train.app, "train"),
+    (models.app, "models"),
+    (backtest.app, "backtest"),
+    (sim.app, "sim"),
+    (venue.app, "venue"),
+    (bench.app, "bench"),
+]
+
+for _sub, _name in _GROUPS:
+    # A group only appears once it has a command (groups are filled in issue by issue).
+    if _sub.registered_commands or _sub.registered_groups:
+        app.add_typer(_sub, name=_name)
+
+demo.register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,15 @@
+"""`scalpdesk bench …`: speed and memory measurements (one module per figure family)."""
+
+from __future__ import annotations
+
+import typer
+
+from console.cli import bench_backtest, bench_data, bench_inference, bench_venue
+
+app = typer.Typer(
+    help="Measure speed and memory (figures for the README's Performance section).",
+    no_args_is_help=True,
+)
+
+for _mod in (bench_data, bench_inference, bench_backtest, bench_venue):
+    _mod.register(app)

@@ -1,0 +1,7 @@
+"""`scalpdesk train …` commands."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="Train models with purged walk-forward validation.", no_args_is_help=True)

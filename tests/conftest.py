@@ -1,0 +1,23 @@
+"""Shared fixtures: the real market data beside the project, and a tmp data home."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("SCALPDESK_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+# Tests never spend time compiling twice: keep numba's cache inside the checkout.
+os.environ.setdefault("NUMBA_CACHE_DIR", str(ROOT / ".numba_cache"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """Path of ../shared/data; skips the test with a clear reason when it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real market data not found at {SHARED_DATA} "
+                    "(set SCALPDESK_SHARED_DATA or check out ../shared beside the project)")
+    return SHARED_DATA
