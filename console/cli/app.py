@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from console.cli import backtest, bench, data, demo, models, sim, train, venue
+from console.cli import backtest, bench, data, demo, models, profile, sim, train, venue
 
 app = typer.Typer(
     name="scalpdesk",
@@ -52,6 +52,7 @@ _GROUPS = [
     (sim.app, "sim"),
     (venue.app, "venue"),
     (bench.app, "bench"),
+    (profile.app, "profile"),
 ]
 
 for _sub, _name in _GROUPS:
