@@ -13,6 +13,7 @@ from typing import TypeVar
 
 import typer
 from rich.console import Console
+from rich.text import Text
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -36,9 +37,9 @@ EXIT_BAD_INPUT = 2
 
 def fail(message: str, hint: str | None = None) -> typer.Exit:
     """Print an error (and optional fix) to stderr and return the Exit to raise."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    err_console.print(Text.assemble(("error: ", "bold red"), message), highlight=False)
     if hint:
-        err_console.print(f"  [yellow]fix:[/] {hint}", highlight=False)
+        err_console.print(Text.assemble(("  fix: ", "yellow"), hint), highlight=False)
     return typer.Exit(EXIT_BAD_INPUT)
 
 
@@ -57,7 +58,8 @@ def run_cli(fn: Callable[[], T]) -> T:
     try:
         return fn()
     except CoreError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=False)
+        # The message comes from data/user files: never interpret it as rich markup.
+        err_console.print(Text.assemble(("error: ", "bold red"), str(exc)), highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except FileNotFoundError as exc:
         raise fail(f"file not found: {exc.filename or exc}",
