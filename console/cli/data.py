@@ -1,7 +1,252 @@
-"""`scalpdesk data …` commands."""
+"""`scalpdesk data …`: import, validate, inspect, resample and synthesise market data."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-app = typer.Typer(help="Import, validate, inspect, resample and synthesise market data.", no_args_is_help=True)
+from console.cli.common import console, err_console, fail, progress_task, run_cli
+
+app = typer.Typer(
+    help=(
+        "Import, validate, inspect, resample and synthesise market data.\n\n"
+        "Typical flow: `scalpdesk data validate FILE` → `scalpdesk data import FILE` → "
+        "`scalpdesk data info` → `scalpdesk data resample MES --to 1m`."
+    ),
+    no_args_is_help=True,
+)
+
+FORMATS = ("auto", "parquet", "csv", "dbn", "topstepx")
+CatalogOpt = Annotated[Path | None, typer.Option(
+    "--catalog", help="Catalog directory (default: data/catalog, or $SCALPDESK_DATA).")]
+
+
+def _parse_columns(spec: str | None) -> dict[str, str] | None:
+    """Turn ``timestamp=Time,volume=Vol`` into a mapping (canonical name → file column)."""
+    if not spec:
+        return None
+    out: dict[str, str] = {}
+    for part in spec.split(","):
+        if "=" not in part:
+            raise fail(f"--columns: {part!r} is not NAME=COLUMN",
+                       "e.g. --columns timestamp=Time,volume=Vol")
+        k, v = part.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _read_all(paths: list[Path], fmt: str, symbol: str | None, tz: str | None,
+              columns: dict[str, str] | None) -> list:
+    from core.datasets.readers import read_bars
+
+    if fmt not in FORMATS:
+        raise fail(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
+    results = []
+    with progress_task("reading", total=len(paths)) as advance:
+        for p in paths:
+            results.extend(run_cli(lambda p=p: read_bars(p, format=fmt, symbol=symbol, tz=tz,
+                                                         columns=columns)))
+            advance(1)
+    return results
+
+
+def _print_report(result, report) -> None:  # noqa: ANN001 - core types, imported lazily
+    from core.datasets.schema import NS_PER_SECOND  # noqa: F401  (keeps import cost local)
+
+    status = "[green]ok[/]" if report.ok else "[red]FAILED[/]"
+    console.print(f"{status} {result.source} [{result.root}, {result.format}, "
+                  f"{_bar_name(result.bar_seconds)}]")
+    for line in report.summary_lines():
+        console.print(f"    {line}", highlight=False, markup=False)
+    for note in result.notes:
+        console.print(f"    note: {note}", highlight=False, markup=False)
+
+
+def _bar_name(seconds: int) -> str:
+    if seconds % 86400 == 0:
+        return f"{seconds // 86400}d"
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600}h"
+    if seconds % 60 == 0:
+        return f"{seconds // 60}m"
+    return f"{seconds}s"
+
+
+def _validate_all(results: list, check_gaps: bool = True) -> list:
+    from core.datasets.validate import validate
+
+    reports = []
+    with progress_task("validating", total=len(results)) as advance:
+        for r in results:
+            reports.append(run_cli(lambda r=r: validate(
+                r.frame, source=r.source, bar_seconds=r.bar_seconds, row_offset=r.row_offset,
+                check_gaps=check_gaps)))
+            advance(1)
+    return reports
+
+
+@app.command("validate")
+def validate_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="Files or directories to check.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "auto",
+    symbol: Annotated[str | None, typer.Option(help="Symbol when the file has none (e.g. MES).")] = None,
+    tz: Annotated[str | None, typer.Option(help="Time zone of naive timestamps (CSV default America/New_York).")] = None,
+    columns: Annotated[str | None, typer.Option(help="Column mapping, e.g. timestamp=Time,volume=Vol.")] = None,
+) -> None:
+    """Check files against the data rules without importing them.
+
+    Reports OHLC violations, unsorted or duplicate timestamps, NaN, off-tick prices and
+    negative volume as errors (exit code 2) and gaps in trading hours and contract rolls as
+    warnings. Every error names the file, the first bad row and the fix.
+    """
+    results = _read_all(paths, fmt, symbol, tz, _parse_columns(columns))
+    reports = _validate_all(results)
+    for r, rep in zip(results, reports):
+        _print_report(r, rep)
+    if not all(rep.ok for rep in reports):
+        raise typer.Exit(2)
+
+
+@app.command("import")
+def import_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="Files or directories (Parquet, CSV/TXT, DBN, TopstepX JSON).")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "auto",
+    symbol: Annotated[str | None, typer.Option(help="Symbol when the file has none (e.g. MES).")] = None,
+    tz: Annotated[str | None, typer.Option(help="Time zone of naive timestamps (CSV default America/New_York).")] = None,
+    columns: Annotated[str | None, typer.Option(help="Column mapping, e.g. timestamp=Time,volume=Vol.")] = None,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Validate files and add them to the catalog (Parquet by symbol and year/month).
+
+    Nothing is written unless every file passes validation. Re-importing overlapping data is
+    safe: identical rows are skipped, conflicting rows are reported and the stored data kept.
+    Gaps between the stored and the new data are reported so you can backfill them.
+    """
+    from core.datasets.catalog import Catalog
+
+    results = _read_all(paths, fmt, symbol, tz, _parse_columns(columns))
+    reports = _validate_all(results)
+    bad = [(r, rep) for r, rep in zip(results, reports) if not rep.ok]
+    if bad:
+        for r, rep in bad:
+            _print_report(r, rep)
+        err_console.print(f"[red]nothing imported:[/] {len(bad)} of {len(results)} inputs failed validation")
+        raise typer.Exit(2)
+    cat = Catalog(catalog)
+    for r, rep in zip(results, reports):
+        with progress_task(f"importing {Path(r.source).name}", total=None) as advance:
+            out = run_cli(lambda r=r: cat.append(r.frame, root=r.root, bar_seconds=r.bar_seconds,
+                                                 source=r.source, progress=advance))
+        console.print(f"[green]imported[/] {r.source} → {r.root} {_bar_name(r.bar_seconds)}: "
+                      f"{out.rows_added:,} new rows, {out.duplicates_skipped:,} duplicates skipped, "
+                      f"{len(out.conflicts):,} conflicts, {len(out.gaps):,} gaps to backfill, "
+                      f"{out.partitions_written} partitions written", highlight=False)
+        for line in rep.summary_lines():
+            if "warning" in line.lower():
+                console.print(f"    {line}", highlight=False, markup=False)
+        for note in r.notes:
+            console.print(f"    note: {note}", highlight=False, markup=False)
+        if out.conflicts:
+            console.print("    [yellow]conflicting rows kept as stored[/] (first examples): "
+                          f"{list(out.conflicts)[:3]}", highlight=False)
+
+
+@app.command("info")
+def info_cmd(catalog: CatalogOpt = None) -> None:
+    """Show what the catalog holds: symbol, bar size, rows, span, contracts, size on disk."""
+    import pandas as pd
+    from rich.table import Table
+
+    from core.datasets.catalog import Catalog
+
+    entries = run_cli(lambda: Catalog(catalog).entries())
+    if not entries:
+        console.print("the catalog is empty — add data with `scalpdesk data import FILE` "
+                      "or try `scalpdesk data synth --days 5`")
+        return
+    table = Table("symbol", "bar", "rows", "first (UTC)", "last (UTC)", "contracts", "partitions", "MB")
+    for e in entries:
+        first = pd.Timestamp(e.first_ns, tz="UTC").strftime("%Y-%m-%d %H:%M") if e.first_ns is not None else "-"
+        last = pd.Timestamp(e.last_ns, tz="UTC").strftime("%Y-%m-%d %H:%M") if e.last_ns is not None else "-"
+        contracts = ", ".join(e.contracts[:6]) + (" …" if len(e.contracts) > 6 else "")
+        table.add_row(e.root, _bar_name(e.bar_seconds), f"{e.rows:,}", first, last, contracts,
+                      str(e.partitions), f"{e.bytes / 1e6:.1f}")
+    console.print(table)
+
+
+_RULES = {"5s": 5, "15s": 15, "30s": 30, "1m": 60, "5m": 300, "15m": 900, "30m": 1800, "1h": 3600}
+
+
+@app.command("resample")
+def resample_cmd(
+    source: Annotated[str, typer.Argument(help="A catalog symbol (MES) or a bar file (Parquet/CSV/…).")],
+    to: Annotated[str, typer.Option("--to", help=f"Target bar size: {', '.join(_RULES)}.")] = "1m",
+    from_: Annotated[str, typer.Option("--from", help="Source bar size in the catalog.")] = "1s",
+    out: Annotated[Path | None, typer.Option(help="Write to this Parquet file instead of the catalog.")] = None,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Aggregate bars to a coarser size; bars never span a session break or a contract roll."""
+    from core.datasets.catalog import Catalog
+    from core.datasets.resample import resample
+
+    if to not in _RULES:
+        raise fail(f"--to {to!r} is not a supported bar size", f"use one of {', '.join(_RULES)}")
+    if from_ not in _RULES and from_ != "1s":
+        raise fail(f"--from {from_!r} is not a supported bar size", f"use 1s or one of {', '.join(_RULES)}")
+    target = _RULES[to]
+    cat = Catalog(catalog)
+    if Path(source).exists():
+        res = _read_all([Path(source)], "auto", None, None, None)
+        if len(res) != 1:
+            raise fail(f"{source} holds {len(res)} instruments; resample one at a time")
+        frame, src_s, root = res[0].frame, res[0].bar_seconds, res[0].root
+    else:
+        src_s = 1 if from_ == "1s" else _RULES[from_]
+        frame = run_cli(lambda: cat.load(source.upper(), src_s))
+        root = source.upper()
+    if target <= src_s or target % src_s:
+        raise fail(f"cannot resample {_bar_name(src_s)} bars to {to}",
+                   f"the target must be a larger multiple of {_bar_name(src_s)}")
+    with progress_task(f"resampling to {to}", total=None) as advance:
+        bars = run_cli(lambda: resample(frame, target, source_seconds=src_s, progress=advance))
+    if out is not None:
+        from core.datasets.synth import write_parquet
+
+        run_cli(lambda: write_parquet(bars, out))
+        console.print(f"[green]wrote[/] {len(bars):,} {to} bars to {out}")
+        return
+    rep = run_cli(lambda: cat.append(bars, root=root, bar_seconds=target, source=f"resample:{source}"))
+    console.print(f"[green]resampled[/] {len(frame):,} {_bar_name(src_s)} rows → {len(bars):,} {to} bars "
+                  f"({rep.rows_added:,} new in the catalog as {root} {to})")
+
+
+@app.command("synth")
+def synth_cmd(
+    days: Annotated[int, typer.Option(help="Trading days on the real CME calendar.", min=1)] = 5,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed → same bars).")] = 0,
+    planted: Annotated[bool, typer.Option(help="Plant the documented weak pattern (for testing research).")] = False,
+    start: Annotated[str, typer.Option(help="First calendar date (YYYY-MM-DD).")] = "2024-01-02",
+    rth_only: Annotated[bool, typer.Option(help="Only regular trading hours (09:30–16:00 ET).")] = False,
+    out: Annotated[Path | None, typer.Option(help="Output Parquet (default data/synth/…).")] = None,
+) -> None:
+    """Generate realistic MES-like 1-second bars (seeded) in the users' Parquet layout.
+
+    Without --planted the bars are pure noise: a correct research pipeline must find no edge.
+    With --planted a weak, documented pattern is added that a correct pipeline should find.
+    """
+    from core.datasets import synth
+
+    tag = "planted" if planted else "noise"
+    path = out or Path("data") / "synth" / f"mes_1s_{tag}_{days}d_seed{seed}.parquet"
+    with progress_task("generating", total=days) as advance:
+        frame = run_cli(lambda: synth.generate(days, seed, start=start, planted=planted,
+                                               rth_only=rth_only, progress=advance))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    run_cli(lambda: synth.write_parquet(frame, path))
+    console.print(f"[green]wrote[/] {len(frame):,} 1-second bars ({days} trading days, seed {seed}, "
+                  f"{tag}) to {path}")
+    if planted:
+        console.print(f"planted pattern: {synth.PLANTED_PATTERN}", highlight=False)
+    console.print(f"next: scalpdesk data validate {path}")
