@@ -10,6 +10,7 @@ from core.domain.instruments import (
 from core.domain.types import (
     Account,
     Bar,
+    Contract,
     Fill,
     Order,
     OrderStatus,
@@ -24,6 +25,6 @@ from core.domain.types import (
 
 __all__ = [
     "INSTRUMENTS", "Instrument", "TickModel", "get_instrument", "root_of",
-    "Account", "Bar", "Fill", "Order", "OrderStatus", "OrderType", "Position",
+    "Account", "Bar", "Contract", "Fill", "Order", "OrderStatus", "OrderType", "Position",
     "PositionType", "Prediction", "Quote", "Side", "TradeTick",
 ]

@@ -40,6 +40,7 @@ class OrderStatus(IntEnum):
     EXPIRED = 4
     REJECTED = 5
     PENDING = 6
+    PENDING_CANCELLATION = 7  # swagger/live only (gateway spec §5.1)
     SUSPENDED = 8  # observed for bracket legs before the entry fills
 
 
@@ -108,6 +109,15 @@ class Order:
     custom_tag: str | None = None
     created_ts: int = 0
     updated_ts: int = 0
+    parent_id: int | None = None  #: bracket legs: the entry order's id
+    linked_id: int | None = None  #: bracket TP leg: the SL leg's id (OCO)
+    trail_distance: int | None = None  #: trailing stops / bracket legs, in ticks
+
+    @property
+    def is_working(self) -> bool:
+        """Whether the order can still fill (open, pending or a suspended bracket leg)."""
+        return self.status in (OrderStatus.OPEN, OrderStatus.PENDING, OrderStatus.SUSPENDED,
+                               OrderStatus.PENDING_CANCELLATION)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +134,8 @@ class Fill:
     fees: float
     ts: int
     profit_and_loss: float | None = None  #: None on opening half-turns
+    commissions: float = 0.0  #: reported apart from ``fees`` by some payloads; sum both
+    voided: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +169,19 @@ class Account:
     can_trade: bool
     is_visible: bool = True
     simulated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Contract:
+    """A listed futures contract as a venue describes it (ids are opaque strings)."""
+
+    id: str
+    name: str
+    tick_size: float
+    tick_value: float
+    symbol_id: str = ""
+    description: str = ""
+    active: bool = False
 
 
 @dataclass(frozen=True, slots=True)
