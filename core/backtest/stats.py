@@ -1,0 +1,294 @@
+"""Backtest statistics as a pure function of the trade log and the equity curve.
+
+Input contract (what ``core.backtest.run_backtest`` produces):
+
+* ``trades`` — one row per round trip with the requirements §8 columns: ``entry_time``,
+  ``exit_time`` (int64 UTC ns or tz-aware timestamps), ``direction`` (+1/−1), ``entry_price``,
+  ``exit_price``, ``contracts``, ``gross_pnl``, ``commission``, ``slippage``, ``net_pnl``,
+  ``exit_reason``, ``model_confidence``, ``predicted_class``, ``mfe``, ``mae``; an optional
+  ``risk`` column ($ at risk at entry) enables return per dollar risked.
+* ``equity`` — bar-level curve with ``timestamp`` (int64 UTC ns) and ``equity`` ($).
+
+Daily figures use the *trading day* of core.calendar (Sunday evening belongs to Monday), so
+Sharpe and friends are computed on daily P&L, annualised with 252 trading days.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+TRADING_DAYS_PER_YEAR = 252
+NS_PER_DAY = 86_400 * 1_000_000_000
+TRADE_COLUMNS: tuple[str, ...] = (
+    "entry_time", "exit_time", "direction", "entry_price", "exit_price", "contracts",
+    "gross_pnl", "commission", "slippage", "net_pnl", "exit_reason", "model_confidence",
+    "predicted_class", "mfe", "mae",
+)
+
+
+@dataclass(frozen=True)
+class Drawdown:
+    """Deepest peak-to-trough fall of the equity curve."""
+
+    depth: float  #: $ (positive number)
+    depth_pct: float  #: fraction of the peak equity
+    peak_ns: int | None
+    trough_ns: int | None
+    recovery_ns: int | None  #: when equity regained the peak; None if never
+    duration_days: float  #: peak → recovery (or → end of data if not recovered)
+    longest_underwater_days: float  #: longest stretch below a previous peak
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Every §8 metric of one backtest."""
+
+    trades: int
+    starting_balance: float
+    net_pnl: float
+    gross_pnl: float
+    commission: float
+    slippage: float
+    total_return: float
+    annualised_return: float
+    sharpe: float
+    sortino: float
+    calmar: float
+    max_drawdown: Drawdown
+    win_rate: float
+    profit_factor: float
+    expectancy: float
+    avg_win: float
+    avg_loss: float
+    largest_win: float
+    largest_loss: float
+    max_win_streak: int
+    max_loss_streak: int
+    trading_days: int
+    trades_per_day: float
+    winning_day_pct: float
+    worst_day: float
+    best_day: float
+    return_per_dollar_risked: float | None
+    exit_reasons: dict[str, int] = field(default_factory=dict)
+    pnl_by_hour: dict[int, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-friendly dict (NaN/inf become None)."""
+        return _jsonable(asdict(self))
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        return f if math.isfinite(f) else None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    return obj
+
+
+def to_ns(values: pd.Series | np.ndarray) -> np.ndarray:
+    """Timestamps (int64 ns, datetime64 or tz-aware) → int64 UTC ns."""
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]").astype(np.int64)
+    arr = np.asarray(values)
+    if np.issubdtype(arr.dtype, np.datetime64):
+        return arr.astype("datetime64[ns]").astype(np.int64)
+    return arr.astype(np.int64)
+
+
+def _trading_day(ts_ns: np.ndarray) -> np.ndarray:
+    """Trading day per timestamp; falls back to the ET calendar date outside sessions."""
+    from core import calendar
+
+    days = calendar.trading_day_of(ts_ns) if len(ts_ns) else np.empty(0, np.int64)
+    outside = days < 0
+    if outside.any():
+        et = pd.to_datetime(ts_ns[outside], utc=True).tz_convert("America/New_York")
+        days = days.copy()
+        days[outside] = (et.tz_localize(None).normalize().asi8 // NS_PER_DAY)
+    return days
+
+
+def daily_pnl(trades: pd.DataFrame) -> pd.Series:
+    """Net P&L per trading day (by exit time), indexed by the trading day as a date."""
+    if trades.empty:
+        return pd.Series(dtype=float)
+    days = _trading_day(to_ns(trades["exit_time"]))
+    s = pd.Series(trades["net_pnl"].to_numpy(float), index=days).groupby(level=0).sum()
+    s.index = pd.to_datetime(s.index.to_numpy() * NS_PER_DAY)
+    s.index.name = "trading_day"
+    return s
+
+
+def per_day_table(trades: pd.DataFrame) -> pd.DataFrame:
+    """One row per trading day: trades, wins, losses, gross, costs, net."""
+    cols = ["trades", "wins", "losses", "gross_pnl", "costs", "net_pnl"]
+    if trades.empty:
+        return pd.DataFrame(columns=cols)
+    days = _trading_day(to_ns(trades["exit_time"]))
+    net = trades["net_pnl"].to_numpy(float)
+    df = pd.DataFrame({
+        "trading_day": pd.to_datetime(days * NS_PER_DAY),
+        "trades": 1, "wins": (net > 0).astype(int), "losses": (net < 0).astype(int),
+        "gross_pnl": trades["gross_pnl"].to_numpy(float),
+        "costs": (trades["commission"] + trades["slippage"]).to_numpy(float),
+        "net_pnl": net,
+    })
+    return df.groupby("trading_day")[cols].sum()
+
+
+def pnl_by_hour(trades: pd.DataFrame, tz: str = "America/New_York") -> dict[int, float]:
+    """Net P&L grouped by the exchange-local hour of the entry."""
+    if trades.empty:
+        return {}
+    hours = pd.to_datetime(to_ns(trades["entry_time"]), utc=True).tz_convert(tz).hour
+    s = pd.Series(trades["net_pnl"].to_numpy(float)).groupby(np.asarray(hours)).sum()
+    return {int(h): float(v) for h, v in s.items()}
+
+
+def drawdown(equity: pd.DataFrame) -> Drawdown:
+    """Deepest drawdown of a bar-level equity curve (``timestamp`` ns, ``equity``)."""
+    if equity.empty:
+        return Drawdown(0.0, 0.0, None, None, None, 0.0, 0.0)
+    ts = to_ns(equity["timestamp"])
+    eq = equity["equity"].to_numpy(float)
+    peak = np.maximum.accumulate(eq)
+    dd = peak - eq
+    trough = int(np.argmax(dd))
+    depth = float(dd[trough])
+    if depth <= 0:
+        return Drawdown(0.0, 0.0, None, None, None, 0.0, 0.0)
+    peak_idx = int(np.flatnonzero(eq[: trough + 1] == peak[trough])[-1])
+    after = np.flatnonzero(eq[trough:] >= peak[trough])
+    rec = int(trough + after[0]) if after.size else None
+    end_ns = ts[rec] if rec is not None else ts[-1]
+    # Longest underwater stretch: runs where equity is below its running peak.
+    under = dd > 0
+    longest = 0.0
+    if under.any():
+        edges = np.diff(np.concatenate([[0], under.astype(np.int8), [0]]))
+        starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        for s0, s1 in zip(starts, stops):
+            start_ns = ts[s0 - 1] if s0 > 0 else ts[s0]
+            stop_ns = ts[s1] if s1 < len(ts) else ts[-1]
+            longest = max(longest, (stop_ns - start_ns) / NS_PER_DAY)
+    return Drawdown(depth=depth, depth_pct=depth / peak[trough] if peak[trough] > 0 else math.nan,
+                    peak_ns=int(ts[peak_idx]), trough_ns=int(ts[trough]),
+                    recovery_ns=int(ts[rec]) if rec is not None else None,
+                    duration_days=(end_ns - ts[peak_idx]) / NS_PER_DAY,
+                    longest_underwater_days=longest)
+
+
+def _streaks(net: np.ndarray) -> tuple[int, int]:
+    best_w = best_l = cur_w = cur_l = 0
+    for x in net:
+        if x > 0:
+            cur_w, cur_l = cur_w + 1, 0
+        elif x < 0:
+            cur_w, cur_l = 0, cur_l + 1
+        else:
+            cur_w = cur_l = 0
+        best_w, best_l = max(best_w, cur_w), max(best_l, cur_l)
+    return best_w, best_l
+
+
+def profit_factor(net: np.ndarray) -> float:
+    """Gross wins ÷ gross losses (inf with no losses and some wins, NaN with no trades)."""
+    wins, losses = net[net > 0].sum(), -net[net < 0].sum()
+    if losses == 0:
+        return math.inf if wins > 0 else math.nan
+    return float(wins / losses)
+
+
+def sharpe_sortino(daily: np.ndarray) -> tuple[float, float]:
+    """Annualised Sharpe and Sortino of daily $ P&L (risk-free 0, 252 days)."""
+    if daily.size < 2:
+        return math.nan, math.nan
+    mu, sd = daily.mean(), daily.std(ddof=1)
+    downside = np.sqrt(np.mean(np.minimum(daily, 0.0) ** 2))
+    k = math.sqrt(TRADING_DAYS_PER_YEAR)
+    sharpe = mu / sd * k if sd > 0 else math.nan
+    sortino = mu / downside * k if downside > 0 else math.nan
+    return float(sharpe), float(sortino)
+
+
+def compute_stats(trades: pd.DataFrame, equity: pd.DataFrame, *, starting_balance: float,
+                  tz: str = "America/New_York") -> Stats:
+    """Compute every requirements §8 metric.
+
+    Args:
+        trades: The trade log (see the module docstring).
+        equity: The bar-level equity curve.
+        starting_balance: Account balance before the first trade ($).
+        tz: Exchange time zone for P&L by hour.
+
+    Returns:
+        A frozen :class:`Stats`.
+    """
+    net = trades["net_pnl"].to_numpy(float) if not trades.empty else np.empty(0)
+    n = int(net.size)
+    daily = daily_pnl(trades)
+    # Days with no trades still count for Sharpe: fill the trading days the equity curve spans.
+    daily_vals = _daily_with_flat_days(daily, equity)
+    sharpe, sortino = sharpe_sortino(daily_vals)
+    dd = drawdown(equity)
+    total_net = float(net.sum())
+    total_return = total_net / starting_balance if starting_balance else math.nan
+    span_days = _span_days(equity, trades)
+    years = span_days / 365.25 if span_days > 0 else math.nan
+    ann = ((1 + total_return) ** (1 / years) - 1) if years and years > 0 and total_return > -1 else math.nan
+    calmar = ann / dd.depth_pct if dd.depth_pct and dd.depth_pct > 0 and not math.isnan(ann) else math.nan
+    wins, losses = net[net > 0], net[net < 0]
+    w_streak, l_streak = _streaks(net)
+    risk = trades["risk"].to_numpy(float).sum() if "risk" in trades and n else 0.0
+    return Stats(
+        trades=n, starting_balance=float(starting_balance), net_pnl=total_net,
+        gross_pnl=float(trades["gross_pnl"].sum()) if n else 0.0,
+        commission=float(trades["commission"].sum()) if n else 0.0,
+        slippage=float(trades["slippage"].sum()) if n else 0.0,
+        total_return=total_return, annualised_return=float(ann), sharpe=sharpe, sortino=sortino,
+        calmar=float(calmar), max_drawdown=dd,
+        win_rate=float(wins.size / n) if n else math.nan,
+        profit_factor=profit_factor(net), expectancy=float(net.mean()) if n else math.nan,
+        avg_win=float(wins.mean()) if wins.size else math.nan,
+        avg_loss=float(losses.mean()) if losses.size else math.nan,
+        largest_win=float(net.max()) if n else math.nan,
+        largest_loss=float(net.min()) if n else math.nan,
+        max_win_streak=w_streak, max_loss_streak=l_streak,
+        trading_days=int(daily_vals.size),
+        trades_per_day=n / daily_vals.size if daily_vals.size else math.nan,
+        winning_day_pct=float((daily.to_numpy() > 0).mean()) if len(daily) else math.nan,
+        worst_day=float(daily.min()) if len(daily) else math.nan,
+        best_day=float(daily.max()) if len(daily) else math.nan,
+        return_per_dollar_risked=float(total_net / risk) if risk > 0 else None,
+        exit_reasons={str(k): int(v) for k, v in trades["exit_reason"].value_counts().items()} if n else {},
+        pnl_by_hour=pnl_by_hour(trades, tz),
+    )
+
+
+def _span_days(equity: pd.DataFrame, trades: pd.DataFrame) -> float:
+    if not equity.empty:
+        ts = to_ns(equity["timestamp"])
+        return float(ts[-1] - ts[0]) / NS_PER_DAY
+    if not trades.empty:
+        return float(to_ns(trades["exit_time"]).max() - to_ns(trades["entry_time"]).min()) / NS_PER_DAY
+    return 0.0
+
+
+def _daily_with_flat_days(daily: pd.Series, equity: pd.DataFrame) -> np.ndarray:
+    """Daily P&L including zero for trading days the backtest covered without trades."""
+    if equity.empty:
+        return daily.to_numpy(float)
+    days = np.unique(_trading_day(to_ns(equity["timestamp"])))
+    idx = pd.to_datetime(days * NS_PER_DAY)
+    return daily.reindex(idx.union(daily.index), fill_value=0.0).to_numpy(float)
