@@ -1,0 +1,216 @@
+"""Readers that turn market-data files into canonical bar frames (``core.datasets.schema``).
+
+One entry point, :func:`read_bars`, for every format:
+
+===========  ==============================================================================
+format       what
+===========  ==============================================================================
+parquet      ``timestamp`` int64 ns UTC (or ``ts`` timestamp[ns, tz]) + OHLCV + symbol
+csv          delimited text, naive local stamps (default America/New_York) or date+time
+dbn          Databento DBN v1-v3, ohlcv-1s/1m/1h/1d or trades (→ 1 s bars), plain or .zst
+topstepx     ProjectX ``History/retrieveBars`` JSON (envelope or bare list)
+===========  ==============================================================================
+
+Readers never sort and never repair silently: odd things they notice are returned in
+``ReadResult.notes``; checks that can fail are :func:`core.datasets.validate.validate`'s job.
+The one exception is TopstepX JSON, which the API documents as newest-first (noted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from core.datasets.readers._common import (
+    RawBars,
+    check_path,
+    detect_bar_seconds,
+    price_level_note,
+    split_by_root,
+)
+from core.errors import DataError
+
+FORMATS: tuple[str, ...] = ("parquet", "csv", "dbn", "topstepx")
+_TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".dat")
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """Bars of one instrument root read from one file.
+
+    Attributes:
+        frame: Canonical bar frame (file order; not sorted by the reader).
+        source: File path as given.
+        format: ``'parquet' | 'csv' | 'dbn' | 'topstepx'``.
+        bar_seconds: Bar size in seconds (from the data, or the DBN schema).
+        root: Instrument root, e.g. ``'MES'``.
+        notes: Explicit reports of quirks (sentinel prices nulled, scale suspicion, ...).
+        row_offset: Added to ``frame`` row index + 1 to give the 1-based data row of the file.
+    """
+
+    frame: pd.DataFrame
+    source: str
+    format: str
+    bar_seconds: int
+    root: str
+    notes: tuple[str, ...]
+    row_offset: int = 0
+
+
+def detect_format(path: str | Path) -> str:
+    """Guess a file's format from its first bytes (and name).
+
+    Returns:
+        One of ``'parquet'``, ``'csv'``, ``'dbn'``, ``'topstepx'``.
+
+    Raises:
+        DataError: The path does not exist, is a directory, or is no supported format.
+    """
+    p = Path(path)
+    check_path(p)
+    if p.is_dir():
+        raise DataError(f"{p}: is a directory", hint="read_bars() reads every file inside it")
+    with open(p, "rb") as fh:
+        head = fh.read(4096)
+    name = p.name.lower()
+    if head[:4] == b"PAR1" or name.endswith(".parquet"):
+        return "parquet"
+    if head[:3] == b"DBN" or name.endswith((".dbn", ".dbn.zst")):
+        return "dbn"
+    if head[:4] == b"\x28\xb5\x2f\xfd":
+        return "dbn" if _zstd_is_dbn(p) else _unsupported(p, "zstd-compressed, but not DBN")
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text[:1] == b"{" and b'"bars"' in head or text[:1] == b"[" and b'"t"' in head:
+        return "topstepx"
+    if name.endswith(_TEXT_SUFFIXES):
+        return "csv"
+    if not head:
+        return _unsupported(p, "empty file (0 bytes)")
+    return _unsupported(p, "unknown format")
+
+
+def _zstd_is_dbn(p: Path) -> bool:
+    import pyarrow as pa
+
+    try:
+        with pa.CompressedInputStream(pa.OSFile(str(p)), "zstd") as s:
+            return s.read(3) == b"DBN"
+    except Exception:  # unreadable compressed data is simply "not DBN" here
+        return False
+
+
+def _unsupported(p: Path, why: str) -> str:
+    raise DataError(f"{p}: not a supported bar file ({why})",
+                    hint="supported: Parquet, CSV/TXT, Databento .dbn/.dbn.zst, TopstepX "
+                         "bars JSON; pass format='csv' if it is delimited text")
+
+
+def read_bars(path: str | Path, *, format: str = "auto", symbol: str | None = None,
+              tz: str | None = None, columns: dict[str, str] | None = None,
+              progress: Callable[[float], None] | None = None) -> list[ReadResult]:
+    """Read bars from a file or every supported file of a directory.
+
+    Args:
+        path: File or directory.
+        format: ``'auto'`` (sniffed) or one of ``FORMATS`` (applies to every file).
+        symbol: Symbol/contract for files that carry none (CSV, TopstepX) or to override.
+        tz: Zone of naive stamps (CSV default America/New_York; Parquet naive stamps need it).
+        columns: Canonical name → file column name, e.g. ``{'open': 'Open'}``.
+        progress: Called with the fraction done (0..1).
+
+    Returns:
+        One result per (file, instrument root) — and per bar size for mixed DBN streams —
+        in file-name order.
+
+    Raises:
+        DataError: Missing path, unreadable file(s), or bad content (all failing files of a
+            directory are listed in one error).
+    """
+    p = Path(path)
+    check_path(p)
+    if format != "auto" and format not in FORMATS:
+        raise DataError(f"unknown format {format!r}",
+                        hint=f"use auto or one of {', '.join(FORMATS)}")
+    if not p.is_dir():
+        return _read_file(p, str(path), format, symbol, tz, columns, progress)
+    files = sorted(f for f in p.iterdir() if f.is_file())
+    results: list[ReadResult] = []
+    failures: list[str] = []
+    skipped: list[str] = []
+    for k, f in enumerate(files):
+        fmt = format
+        if fmt == "auto":
+            try:
+                fmt = detect_format(f)
+            except DataError:
+                skipped.append(f.name)
+                continue
+        sub = None if progress is None else (
+            lambda x, k=k: progress((k + x) / max(len(files), 1)))
+        try:
+            results.extend(_read_file(f, str(f), fmt, symbol, tz, columns, sub))
+        except DataError as exc:
+            failures.append(f"{f.name}: {exc.message}")
+    if failures:
+        raise DataError(f"{p}: {len(failures)} of {len(files)} file(s) cannot be read as bars:\n"
+                        + "\n".join(f"  - {x}" for x in failures),
+                        hint="fix or move those files, or import the good files one by one")
+    if not results:
+        raise DataError(f"{p}: no bar files found ({len(skipped)} unsupported file(s)"
+                        + (f": {', '.join(skipped)})" if skipped else ")"),
+                        hint="supported: .parquet, .csv/.txt, .dbn/.dbn.zst, TopstepX JSON")
+    if skipped:
+        note = f"directory {p}: {len(skipped)} unsupported file(s) not read: {', '.join(skipped)}"
+        results = [ReadResult(r.frame, r.source, r.format, r.bar_seconds, r.root,
+                              r.notes + (note,), r.row_offset) for r in results]
+    return results
+
+
+def _read_file(p: Path, source: str, fmt: str, symbol: str | None, tz: str | None,
+               columns: dict[str, str] | None,
+               progress: Callable[[float], None] | None) -> list[ReadResult]:
+    if fmt == "auto":
+        fmt = detect_format(p)
+    notes: list[str] = []
+    parts: list[tuple[RawBars, int | None, list[str], int]]
+    if fmt == "parquet":
+        from core.datasets.readers.parquet import read_parquet_bars
+        raw = read_parquet_bars(p, symbol=symbol, tz=tz, columns=columns, progress=progress,
+                                notes=notes)
+        parts = [(raw, None, notes, 0)]
+    elif fmt == "csv":
+        from core.datasets.readers.text import read_text_bars
+        raw, offset = read_text_bars(p, symbol=symbol, tz=tz, columns=columns,
+                                     progress=progress, notes=notes)
+        parts = [(raw, None, notes, offset)]
+    elif fmt == "dbn":
+        from core.datasets.readers.dbn import read_dbn_bars
+        parts = [(raw, secs, n, 0) for raw, secs, n in
+                 read_dbn_bars(p, symbol=symbol, progress=progress)]
+    else:
+        from core.datasets.readers.topstepx import read_topstepx_bars
+        raw = read_topstepx_bars(p, symbol=symbol, notes=notes)
+        parts = [(raw, None, notes, 0)]
+    out: list[ReadResult] = []
+    for raw, secs, part_notes, offset in parts:
+        if len(raw.timestamp) == 0:
+            raise DataError(f"{p}: no bars (no data rows)", hint="export the bars again")
+        split = split_by_root(raw)
+        for root, frame, rows in split:
+            n = list(part_notes)
+            bar_s = secs if secs is not None else detect_bar_seconds(
+                frame["timestamp"].to_numpy(), default=60 if fmt == "csv" else 1, notes=n)
+            level = price_level_note(root, frame)
+            if level:
+                n.append(level)
+            if rows is not None:
+                n.append(f"file holds {len(split)} roots; this {root} frame has {len(frame)} of "
+                         f"its rows, and row numbers count rows of this root only")
+            out.append(ReadResult(frame, source, fmt, int(bar_s), root, tuple(n), offset))
+    return out
+
+
+__all__ = ["FORMATS", "ReadResult", "detect_format", "read_bars"]
