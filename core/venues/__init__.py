@@ -1,0 +1,31 @@
+"""Venues: the :class:`~core.venues.base.Venue` interface and its implementations.
+
+``topstepx`` is the ProjectX Gateway client; ``sim`` is the local gateway simulator that
+speaks the same wire protocol (the client cannot tell them apart).
+"""
+
+from core.venues.base import (
+    AccountEvent,
+    Bracket,
+    ConnectionEvent,
+    ConnectionState,
+    DepthEvent,
+    DepthLevel,
+    FillEvent,
+    HubHealth,
+    OrderEvent,
+    OrderRequest,
+    PlaceResult,
+    PositionEvent,
+    QuoteEvent,
+    TradeEvent,
+    Venue,
+    VenueEvent,
+    VenueHealth,
+)
+
+__all__ = [
+    "AccountEvent", "Bracket", "ConnectionEvent", "ConnectionState", "DepthEvent", "DepthLevel",
+    "FillEvent", "HubHealth", "OrderEvent", "OrderRequest", "PlaceResult", "PositionEvent",
+    "QuoteEvent", "TradeEvent", "Venue", "VenueEvent", "VenueHealth",
+]

@@ -1,0 +1,408 @@
+"""SignalR hubs, supervised by our own code.
+
+signalrcore runs a socket thread per connection and its automatic reconnect can hang after an
+outage, so it is used only as a transport: no automatic reconnect. :class:`HubSupervisor`
+(asyncio) owns the lifecycle — connect, wait for the handshake, subscribe one by one,
+resubscribe after every rebuild, run the stall watchdog, and rebuild on close, stall,
+``GatewayLogout`` or a new token. Events cross from the socket thread to the event loop with
+``loop.call_soon_threadsafe``.
+
+The seam is :data:`HubFactory`: anything returning a :class:`HubClient` works (tests and the
+benchmark use the default signalrcore one against the simulator).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from core.errors import RetryableVenueError
+from core.venues.base import ConnectionEvent, ConnectionState, HubHealth
+from core.venues.topstepx.config import TopstepXConfig
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class HubCallbacks:
+    """What a hub client calls, always on the event loop."""
+
+    on_event: Callable[[str, list[Any]], None]
+    on_closed: Callable[[str], None]
+
+
+class HubClient(Protocol):
+    """One SignalR connection (already bound to its URL, token and callbacks)."""
+
+    async def start(self) -> None:
+        """Connect and complete the JSON protocol handshake."""
+        ...
+
+    async def invoke(self, method: str, args: list[Any]) -> Any:
+        """Call a hub method and wait for its completion result."""
+        ...
+
+    async def stop(self) -> None:
+        """Close the connection (never blocks the loop for long)."""
+        ...
+
+
+HubFactory = Callable[[str, HubCallbacks, tuple[str, ...], TopstepXConfig], HubClient]
+
+
+def hub_url_with_token(url: str, token: str) -> str:
+    """The websocket URL of a hub with ``access_token`` in the query string."""
+    parts = urlsplit(url)
+    scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
+    query = (parts.query + "&" if parts.query else "") + urlencode({"access_token": token})
+    return urlunsplit((scheme, parts.netloc, parts.path, query, ""))
+
+
+def _in_daemon_thread(fn: Callable[[], Any]) -> asyncio.Future[Any]:
+    """Run a blocking call in a daemon thread (an executor thread that hangs would block exit)."""
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future[Any] = loop.create_future()
+
+    def run() -> None:
+        try:
+            res = fn()
+        except BaseException as exc:  # noqa: BLE001 - forwarded to the awaiting task
+            loop.call_soon_threadsafe(lambda: fut.done() or fut.set_exception(exc))
+        else:
+            loop.call_soon_threadsafe(lambda: fut.done() or fut.set_result(res))
+
+    threading.Thread(target=run, name="scalpdesk-hub-io", daemon=True).start()
+    return fut
+
+
+class SignalrcoreHub:
+    """A :class:`HubClient` on signalrcore 1.0.x (JSON protocol, websockets, no negotiate)."""
+
+    def __init__(self, url: str, callbacks: HubCallbacks, events: tuple[str, ...],
+                 config: TopstepXConfig) -> None:
+        self._url = url
+        self._cb = callbacks
+        self._events = events
+        self._config = config
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._conn: Any = None
+        self._opened: asyncio.Future[None] | None = None
+        self._pending: dict[str, asyncio.Future[Any]] = {}
+        self._stopping = False
+
+    def _post(self, fn: Callable[..., Any], *args: Any) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(fn, *args)
+            except RuntimeError:  # loop closed between the check and the call
+                pass
+
+    async def start(self) -> None:
+        from signalrcore.hub_connection_builder import HubConnectionBuilder
+        from signalrcore.protocol.json_hub_protocol import JsonHubProtocol
+
+        self._loop = asyncio.get_running_loop()
+        self._opened = self._loop.create_future()
+        builder = HubConnectionBuilder().with_url(self._url, options={"skip_negotiation": True})
+        builder.keep_alive_interval = self._config.keep_alive_s
+        conn = builder.with_hub_protocol(JsonHubProtocol(version=1)).build()
+        on_event = self._cb.on_event
+        for name in self._events:
+            # Runs on the socket thread: hand over at once, do nothing else here.
+            conn.on(name, lambda args, _n=name: self._post(on_event, _n, args))
+        conn.on_open(lambda: self._post(self._set_opened))
+        conn.on_close(lambda: self._post(self._closed, "connection closed"))
+        conn.on_error(lambda msg: self._post(self._error, msg))
+        self._conn = conn
+        await asyncio.wait_for(_in_daemon_thread(conn.start), self._config.handshake_timeout_s)
+        await asyncio.wait_for(asyncio.shield(self._opened), self._config.handshake_timeout_s)
+
+    def _set_opened(self) -> None:
+        if self._opened is not None and not self._opened.done():
+            self._opened.set_result(None)
+
+    def _closed(self, reason: str) -> None:
+        for fut in self._pending.values():
+            if not fut.done():
+                fut.set_exception(RetryableVenueError(f"hub closed during invoke ({reason})"))
+        self._pending.clear()
+        if self._opened is not None and not self._opened.done():
+            self._opened.set_exception(RetryableVenueError(f"hub closed before handshake ({reason})"))
+        if not self._stopping:
+            self._cb.on_closed(reason)
+
+    def _error(self, msg: Any) -> None:
+        inv = getattr(msg, "invocation_id", None)
+        fut = self._pending.pop(inv, None) if inv else None
+        err = getattr(msg, "error", msg)
+        if fut is not None and not fut.done():
+            fut.set_exception(RetryableVenueError(f"hub invocation failed: {err}"))
+        elif fut is None and not isinstance(msg, Exception) and inv is None:
+            log.warning("hub error: %s", err)
+
+    def _completed(self, inv: str, msg: Any) -> None:
+        fut = self._pending.pop(inv, None)
+        if fut is not None and not fut.done():
+            fut.set_result(getattr(msg, "result", None))
+
+    async def invoke(self, method: str, args: list[Any]) -> Any:
+        import uuid
+
+        assert self._loop is not None and self._conn is not None
+        inv = uuid.uuid4().hex
+        fut = self._loop.create_future()
+        self._pending[inv] = fut
+        try:
+            self._conn.invoke(method, args, on_invocation=lambda m: self._post(self._completed, inv, m),
+                              invocation_id=inv)
+        except Exception as exc:  # noqa: BLE001 - signalrcore raises plain errors when closed
+            self._pending.pop(inv, None)
+            raise RetryableVenueError(f"hub invoke {method} failed: {exc}") from None
+        return await asyncio.wait_for(fut, self._config.invoke_timeout_s)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        conn = self._conn
+        if conn is None:
+            return
+
+        def blocking_stop() -> None:
+            transport = getattr(conn, "transport", None)
+            checker = getattr(transport, "connection_checker", None)
+            if checker is not None:
+                checker.running = False
+            client = getattr(transport, "_client", None)
+            sock = getattr(client, "sock", None)
+            if sock is not None:
+                # Unblocks the reader thread's recv(); closing alone does not on Linux,
+                # which is how signalrcore's stop can hang after an outage.
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            try:
+                conn.stop()
+            except Exception:  # noqa: BLE001 - already broken: nothing more to close
+                pass
+
+        try:
+            await asyncio.wait_for(_in_daemon_thread(blocking_stop), 5.0)
+        except asyncio.TimeoutError:
+            log.warning("signalrcore stop did not finish in 5 s; connection abandoned")
+        self._closed("stopped")
+
+
+def signalrcore_factory(url: str, callbacks: HubCallbacks, events: tuple[str, ...],
+                        config: TopstepXConfig) -> HubClient:
+    """The default :data:`HubFactory`."""
+    return SignalrcoreHub(url, callbacks, events, config)
+
+
+class HubSupervisor:
+    """Keeps one hub connected and subscribed, whatever happens to the connection.
+
+    Args:
+        name: ``"user"`` or ``"market"``.
+        url: Hub URL (http(s)/ws(s)); the token is added to the query string.
+        token: Coroutine returning a valid token (logs in or renews as needed).
+        events: Server event names to receive.
+        on_event: Called on the loop for every server event.
+        on_state: Called with every :class:`ConnectionEvent`.
+        after_reconnect: Awaited after a *re*connect and resubscribe (REST resync).
+        config: Client settings (delays, watchdog).
+        factory: The hub seam.
+        watch_target: Event whose absence means a stall (``"GatewayQuote"``) or ``None``.
+        market_open: Whether a stall matters now (called with no argument).
+    """
+
+    def __init__(self, name: str, url: str, *, token: Callable[[], Awaitable[str]],
+                 events: tuple[str, ...], on_event: Callable[[str, list[Any]], None],
+                 on_state: Callable[[ConnectionEvent], None],
+                 after_reconnect: Callable[[], Awaitable[None]] | None,
+                 config: TopstepXConfig, factory: HubFactory,
+                 watch_target: str | None = None,
+                 market_open: Callable[[], bool] | None = None) -> None:
+        self.name = name
+        self.url = url
+        self._token = token
+        self._events = events
+        self._on_event = on_event
+        self._on_state = on_state
+        self._after_reconnect = after_reconnect
+        self._config = config
+        self._factory = factory
+        self._watch_target = watch_target
+        self._market_open = market_open or (lambda: True)
+        self.subscriptions: dict[tuple[str, str], tuple[str, list[Any]]] = {}
+        self.state = ConnectionState.DISCONNECTED
+        self.reconnects = 0
+        self.last_reason = ""
+        self.last_event_mono: float | None = None
+        self._last_watch_mono = 0.0
+        self._client: HubClient | None = None
+        self._wake = asyncio.Event()
+        self._connected = asyncio.Event()
+        self._rebuild_reason: str | None = None
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self._watch_task: asyncio.Task[None] | None = None
+        self.resync_s: list[float] = []
+
+    # ---------------------------------------------------------------- public
+    async def start(self) -> None:
+        """Start supervising and wait for the first connection."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"hub-{self.name}")
+            if self._watch_target is not None:
+                self._watch_task = asyncio.create_task(self._watchdog(), name=f"watch-{self.name}")
+        try:
+            await asyncio.wait_for(self._connected.wait(), self._config.handshake_timeout_s * 2)
+        except asyncio.TimeoutError:
+            raise RetryableVenueError(
+                f"{self.name} hub: not connected after {self._config.handshake_timeout_s * 2:.0f} s "
+                f"({self.last_reason or 'no answer'})",
+                hint=f"check the hub URL {self.url} and the network") from None
+
+    async def stop(self) -> None:
+        """Stop for good."""
+        self._stopping = True
+        self._wake.set()
+        for task in (self._watch_task, self._task):
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except (asyncio.CancelledError, Exception):  # noqa: BLE001
+                    pass
+        if self._client is not None:
+            await self._client.stop()
+            self._client = None
+        self._set_state(ConnectionState.CLOSED, "stopped")
+
+    def request_rebuild(self, reason: str) -> None:
+        """Tear the connection down and build a new one (watchdog, logout, new token)."""
+        if self._stopping:
+            return
+        self._rebuild_reason = reason
+        self._wake.set()
+
+    async def subscribe(self, key: tuple[str, str], method: str, args: list[Any]) -> None:
+        """Remember a subscription and invoke it now if connected (it is replayed on rebuild)."""
+        self.subscriptions[key] = (method, args)
+        if self._connected.is_set() and self._client is not None:
+            await self._invoke_checked(self._client, method, args)
+
+    async def unsubscribe(self, key: tuple[str, str], method: str, args: list[Any]) -> None:
+        """Forget a subscription and invoke the unsubscribe if connected."""
+        self.subscriptions.pop(key, None)
+        if self._connected.is_set() and self._client is not None:
+            try:
+                await self._client.invoke(method, args)
+            except Exception as exc:  # noqa: BLE001 - unsubscribing a dying hub is moot
+                log.debug("unsubscribe %s failed: %s", method, exc)
+
+    def health(self) -> HubHealth:
+        """A health snapshot of this hub."""
+        age = None if self.last_event_mono is None else time.monotonic() - self.last_event_mono
+        return HubHealth(name=self.name, state=self.state, connected=self._connected.is_set(),
+                         reconnects=self.reconnects, last_event_age_s=age,
+                         last_reason=self.last_reason)
+
+    @property
+    def connected(self) -> bool:
+        """Whether the hub is connected and subscribed."""
+        return self._connected.is_set()
+
+    # ---------------------------------------------------------------- internals
+    def _set_state(self, state: ConnectionState, reason: str = "") -> None:
+        self.state = state
+        if reason:
+            self.last_reason = reason
+        self._on_state(ConnectionEvent(hub=self.name, state=state, reason=reason))
+
+    def _event(self, name: str, args: list[Any]) -> None:
+        now = time.monotonic()
+        self.last_event_mono = now
+        if name == self._watch_target:
+            self._last_watch_mono = now
+        self._on_event(name, args)
+
+    def _closed(self, reason: str) -> None:
+        self.request_rebuild(reason)
+
+    async def _invoke_checked(self, client: HubClient, method: str, args: list[Any]) -> None:
+        result = await client.invoke(method, args)
+        if result is False:  # project-x-py #126: a False completion means "not subscribed"
+            raise RetryableVenueError(f"{self.name} hub: {method}{args} returned False")
+
+    async def _connect_once(self) -> HubClient:
+        token = await self._token()
+        cbs = HubCallbacks(on_event=self._event, on_closed=self._closed)
+        client = self._factory(hub_url_with_token(self.url, token), cbs, self._events, self._config)
+        self._client = client
+        await client.start()
+        # One by one after the handshake: concurrent subscribes raced it (§7.5, #126).
+        for method, args in list(self.subscriptions.values()):
+            await self._invoke_checked(client, method, args)
+        return client
+
+    async def _run(self) -> None:
+        attempt = 0
+        first = True
+        while not self._stopping:
+            self._set_state(ConnectionState.CONNECTING)
+            self._rebuild_reason = None
+            self._wake.clear()
+            t0 = time.perf_counter()
+            try:
+                client = await self._connect_once()
+                self._last_watch_mono = time.monotonic()
+                self._connected.set()
+                self._set_state(ConnectionState.CONNECTED)
+                if not first and self._after_reconnect is not None:
+                    await self._after_reconnect()
+                    self.resync_s.append(time.perf_counter() - t0)
+                    self._set_state(ConnectionState.RESYNCED)
+                first = False
+                attempt = 0
+                await self._wake.wait()
+                reason = self._rebuild_reason or "closed"
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any failure means: rebuild
+                reason = f"{type(exc).__name__}: {exc}"
+            self._connected.clear()
+            if self._client is not None:
+                await self._client.stop()
+                self._client = None
+            if self._stopping:
+                break
+            self.reconnects += 1
+            self._set_state(ConnectionState.DISCONNECTED, reason)
+            delays = self._config.reconnect_delays_s
+            await asyncio.sleep(delays[min(attempt, len(delays) - 1)])
+            attempt += 1
+
+    async def _watchdog(self) -> None:
+        period = max(0.05, min(1.0, self._config.stall_timeout_s / 4))
+        while not self._stopping:
+            await asyncio.sleep(period)
+            if not self._connected.is_set():
+                continue
+            watched = any(m.startswith("SubscribeContractQuotes") for m, _ in self.subscriptions)
+            if not watched or not self._market_open():
+                self._last_watch_mono = time.monotonic()
+                continue
+            idle = time.monotonic() - self._last_watch_mono
+            if idle > self._config.stall_timeout_s:
+                self._set_state(ConnectionState.STALLED, f"no quote for {idle:.1f} s")
+                self.request_rebuild(f"stall: no quote for {idle:.1f} s")
+                self._last_watch_mono = time.monotonic()
