@@ -1,0 +1,179 @@
+"""Profile → the kernel's parameter arrays, and the per-day end-of-day schedule table.
+
+Every number comes from the profile; this module only lays them out for the compiled rules
+in :mod:`core.risk.kernel`. Schedule deadlines are computed per trading day in exchange
+wall time with ``core.calendar`` (DST-proof, early closes respected).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from core import calendar as cal
+from core.config import Profile
+from core.domain import get_instrument
+from core.risk import kernel as K
+
+
+@dataclass(frozen=True)
+class RiskArrays:
+    """The compiled kernel's inputs built from one profile.
+
+    Attributes:
+        p: Parameter vector (index constants ``P_*`` in core.risk.kernel).
+        tiers: (min_balance, max_contracts, risk_pct) rows, ascending.
+        confs: (min_confidence, multiplier) rows, ascending.
+        pauses: (losses, minutes) rows, ascending.
+    """
+
+    p: np.ndarray
+    tiers: np.ndarray
+    confs: np.ndarray
+    pauses: np.ndarray
+
+
+def risk_arrays(profile: Profile) -> RiskArrays:
+    """Lay out a profile's risk numbers for the kernel.
+
+    The hard contract cap is the smaller of ``risk.max_contracts`` and Topstep's
+    ``max_minis`` converted with the instrument's micro ratio (MES counts 1/10 of a mini).
+    The effective daily loss is the house ``risk.max_daily_loss``; Topstep's optional DLL is
+    kept separately so a breach is reported as the forced break it is.
+    """
+    r = profile.risk
+    inst = get_instrument(profile.instrument)
+    p = np.zeros(K.N_PARAMS, dtype=np.float64)
+    p[K.P_START_BAL] = r.starting_balance
+    p[K.P_MAX_DAILY_LOSS] = r.max_daily_loss
+    p[K.P_MAX_DAILY_DD] = r.max_daily_drawdown
+    p[K.P_MAX_RISK_TRADE] = r.max_risk_per_trade
+    p[K.P_ACCT_DD] = r.account_drawdown_stop
+    p[K.P_KILL] = r.kill_switch_loss
+    p[K.P_MIN_BAL] = r.min_balance
+    p[K.P_MIN_CONF] = r.min_confidence
+    cap = float(r.max_contracts)
+    ts = profile.topstep
+    if ts is not None:
+        cap = min(cap, float(ts.max_minis * inst.micro_ratio))
+    p[K.P_MAX_CONTRACTS] = cap
+    p[K.P_TICK_SIZE] = inst.tick_size
+    p[K.P_TICK_VALUE] = inst.tick_value
+    p[K.P_COMMISSION_RT] = profile.costs.commission_round_trip
+    p[K.P_REDUCE_FACTOR] = profile.schedule.reduce_factor
+    p[K.P_VOL_MULT] = r.volatility_breaker_multiple
+    p[K.P_VOL_ACTION] = 1.0 if r.volatility_breaker_action == "pause" else 0.0
+    p[K.P_VOLU_RATIO] = r.volume_floor_ratio
+    p[K.P_VOLU_ACTION] = 1.0 if r.volume_floor_action == "pause" else 0.0
+    p[K.P_SPREAD_PAUSE] = r.spread_pause_ticks
+    p[K.P_SPREAD_RESUME] = r.spread_resume_ticks
+    if ts is not None:
+        p[K.P_HAS_MLL] = 1.0
+        p[K.P_MLL] = ts.max_loss_limit
+        p[K.P_MLL_LOCK] = r.starting_balance
+        p[K.P_TOPSTEP_DLL] = ts.daily_loss_limit or 0.0
+        p[K.P_TIERS_DAY_START] = 1.0 if ts.program == "xfa" else 0.0
+        p[K.P_PROFIT_TARGET] = ts.profit_target or 0.0
+        p[K.P_CONSISTENCY] = ts.consistency_pct or 0.0
+    tiers = np.array([[t.min_balance, t.max_contracts, t.risk_pct] for t in r.size_tiers],
+                     dtype=np.float64).reshape(-1, 3)
+    confs = np.array([[c.min_confidence, c.multiplier] for c in r.confidence_steps],
+                     dtype=np.float64).reshape(-1, 2)
+    pauses = np.array([[lp.losses, lp.minutes] for lp in r.loss_pauses],
+                      dtype=np.float64).reshape(-1, 2)
+    return RiskArrays(p=p, tiers=tiers, confs=confs, pauses=pauses)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Per-trading-day deadlines (UTC ns) of the end-of-day schedule.
+
+    Attributes:
+        day: Trading day (days since 1970-01-01), ascending.
+        open_ns: Globex session open; ``close_ns``: session close.
+        table: int64 (n_days, 5): entries start, reduce size, no new entries, market exit,
+            must be flat (columns ``S_*`` of core.risk.kernel).
+    """
+
+    day: np.ndarray
+    open_ns: np.ndarray
+    close_ns: np.ndarray
+    table: np.ndarray
+
+    def row_of(self, ts_ns: np.ndarray) -> np.ndarray:
+        """Schedule row (int32) of every timestamp; -1 outside any session."""
+        td = cal.trading_day_of(ts_ns)
+        rows = np.searchsorted(self.day, td).astype(np.int32)
+        rows = np.minimum(rows, max(len(self.day) - 1, 0))
+        ok = (td >= 0) & (len(self.day) > 0)
+        if len(self.day):
+            ok &= self.day[rows] == td
+        return np.where(ok, rows, -1).astype(np.int32)
+
+
+def _min_ns(a: int, b: int) -> int:
+    return a if a < b else b
+
+
+def build_schedule(profile: Profile, start: object, end: object) -> Schedule:
+    """Deadlines for every trading day from ``start`` to ``end`` (inclusive).
+
+    Each deadline is the profile's wall time on that trading day in its time zone, capped
+    at the session close (early closes pull every step forward). Topstep profiles are also
+    capped at ``topstep.flat_by`` in Chicago time and never enter before
+    ``entries_blocked_until`` (Globex reopens then). RTH-only profiles start entries at
+    ``schedule.entries_resume_at`` (e.g. 09:30 ET); others at the session open.
+    """
+    s = profile.schedule
+    tsp = profile.topstep
+    ses = cal.sessions(start, end)
+    days = (ses["trading_day"].to_numpy().astype("datetime64[D]").astype(np.int64))
+    n = len(ses)
+    table = np.zeros((n, 5), dtype=np.int64)
+    opens = ses["open_ns"].to_numpy()
+    closes = ses["close_ns"].to_numpy()
+    rth_open = ses["rth_open_ns"].to_numpy()
+    rth_close = ses["rth_close_ns"].to_numpy()
+    for k in range(n):
+        d = date(1970, 1, 1) + timedelta(days=int(days[k]))
+        close = int(closes[k])
+        flat = cal.flatten_deadline_ns(d, s.flat_at, s.timezone)
+        exit_ = _min_ns(cal.local_time_ns(d, s.exit_at, s.timezone), close)
+        no_new = _min_ns(cal.local_time_ns(d, s.no_new_entries_at, s.timezone), close)
+        reduce_ = _min_ns(cal.local_time_ns(d, s.reduce_size_at, s.timezone), close)
+        if tsp is not None:
+            hard = cal.flatten_deadline_ns(d, tsp.flat_by, tsp.timezone)
+            flat = _min_ns(flat, hard)
+        exit_ = _min_ns(exit_, flat)
+        no_new = _min_ns(no_new, exit_)
+        reduce_ = _min_ns(reduce_, no_new)
+        if s.rth_only:
+            entry = int(rth_open[k]) if s.entries_resume_at is None else \
+                cal.local_time_ns(d, s.entries_resume_at, s.timezone)
+            entry = max(entry, int(rth_open[k]))
+            if rth_close[k] <= rth_open[k]:   # holiday session without RTH: no entries
+                entry = flat
+        else:
+            entry = int(opens[k])
+            if tsp is not None:
+                # Orders are blocked until entries_blocked_until (CT) on the evening the session opens.
+                eve = pd.Timestamp(int(opens[k]), unit="ns", tz="UTC").tz_convert(tsp.timezone).date()
+                blocked = cal.local_time_ns(eve, tsp.entries_blocked_until, tsp.timezone)
+                entry = max(entry, blocked)
+        table[k] = (min(entry, flat), reduce_, no_new, exit_, flat)
+    return Schedule(day=days, open_ns=opens.astype(np.int64), close_ns=closes.astype(np.int64),
+                    table=table)
+
+
+def schedule_for_timestamps(profile: Profile, ts_ns: np.ndarray) -> tuple[Schedule, np.ndarray]:
+    """The schedule covering ``ts_ns`` and each timestamp's row in it (-1 outside sessions)."""
+    if len(ts_ns) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return Schedule(empty, empty, empty, np.zeros((0, 5), np.int64)), np.zeros(0, np.int32)
+    lo = np.datetime64(int(ts_ns[0]) - 2 * 86_400 * 10**9, "ns").astype("datetime64[D]")
+    hi = np.datetime64(int(ts_ns[-1]) + 2 * 86_400 * 10**9, "ns").astype("datetime64[D]")
+    sch = build_schedule(profile, str(lo), str(hi))
+    return sch, sch.row_of(ts_ns)
