@@ -2,6 +2,89 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
+from console.cli.common import console, fail, run_cli
+
 app = typer.Typer(help="Check a connection to TopstepX (or the simulator).", no_args_is_help=True)
+
+_URL_HELP = "Defaults to the profile's \\[venue] setting, else the real TopstepX URL."
+
+
+@app.command("check")
+def check(
+    ctx: typer.Context,
+    profile: Annotated[Path | None, typer.Option(
+        "--profile", "-p", help="Profile whose \\[venue] section gives URLs, env var names, "
+        "account and symbol (default: the global --profile, else built-in TopstepX defaults).")] = None,
+    api_url: Annotated[str | None, typer.Option(help=f"REST base URL. {_URL_HELP}")] = None,
+    user_hub: Annotated[str | None, typer.Option(help=f"User hub URL. {_URL_HELP}")] = None,
+    market_hub: Annotated[str | None, typer.Option(help=f"Market hub URL. {_URL_HELP}")] = None,
+    symbol_id: Annotated[str | None, typer.Option(
+        help="ProjectX symbolId to look up (MES is F.US.MES). Contract ids are never built by hand.")] = None,
+    account: Annotated[str | None, typer.Option(help="Account name to use (default: the first active).")] = None,
+    seconds: Annotated[float, typer.Option(min=0.5, help="How long to listen for quotes.")] = 5.0,
+) -> None:
+    """Log in, list accounts, find the active contract, read bars and receive a few quotes.
+
+    Credentials come only from the environment: TOPSTEPX_USERNAME and TOPSTEPX_API_KEY
+    (or the variables the profile names). They are never printed.
+
+    Point the three URLs at the local simulator to check it instead of TopstepX.
+
+    Exit code: 0 when every step passes (warnings allowed), 1 when a step fails,
+    2 on bad input such as a missing environment variable.
+    """
+    import asyncio
+
+    from core.clock import LiveClock
+    from core.venues.topstepx.check import run_check
+    from core.venues.topstepx.config import TopstepXConfig
+
+    prof_path = profile or getattr(ctx.obj, "profile", None)
+    venue_cfg = None
+    if prof_path is not None:
+        from core.config import load_profile
+
+        venue_cfg = run_cli(lambda: load_profile(prof_path)).venue
+    user_env = venue_cfg.username_env if venue_cfg else "TOPSTEPX_USERNAME"
+    key_env = venue_cfg.api_key_env if venue_cfg else "TOPSTEPX_API_KEY"
+    missing = [v for v in (user_env, key_env) if not os.environ.get(v)]
+    if missing:
+        raise fail(f"environment variable {' and '.join(missing)} not set",
+                   f"export {missing[0]}=... (your TopstepX user name / API key; for the "
+                   "simulator the defaults are sim / sim-key)")
+    kwargs = {}
+    for key, opt, attr in (("api_url", api_url, "api_url"), ("user_hub_url", user_hub, "user_hub_url"),
+                           ("market_hub_url", market_hub, "market_hub_url")):
+        value = opt or (getattr(venue_cfg, attr) if venue_cfg else None)
+        if value:
+            kwargs[key] = value
+    config = run_cli(lambda: TopstepXConfig(**kwargs, handshake_timeout_s=10.0, max_read_retries=2))
+    results = asyncio.run(run_check(
+        config, username=os.environ[user_env], api_key=os.environ[key_env], clock=LiveClock(),
+        symbol_id=symbol_id or (venue_cfg.symbol_id if venue_cfg else "F.US.MES"),
+        account_name=account or (venue_cfg.account_name if venue_cfg else None),
+        quote_seconds=seconds))
+    _print(results, config.api_url)
+    if any(r.status == "fail" for r in results):
+        raise typer.Exit(1)
+
+
+def _print(results: list, api_url: str) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    style = {"pass": "green", "fail": "bold red", "warn": "yellow", "skip": "dim"}
+    table = Table("step", "result", "ms", "detail", title=f"venue check — {api_url}")
+    for r in results:
+        table.add_row(r.name, Text(r.status.upper(), style=style[r.status]), f"{r.ms:,.0f}",
+                      Text(r.detail))  # Text: gateway messages are never rich markup
+    console.print(table)
+    failed = sum(r.status == "fail" for r in results)
+    console.print(Text(f"{len(results) - failed}/{len(results)} steps ok" if failed else
+                       "all steps ok", style="red" if failed else "green"))
