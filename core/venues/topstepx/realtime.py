@@ -70,13 +70,19 @@ def _in_daemon_thread(fn: Callable[[], Any]) -> asyncio.Future[Any]:
     loop = asyncio.get_running_loop()
     fut: asyncio.Future[Any] = loop.create_future()
 
+    def settle(cb: Callable[[], Any]) -> None:
+        try:
+            loop.call_soon_threadsafe(cb)
+        except RuntimeError:  # the loop is gone (shutdown): nobody is waiting any more
+            pass
+
     def run() -> None:
         try:
             res = fn()
         except BaseException as exc:  # noqa: BLE001 - forwarded to the awaiting task
-            loop.call_soon_threadsafe(lambda: fut.done() or fut.set_exception(exc))
+            settle(lambda: fut.done() or fut.set_exception(exc))
         else:
-            loop.call_soon_threadsafe(lambda: fut.done() or fut.set_result(res))
+            settle(lambda: fut.done() or fut.set_result(res))
 
     threading.Thread(target=run, name="scalpdesk-hub-io", daemon=True).start()
     return fut

@@ -65,6 +65,11 @@ class StreamsMixin:
                 self._queue.put_nowait(AccountEvent(acc, source))
 
     def _logout_seen(self: TopstepXVenue, hub: str) -> None:
+        # Both hubs usually get the same GatewayLogout: one re-login serves both.
+        now = time.monotonic()
+        if now - self._last_logout_mono < 2.0:
+            return
+        self._last_logout_mono = now
         rev = self.auth.revision
 
         async def relogin() -> None:

@@ -119,6 +119,7 @@ class TopstepXVenue(StreamsMixin):
                                     factory=hub_factory, watch_target="GatewayQuote",
                                     market_open=open_fn)
         self.resyncs = 0
+        self._last_logout_mono = -1e9
         self.last_resync_s: float | None = None
         self._bg: set[asyncio.Task[Any]] = set()
         self._refresh_task: asyncio.Task[None] | None = None
