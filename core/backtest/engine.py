@@ -1,0 +1,369 @@
+"""``run_backtest``: bars + signals + a profile → trades, equity, ambiguity band, risk events.
+
+A keyword-only API in the style of backtesting.py::
+
+    from core.backtest import run_backtest, Signals
+    res = run_backtest(bars, signals, profile=load_profile("account_1k"))
+    res.trades, res.equity, res.ambiguity, res.risk_events, res.params
+
+Times in ``trades`` are tz-aware UTC (``datetime64[ns, UTC]``): the START of the bar whose
+price filled the order (its open for next-bar-open fills, its close for close fills and
+optimistic entries); ``entry_ns``/``exit_ns`` hold the same as int64. Prices are reference
+prices before slippage; ``slippage`` and ``commission`` are dollars for the whole trade, so
+``net_pnl = gross_pnl − commission − slippage`` exactly. ``mfe``/``mae`` are dollars for the
+whole position (both ≥ 0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core import calendar as cal
+from core.backtest import loop as L
+from core.backtest.prep import atr_and_breakers
+from core.config import Profile
+from core.errors import DataError
+from core.risk import kernel as K
+from core.risk.params import risk_arrays, schedule_for_timestamps
+
+TRADE_COLUMNS = ("entry_time", "exit_time", "direction", "entry_price", "exit_price", "contracts",
+                 "gross_pnl", "commission", "slippage", "net_pnl", "exit_reason",
+                 "model_confidence", "predicted_class", "mfe", "mae")
+
+
+@dataclass(frozen=True)
+class Signals:
+    """Per-bar model output aligned with the bars (same length, same order).
+
+    Attributes:
+        direction: int8 −1 short / 0 none-or-flat / +1 long.
+        confidence: Probability of the predicted class (0..1). A 0 direction with confidence
+            ≥ the profile's minimum is a FLAT signal (exit); below it, nothing.
+        predicted_class: The model's class per bar (defaults to ``direction``).
+        atr: Optional per-bar ATR in price units (else computed causally, Wilder).
+        name: Label for reports.
+    """
+
+    direction: np.ndarray
+    confidence: np.ndarray
+    predicted_class: np.ndarray | None = None
+    atr: np.ndarray | None = None
+    name: str = "signals"
+
+    @classmethod
+    def from_frame(cls, bars: pd.DataFrame, frame: pd.DataFrame, *, name: str = "file") -> Signals:
+        """Align a (timestamp, direction, confidence[, predicted_class]) table to ``bars``.
+
+        Bars without a row get no signal. Timestamps may be int64 ns or datetimes.
+        """
+        missing = [c for c in ("timestamp", "direction", "confidence") if c not in frame.columns]
+        if missing:
+            raise DataError(f"signals: missing column(s) {', '.join(missing)}",
+                            hint="a signals file needs timestamp, direction (-1/0/1), confidence")
+        ts = _ns(frame["timestamp"])
+        bts = _ns(bars["timestamp"])
+        idx = np.searchsorted(bts, ts)
+        ok = (idx < len(bts)) & (bts[np.minimum(idx, len(bts) - 1)] == ts)
+        d = np.zeros(len(bts), np.int8)
+        cf = np.zeros(len(bts), np.float64)
+        dirs = frame["direction"].to_numpy()
+        if not np.isin(dirs, (-1, 0, 1)).all():
+            raise DataError("signals: direction must be -1, 0 or 1",
+                            hint="encode short as -1, none/flat as 0, long as 1")
+        d[idx[ok]] = dirs[ok].astype(np.int8)
+        cf[idx[ok]] = frame["confidence"].to_numpy(np.float64)[ok]
+        pc = None
+        if "predicted_class" in frame.columns:
+            pc = np.zeros(len(bts), np.int8)
+            pc[idx[ok]] = frame["predicted_class"].to_numpy()[ok].astype(np.int8)
+        return cls(direction=d, confidence=cf, predicted_class=pc, name=name)
+
+
+@dataclass(frozen=True)
+class Ambiguity:
+    """Same-bar stop-and-target uncertainty: net P&L under both orderings, share of trades hit."""
+
+    pessimistic_pnl: float
+    optimistic_pnl: float
+    share_affected: float
+    trades_affected: int
+
+
+@dataclass
+class BacktestResult:
+    """Everything one run produces (see the module docstring for units)."""
+
+    trades: pd.DataFrame
+    equity: pd.DataFrame
+    ambiguity: Ambiguity
+    risk_events: pd.DataFrame
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def net_pnl(self) -> float:
+        """Total net P&L after costs."""
+        return float(self.trades["net_pnl"].sum()) if len(self.trades) else 0.0
+
+
+def _ns(col: Any) -> np.ndarray:
+    a = col.to_numpy() if hasattr(col, "to_numpy") else np.asarray(col)
+    if a.dtype.kind == "M":
+        if getattr(col, "dt", None) is not None and col.dt.tz is not None:
+            a = col.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+        return a.astype("datetime64[ns]").view(np.int64)
+    return a.astype(np.int64, copy=False)
+
+
+def bar_arrays(bars: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The loop's columns as contiguous numpy arrays; checks shape and order.
+
+    Raises:
+        DataError: Missing columns, unsorted or duplicate timestamps, NaN prices.
+    """
+    need = ("timestamp", "open", "high", "low", "close")
+    missing = [c for c in need if c not in bars.columns]
+    if missing:
+        raise DataError(f"bars: missing column(s) {', '.join(missing)}",
+                        hint="pass a canonical bar frame (core.datasets.schema)")
+    ts = _ns(bars["timestamp"])
+    if len(ts) > 1 and not (np.diff(ts) > 0).all():
+        k = int(np.argmin(np.diff(ts) > 0)) + 1
+        raise DataError(f"bars: timestamps not strictly increasing at row {k}",
+                        hint="sort by timestamp and drop duplicates (scalpdesk data validate)")
+    out = {"ts": np.ascontiguousarray(ts)}
+    for c in ("open", "high", "low", "close"):
+        out[c] = np.ascontiguousarray(bars[c].to_numpy(np.float64))
+    if len(ts) and np.isnan(out["close"]).any():
+        raise DataError("bars: NaN prices", hint="drop or repair the rows (scalpdesk data validate)")
+    vol = bars["volume"].to_numpy(np.float64) if "volume" in bars.columns else np.ones(len(ts))
+    out["volume"] = np.ascontiguousarray(vol)
+    return out
+
+
+def bar_seconds_of(ts: np.ndarray) -> float:
+    """The bar length: the most common positive step among the first 100k bars."""
+    if len(ts) < 2:
+        return 60.0
+    d = np.diff(ts[: 100_001])
+    d = d[d > 0]
+    vals, counts = np.unique(d, return_counts=True)
+    return float(vals[np.argmax(counts)]) / 1e9
+
+
+def strategy_array(profile: Profile, bar_ns: int) -> np.ndarray:
+    """The loop's strategy/fill parameter vector (``SP_*``) from the profile."""
+    s, c = profile.strategy, profile.costs
+    sp = np.zeros(L.N_SP, dtype=np.float64)
+    sp[L.SP_BRACKET] = ("fixed", "atr", "structure").index(s.bracket)
+    sp[L.SP_STOP_TICKS] = s.stop_ticks
+    sp[L.SP_TARGET_TICKS] = s.target_ticks
+    sp[L.SP_ATR_MULT] = s.atr_multiple
+    sp[L.SP_LOOKBACK] = s.atr_period
+    sp[L.SP_BE_TICKS] = -1.0 if s.breakeven_after_ticks is None else s.breakeven_after_ticks
+    sp[L.SP_TIME_STOP_NS] = 0.0 if not s.time_stop_minutes else s.time_stop_minutes * 60e9
+    sp[L.SP_ENTRY_LIMIT] = 1.0 if s.entry_order == "limit" else 0.0
+    sp[L.SP_COOLDOWN] = s.cooldown_bars
+    sp[L.SP_REVERSAL] = 1.0 if s.allow_reversal else 0.0
+    sp[L.SP_FILL_MODE] = ("conservative", "optimistic", "realistic").index(s.fill_mode)
+    sp[L.SP_SLIP_MODEL] = ("fixed", "session", "volatility").index(s.slippage_model)
+    sp[L.SP_SAME_BAR] = ("pessimistic", "optimistic", "resolve").index(s.same_bar)
+    sp[L.SP_SLIP_RTH] = c.slippage_ticks
+    sp[L.SP_SLIP_ETH] = c.slippage_ticks_eth
+    sp[L.SP_SLIP_VOL] = c.slippage_ticks_volatile
+    sp[L.SP_SLIP_LIMIT] = c.limit_slippage_ticks
+    sp[L.SP_BAR_NS] = bar_ns
+    return sp
+
+
+def actions_of(signals: Signals, n: int, min_conf: float) -> np.ndarray:
+    """Per-bar action for the loop: ±1 entry/reverse, 2 flat (exit), 0 nothing."""
+    d = np.asarray(signals.direction)
+    cf = np.asarray(signals.confidence, dtype=np.float64)
+    if len(d) != n or len(cf) != n:
+        raise DataError(f"signals: {len(d)} directions / {len(cf)} confidences for {n} bars",
+                        hint="signals must have one row per bar (use Signals.from_frame to align)")
+    ok = cf >= min_conf - 1e-12
+    return np.where(ok, np.where(d == 0, 2, np.sign(d)), 0).astype(np.int8)
+
+
+@dataclass
+class Prepared:
+    """Everything the loop needs, prepared once (reused by the baseline's many runs)."""
+
+    arrays: dict[str, np.ndarray]
+    rows: np.ndarray
+    rth: np.ndarray
+    brk: np.ndarray
+    atr: np.ndarray
+    sched: np.ndarray
+    sched_day: np.ndarray
+    sp: np.ndarray
+    risk: Any
+    bar_ns: int
+    ts1: np.ndarray
+    h1: np.ndarray
+    l1: np.ndarray
+
+
+def prepare(bars: pd.DataFrame, profile: Profile, *, atr: np.ndarray | None = None,
+            bars_1s: pd.DataFrame | None = None) -> Prepared:
+    """Compute the causal per-bar inputs (schedule rows, RTH flags, ATR, breakers)."""
+    arr = bar_arrays(bars)
+    ts = arr["ts"]
+    bar_ns = int(round(bar_seconds_of(ts) * 1e9))
+    ra = risk_arrays(profile)
+    sch, rows = schedule_for_timestamps(profile, ts)
+    rth = cal.rth_mask(ts).astype(np.uint8) if len(ts) else np.zeros(0, np.uint8)
+    want_atr = atr is None and profile.strategy.bracket == "atr"
+    atr_c, brk = atr_and_breakers(arr["high"], arr["low"], arr["close"], arr["volume"],
+                                  max(int(profile.strategy.atr_period), 1), ra.p, want_atr)
+    if atr is not None:
+        atr_c = np.ascontiguousarray(atr, dtype=np.float64)
+    if bars_1s is not None and len(bars_1s):
+        a1 = bar_arrays(bars_1s)
+        ts1, h1, l1 = a1["ts"], a1["high"], a1["low"]
+    else:
+        ts1, h1, l1 = np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+    return Prepared(arr, rows, rth, brk, atr_c, np.ascontiguousarray(sch.table),
+                    np.ascontiguousarray(sch.day), strategy_array(profile, bar_ns), ra, bar_ns,
+                    ts1, h1, l1)
+
+
+def run_prepared(pr: Prepared, action: np.ndarray, conf: np.ndarray, pclass: np.ndarray, *,
+                 same_bar: int | None = None, record_equity: bool = True
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One compiled run; returns (trades table, events table, equity, counters, denials, fs)."""
+    a = pr.arrays
+    n = len(a["ts"])
+    cap = int(np.count_nonzero(action)) + 2
+    tr = np.zeros((cap, L.N_TCOLS), dtype=np.float64)
+    ev = np.zeros((3 * cap + 4 * len(pr.sched_day) + 16, 3), dtype=np.float64)
+    eq = np.empty(n if record_equity else 0, dtype=np.float64)
+    sp = pr.sp
+    if same_bar is not None:
+        sp = sp.copy()
+        sp[L.SP_SAME_BAR] = same_bar
+    cnt, den, fs, ist = L.run_loop(
+        a["ts"], a["open"], a["high"], a["low"], a["close"], pr.rows, pr.rth, pr.brk, action,
+        conf, pclass, pr.atr, pr.sched, pr.sched_day, sp, pr.risk.p, pr.risk.tiers,
+        pr.risk.confs, pr.risk.pauses, pr.ts1, pr.h1, pr.l1, tr, ev, eq, record_equity)
+    return tr[: cnt[L.C_TRADES]], ev[: cnt[L.C_EVENTS]], eq, cnt, den, fs
+
+
+def trades_frame(tr: np.ndarray, ts: np.ndarray) -> pd.DataFrame:
+    """The §8 trade log from the loop's table (times tz-aware UTC; see module docstring)."""
+    ei = tr[:, L.T_ENTRY_I].astype(np.int64)
+    xi = tr[:, L.T_EXIT_I].astype(np.int64)
+    ens, xns = ts[ei], ts[xi]
+    return pd.DataFrame({
+        "entry_time": pd.to_datetime(ens, unit="ns", utc=True),
+        "exit_time": pd.to_datetime(xns, unit="ns", utc=True),
+        "direction": tr[:, L.T_DIR].astype(np.int8),
+        "entry_price": tr[:, L.T_ENTRY_PX],
+        "exit_price": tr[:, L.T_EXIT_PX],
+        "contracts": tr[:, L.T_N].astype(np.int64),
+        "gross_pnl": tr[:, L.T_GROSS],
+        "commission": tr[:, L.T_COMM],
+        "slippage": tr[:, L.T_SLIP],
+        "net_pnl": tr[:, L.T_NET],
+        "exit_reason": pd.Categorical.from_codes(tr[:, L.T_REASON].astype(np.int8),
+                                                 categories=list(L.EXIT_REASONS)),
+        "model_confidence": tr[:, L.T_CONF],
+        "predicted_class": tr[:, L.T_PCLASS].astype(np.int8),
+        "mfe": tr[:, L.T_MFE],
+        "mae": tr[:, L.T_MAE],
+        "entry_ns": ens, "exit_ns": xns,
+        "entry_bar": ei, "exit_bar": xi,
+        "ambiguous": tr[:, L.T_AMB] > 0,
+    })
+
+
+def run_backtest(bars: pd.DataFrame, signals: Signals, *, profile: Profile,
+                 bars_1s: pd.DataFrame | None = None, seed: int = 0,
+                 record_equity: bool = True,
+                 progress: Callable[[float], None] | None = None) -> BacktestResult:
+    """Backtest ``signals`` on ``bars`` under ``profile``'s costs, fills and risk rules.
+
+    Args:
+        bars: Canonical bar frame (timestamp int64 ns UTC, open, high, low, close, volume).
+        signals: Per-bar :class:`Signals` aligned with ``bars``.
+        profile: Costs, risk rules, schedule, bracket and fill assumptions.
+        bars_1s: 1-second bars settling same-bar stop-and-target (``strategy.same_bar =
+            "resolve"``); without them such bars stay pessimistic.
+        seed: Recorded in ``params`` (the loop itself is deterministic).
+        record_equity: Build the bar-level equity curve (off for baseline runs).
+        progress: Optional callback receiving fractions of work done.
+
+    Returns:
+        :class:`BacktestResult`.
+
+    Raises:
+        DataError: Malformed bars or signals.
+    """
+    pr = prepare(bars, profile, atr=signals.atr, bars_1s=bars_1s)
+    if progress:
+        progress(0.2)
+    n = len(pr.arrays["ts"])
+    action = actions_of(signals, n, profile.risk.min_confidence)
+    conf = np.ascontiguousarray(signals.confidence, dtype=np.float64)
+    pcls = signals.predicted_class if signals.predicted_class is not None else signals.direction
+    pcls = np.ascontiguousarray(pcls, dtype=np.int8)
+    tr, ev, eq, cnt, den, fs = run_prepared(pr, action, conf, pcls, record_equity=record_equity)
+    if progress:
+        progress(0.6)
+    main_sb = int(pr.sp[L.SP_SAME_BAR])
+    n_amb = int((tr[:, L.T_AMB] > 0).sum()) if len(tr) else 0
+    net = float(tr[:, L.T_NET].sum()) if len(tr) else 0.0
+    band = {}
+    for sb in (0, 1):
+        if n_amb == 0 or sb == main_sb:
+            band[sb] = net
+        else:
+            t2 = run_prepared(pr, action, conf, pcls, same_bar=sb, record_equity=False)[0]
+            band[sb] = float(t2[:, L.T_NET].sum()) if len(t2) else 0.0
+    amb = Ambiguity(pessimistic_pnl=band[0], optimistic_pnl=band[1],
+                    share_affected=n_amb / len(tr) if len(tr) else 0.0, trades_affected=n_amb)
+    ts = pr.arrays["ts"]
+    trades = trades_frame(tr, ts)
+    if record_equity:
+        dd = eq - np.maximum.accumulate(eq) if n else eq
+        equity = pd.DataFrame({"timestamp": pd.to_datetime(ts, unit="ns", utc=True),
+                               "equity": eq, "drawdown": dd})
+    else:
+        equity = pd.DataFrame({"timestamp": pd.to_datetime([], utc=True), "equity": [], "drawdown": []})
+    ei = ev[:, 0].astype(np.int64)
+    codes = ev[:, 1].astype(np.int64)
+    events = pd.DataFrame({
+        "timestamp": pd.to_datetime(ts[ei], unit="ns", utc=True),
+        "code": codes,
+        "event": [K.REASONS[c] for c in codes],
+        "kind": ["halt" if K.is_halt_reason(int(c)) else "pause" if c == K.R_LOSS_PAUSE
+                 else "info" if c == K.R_PROFIT_TARGET else "day_stop" for c in codes],
+        "balance": ev[:, 2],
+    })
+    params = {
+        "profile": profile.name, "signals": signals.name, "seed": seed, "bars": n,
+        "bar_seconds": pr.bar_ns / 1e9, "instrument": profile.instrument,
+        "strategy": dict(zip(profile.strategy.__slots__,
+                             (getattr(profile.strategy, k) for k in profile.strategy.__slots__))),
+        "commission_round_trip": profile.costs.commission_round_trip,
+        "starting_balance": profile.risk.starting_balance,
+        "final_balance": float(fs[K.F_BALANCE]),
+        "denials": {K.REASONS[k]: int(v) for k, v in enumerate(den) if v},
+        "limit_entries_missed": int(cnt[L.C_LIMIT_MISSED]),
+        "resolved_with_1s": bool(len(pr.ts1)),
+    }
+    if progress:
+        progress(1.0)
+    return BacktestResult(trades=trades, equity=equity, ambiguity=amb, risk_events=events,
+                          params=params)
+
+
+def with_strategy(profile: Profile, **changes: Any) -> Profile:
+    """A copy of ``profile`` with strategy settings changed (e.g. ``same_bar="optimistic"``)."""
+    return replace(profile, strategy=replace(profile.strategy, **changes))
