@@ -163,7 +163,16 @@ def build_app(gw: SimGateway) -> web.Application:
     app.router.add_post("/hubs/{hub}/negotiate", negotiate)
     app.router.add_get("/hubs/{hub}", hub)
     app.router.add_get("/_sim/state", state)
-    app.router.add_post("/_sim/faults", lambda r: _admin_faults(gw, r))
-    app.router.add_post("/_sim/feed", lambda r: _admin_feed(gw, r))
-    app.router.add_post("/_sim/blast", lambda r: _admin_blast(gw, r))
+    async def faults(request: web.Request) -> web.Response:
+        return await _admin_faults(gw, request)
+
+    async def feed(request: web.Request) -> web.Response:
+        return await _admin_feed(gw, request)
+
+    async def blast(request: web.Request) -> web.Response:
+        return await _admin_blast(gw, request)
+
+    app.router.add_post("/_sim/faults", faults)
+    app.router.add_post("/_sim/feed", feed)
+    app.router.add_post("/_sim/blast", blast)
     return app
