@@ -9,8 +9,10 @@ A label uses bar t's close and the bars in ``(t, t + L]`` only. It is **invalid*
 False; the label value is then meaningless, 0) when
 
 * the window is not fully observed: ``t + L`` is after the last bar of the data, or
-* the window crosses a session break (``session="cme"``: the CME session of ``t + L`` differs
-  from that of ``t``, or ``t`` is outside any session; ``session=None`` for 24/7 markets).
+* the window crosses a session break. ``session="cme"``: the CME Globex session at ``t + L``
+  differs from that of ``t``, or ``t`` is outside any session. ``session="rth"``: the same
+  with RTH (09:30-16:00 ET) as the session - use it for RTH-filtered data, where the bars
+  after 16:00 are missing from the file, not untraded. ``session=None``: 24/7 markets.
 
 Public label functions return labels only; :func:`make_labels` returns ``(labels, valid)``
 and is what training code should call. Never train on rows where ``valid`` is False.
@@ -47,14 +49,19 @@ def _lookahead_ns(seconds: float, what: str = "lookahead_seconds") -> int:
 
 
 def _session_ids(ts: np.ndarray, session: str | None) -> np.ndarray:
+    """Session key per timestamp (-1 outside): CME Globex session, RTH day, or 0 for None."""
     if session is None:
         return np.zeros(ts.shape[0], dtype=np.int64)
-    if session != "cme":
+    if session not in ("cme", "rth"):
         raise ConfigError(f"unknown session rule {session!r}",
-                          hint="use 'cme' (CME Globex sessions) or None (24/7 markets)")
+                          hint="use 'cme' (Globex sessions), 'rth' (09:30-16:00 ET only, for "
+                               "RTH-filtered data) or None (24/7 markets)")
     from core import calendar as cal
 
-    return np.asarray(cal.session_id(ts), dtype=np.int64)
+    sid = np.asarray(cal.session_id(ts), dtype=np.int64)
+    if session == "rth":
+        sid = np.where(cal.rth_mask(ts), sid, -1)
+    return sid
 
 
 def _window(ts: np.ndarray, lns: int, session: str | None
@@ -65,7 +72,7 @@ def _window(ts: np.ndarray, lns: int, session: str | None
     valid = end <= ts[-1] if ts.size else np.zeros(0, dtype=bool)
     if session is not None and ts.size:
         s0 = _session_ids(ts, session)
-        s1 = _session_ids(end, session)
+        s1 = _session_ids(end - 1, session)   # (t, t+L] ends just inside t + L
         valid &= (s0 >= 0) & (s0 == s1)
     return j, valid
 
@@ -199,7 +206,7 @@ def _triple_barrier(frame: Any, stop_ticks: float, target_ticks: float,
         return np.zeros(0, np.int8), np.zeros(0, bool)
     tlim = _lookahead_ns(time_limit_seconds, "time_limit_seconds")
     sid = _session_ids(ts, session)
-    sid_end = _session_ids(ts + tlim, session)
+    sid_end = _session_ids(ts + tlim - 1, session)
     tgt, stp = float(target_ticks) * tick_size, float(stop_ticks) * tick_size
     up_off, dn_off = (tgt, stp) if side > 0 else (stp, tgt)
     return _tb_kernel(ts, h, l, c, sid, sid_end, up_off, dn_off, tlim, int(side),
@@ -292,7 +299,8 @@ class LabelSpec:
         time_limit_seconds: Triple-barrier time limit (default: ``lookahead_seconds``).
         side: Triple-barrier bracket side, 1 long or -1 short.
         relative: Volatility as a fraction of the close instead of ticks.
-        session: ``"cme"`` (windows may not cross a CME session break) or None (24/7).
+        session: ``"cme"`` (windows may not cross a CME session break), ``"rth"`` (nor leave
+            RTH: for RTH-filtered data) or None (24/7 markets).
     """
 
     kind: str = "direction"
@@ -311,6 +319,9 @@ class LabelSpec:
             raise ConfigError(f"unknown label kind {self.kind!r}",
                               hint=f"use one of: {', '.join(KINDS)}")
         _lookahead_ns(self.lookahead_seconds)
+        if self.session not in (None, "cme", "rth"):
+            raise ConfigError(f"unknown session rule {self.session!r}",
+                              hint="use 'cme', 'rth' or None")
         if self.time_limit_seconds is not None:
             _lookahead_ns(self.time_limit_seconds, "time_limit_seconds")
 
