@@ -1,0 +1,251 @@
+"""Walk-forward training end to end: data → folds → per-fold metrics → verdict → artifact.
+
+The saved model is the one fitted on the most recent train/validation window before the
+final holdout; the holdout is scored exactly once, after everything else, and reported
+separately. No fold's test data and no holdout data is ever used to fit, stop or calibrate.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.domain import get_instrument, root_of
+from core.errors import ConfigError, ModelError
+from core.ml.artifacts import code_revision, library_versions, save_artifact
+from core.ml.scaling import Scaler
+from core.training.dataset import NS, Dataset, build_dataset, purge_ns
+from core.training.report import Summary, report_text, summarize
+from core.training.runner import FoldResult, TrainSpec, run_folds
+from core.training.splits import NS_PER_DAY, WalkForwardConfig, walk_forward, walk_forward_auto
+from core.training.trading import BracketSpec
+
+Progress = Callable[[float], None] | None
+
+
+@dataclass
+class TrainRequest:
+    """Everything ``scalpdesk train`` decides (the CLI fills it from options + profile)."""
+
+    profile: Any  #: core.config.Profile
+    model_kind: str = "lightgbm"
+    label_kind: str | None = None  #: default: the profile's
+    lookahead_seconds: int | None = None
+    threshold_ticks: float | None = None
+    folds: int = 4
+    train_days: float | None = None  #: explicit fold lengths override ``folds``
+    val_days: float | None = None
+    test_days: float | None = None
+    holdout_days: float | None = None  #: default: 15 % of the span
+    embargo_seconds: float = 0.0
+    mode: str = "expanding"
+    feature_set: str = "default"
+    model_params: dict[str, Any] = field(default_factory=dict)
+    seed: int = 7
+    num_threads: int = 1
+    device: str = "cpu"
+    calibration: str = "temperature"
+    min_confidence: float | None = None  #: default: profile risk.min_confidence
+    shuffle_labels: bool = False
+    workers: int | None = None
+    cluster: str | None = None
+
+
+@dataclass
+class TrainOutcome:
+    """The result of a run: fold results, summary + verdict, report text, artifact path."""
+
+    results: list[FoldResult]
+    summary: Summary
+    report: str
+    notes: list[str]
+    dataset_meta: dict[str, Any]
+    label: Any
+    path: Path | None = None
+
+
+def label_spec(req: TrainRequest, bar_seconds: int, notes: list[str]) -> Any:
+    """A ``core.labels.LabelSpec`` from the profile's label section and overrides."""
+    from core.labels import LabelSpec
+
+    lab = req.profile.label
+    kind = req.label_kind or lab.kind
+    look = int(req.lookahead_seconds or lab.lookahead_seconds)
+    if look < bar_seconds:
+        notes.append(f"label lookahead {look} s is shorter than one {bar_seconds} s bar; "
+                     f"using one bar ({bar_seconds} s) — pass --lookahead to choose")
+        look = bar_seconds
+    thr = float(req.threshold_ticks if req.threshold_ticks is not None else lab.threshold_ticks)
+    kw: dict[str, Any] = {"kind": kind, "lookahead_seconds": look, "threshold_ticks": thr}
+    fields = getattr(LabelSpec, "__dataclass_fields__", {})
+    if "threshold_pct" in fields and getattr(lab, "threshold_pct", None) is not None:
+        kw["threshold_pct"] = lab.threshold_pct
+    strat = req.profile.strategy
+    for name, value in (("stop_ticks", strat.stop_ticks), ("target_ticks", strat.target_ticks)):
+        if name in fields:
+            kw[name] = value
+    try:
+        return LabelSpec(**kw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"label settings rejected: {exc}",
+                          hint="check [label] in the profile or --label/--lookahead") from None
+
+
+def bracket_spec(profile: Any, tick_size: float, tick_value: float) -> BracketSpec:
+    """The profile's bracket and costs as the trading evaluation needs them."""
+    s, c = profile.strategy, profile.costs
+    tstop = s.time_stop_minutes
+    return BracketSpec(stop_ticks=float(s.stop_ticks), target_ticks=float(s.target_ticks),
+                       time_stop_ns=int((tstop if tstop else 24 * 60) * 60 * NS),
+                       tick_size=tick_size, tick_value=tick_value,
+                       commission=float(c.commission_round_trip),
+                       slippage_rth=float(c.slippage_ticks), slippage_eth=float(c.slippage_ticks_eth))
+
+
+def make_split(req: TrainRequest, ts: np.ndarray, purge: int) -> tuple[list[Any], dict[str, Any]]:
+    """Folds from explicit day lengths when given, else ``req.folds`` folds sized by rows.
+
+    Returns the folds and a description of the geometry for the model card.
+    """
+    embargo = int(req.embargo_seconds * NS)
+    if req.train_days or req.val_days or req.test_days:
+        if not (req.train_days and req.val_days and req.test_days):
+            raise ConfigError("give all of --train-days, --val-days and --test-days, or none",
+                              hint="or use --folds N to size folds automatically")
+        span = int(ts[-1] - ts[0]) + 1
+        hold = int((req.holdout_days or 0) * NS_PER_DAY) or int(span * 0.15)
+        cfg = WalkForwardConfig(train_ns=int(req.train_days * NS_PER_DAY),
+                                val_ns=int(req.val_days * NS_PER_DAY),
+                                test_ns=int(req.test_days * NS_PER_DAY), purge_ns=purge,
+                                embargo_ns=embargo, holdout_ns=hold, mode=req.mode,
+                                max_folds=req.folds or None)
+        folds = walk_forward(ts, cfg)
+    else:
+        hold_frac = 0.15
+        if req.holdout_days:
+            span = int(ts[-1] - ts[0]) + 1
+            hold_frac = min(0.5, req.holdout_days * NS_PER_DAY / span)
+        folds = walk_forward_auto(ts, req.folds, purge_ns=purge, embargo_ns=embargo,
+                                  mode=req.mode, holdout_fraction=hold_frac)
+    if not any(f.is_holdout for f in folds):
+        raise ConfigError("no final holdout period could be formed",
+                          hint="use more data or a shorter --holdout-days")
+    geo = {"mode": req.mode, "purge_seconds": purge / NS, "embargo_seconds": embargo / NS,
+           "folds": [{"fold": f.number, "holdout": f.is_holdout,
+                      "train_start_ns": f.train_start, "val_start_ns": f.val_start,
+                      "test_start_ns": f.test_start, "test_end_ns": f.test_end} for f in folds]}
+    return folds, geo
+
+
+def train(frame: pd.DataFrame, bar_seconds: int, req: TrainRequest, *, name: str | None = None,
+          models_dir: Path | None = None, created: str | None = None,
+          progress: Progress = None, data_source: str = "") -> TrainOutcome:
+    """Run walk-forward training; save ``models_dir/name`` when ``name`` is given.
+
+    Raises:
+        DataError / ConfigError / ModelError: bad data, settings or artifact.
+    """
+    notes: list[str] = []
+    root = root_of(str(frame["symbol"].iloc[0])) if len(frame) else req.profile.instrument
+    try:
+        inst = get_instrument(root)
+    except KeyError:
+        inst = get_instrument(req.profile.instrument)
+        notes.append(f"unknown instrument {root!r} in the data; using the profile's "
+                     f"{inst.symbol} tick size and value")
+    if inst.symbol != req.profile.instrument:
+        notes.append(f"data is {inst.symbol} but profile {req.profile.name!r} is for "
+                     f"{req.profile.instrument}: tick value ${inst.tick_value} from {inst.symbol}, "
+                     f"commission ${req.profile.costs.commission_round_trip} from the profile")
+    label = label_spec(req, bar_seconds, notes)
+    data = build_dataset(frame, label=label, tick_size=inst.tick_size, bar_seconds=bar_seconds,
+                         feature_set=req.feature_set, exchange=inst.exchange)
+    purge = purge_ns(label, bar_seconds)
+    folds, geo = make_split(req, data.ts, purge)
+    min_conf = req.min_confidence if req.min_confidence is not None else \
+        req.profile.risk.min_confidence
+    spec = TrainSpec(model_kind=req.model_kind, model_params=req.model_params, seed=req.seed,
+                     num_threads=req.num_threads, device=req.device, calibration=req.calibration,
+                     min_confidence=min_conf,
+                     bracket=bracket_spec(req.profile, inst.tick_size, inst.tick_value),
+                     shuffle_labels=req.shuffle_labels)
+    results = run_folds(folds, data, spec, workers=req.workers, cluster=req.cluster,
+                        progress=progress)
+    summary = summarize(results, min_confidence=min_conf)
+    text = report_text(results, summary)
+    out = TrainOutcome(results=results, summary=summary, report=text, notes=notes,
+                       dataset_meta=data.meta, label=label)
+    if name:
+        out.path = _save(Path(models_dir) / name if models_dir else _default_dir(name), data,
+                         folds, results, summary, text, req, spec, geo, label, inst, created,
+                         data_source, notes)
+    return out
+
+
+def _default_dir(name: str) -> Path:
+    from core.ml.artifacts import default_models_dir
+    return default_models_dir() / name
+
+
+def _save(path: Path, data: Dataset, folds: list[Any], results: list[FoldResult],
+          summary: Summary, text: str, req: TrainRequest, spec: TrainSpec,
+          geo: dict[str, Any], label: Any, inst: Any, created: str | None, source: str,
+          notes: list[str]) -> Path:
+    final = next(r for r in results if r.is_holdout)
+    fold = next(f for f in folds if f.is_holdout)
+    if final.model is None or final.calibrator is None:
+        raise ModelError("the final model was not returned by the fold runner")
+    tr = fold.train[data.valid[fold.train]]
+    scaler = Scaler.fit(data.X[tr])
+    versions: dict[str, Any] = {}
+    try:
+        from core.features import FEATURE_SET_VERSION, feature_versions
+        versions = {"set_version": FEATURE_SET_VERSION,
+                    "features": dict(feature_versions(req.feature_set))}
+    except (ImportError, TypeError, KeyError):
+        pass
+    label_d = {k: getattr(label, k) for k in getattr(label, "__dataclass_fields__", {})} \
+        or {"kind": label.kind, "lookahead_seconds": label.lookahead_seconds}
+    config = {"kind": req.model_kind, "feature_set": req.feature_set,
+              "feature_names": data.feature_names, "label": label_d,
+              "bar_seconds": data.bar_seconds, "instrument": inst.symbol,
+              "tick_size": inst.tick_size, "classes": [int(c) for c in final.model.classes],
+              "class_moves": final.class_moves, "min_confidence": spec.min_confidence,
+              "params": req.model_params, "seed": req.seed, "num_threads": req.num_threads}
+    card = {
+        "name": path.name, "created": created,
+        "model": {"kind": req.model_kind, "params": req.model_params, "seed": req.seed,
+                  "num_threads": req.num_threads, "calibration": req.calibration,
+                  "best_iteration": final.fit.best_iteration},
+        "data": {**data.meta, "source": source, "instrument": inst.symbol,
+                 "bar_seconds": data.bar_seconds},
+        "features": {"set": req.feature_set, "names": data.feature_names, **versions},
+        "label": label_d,
+        "walk_forward": geo,
+        "trading_evaluation": {**spec.bracket.__dict__, "min_confidence": spec.min_confidence,
+                               "profile": req.profile.name} if spec.bracket else None,
+        "folds": [r.summary() for r in results],
+        "summary": _clean(summary.to_dict()), "verdict": summary.verdict, "notes": notes,
+        "libraries": library_versions(), "code_revision": code_revision(),
+    }
+    return save_artifact(path, model=final.model, calibrator=final.calibrator, scaler=scaler,
+                         config=config, card=_clean(card), report=text)
+
+
+def _clean(obj: Any) -> Any:
+    """NaN/inf → None so the card is strict JSON."""
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    return obj

@@ -1,0 +1,158 @@
+"""Aggregate fold results and say, in words, whether there is an edge after costs.
+
+The verdict is deliberately conservative. "possible edge" needs all of: out-of-sample AUC
+above 0.5 by more than two standard errors across folds, at least two folds with ≥ 100
+trades, a pooled expectancy after costs whose 95 % interval is above zero, beating the
+random-direction baseline, and most counted folds profitable. Anything less is "no edge
+after costs" (or "not enough trades to judge"), with the numbers that led there.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from core.training.runner import FoldResult
+from core.training.trading import MIN_TRADES
+
+
+@dataclass
+class Summary:
+    """Pooled out-of-sample figures over the walk-forward folds (holdout separate)."""
+
+    folds: int
+    auc_mean: float
+    auc_sd: float
+    balanced_accuracy_mean: float
+    log_loss_mean: float
+    log_loss_prior_mean: float
+    counted_folds: int
+    trades: int
+    expectancy: float
+    expectancy_ci: tuple[float, float]
+    baseline_expectancy: float
+    profitable_folds: int
+    verdict: str
+    edge: bool
+    caveats: list[str] = field(default_factory=list)
+    holdout: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return dict(self.__dict__)
+
+
+def _money(x: float) -> str:
+    if not math.isfinite(x):
+        return "n/a"
+    return f"−${abs(x):,.2f}" if x < 0 else f"${x:,.2f}"
+
+
+def _pooled(results: list[FoldResult]) -> tuple[int, float, float, float]:
+    """Pooled (trades, mean, standard error, baseline mean) over trades of ``results``."""
+    tr = [r.trading for r in results if r.trading is not None and r.trading.trades > 0]
+    n = sum(t.trades for t in tr)
+    if n == 0:
+        return 0, math.nan, math.nan, math.nan
+    mean = sum(t.net_pnl for t in tr) / n
+    # Pooled variance from each fold's mean and standard error.
+    ss = 0.0
+    for t in tr:
+        var_i = (t.expectancy_se ** 2) * t.trades if math.isfinite(t.expectancy_se) else 0.0
+        ss += var_i * max(t.trades - 1, 0) + t.trades * (t.expectancy - mean) ** 2
+    se = math.sqrt(ss / max(n - 1, 1) / n)
+    base = [t.baseline_expectancy * t.trades for t in tr if math.isfinite(t.baseline_expectancy)]
+    return n, mean, se, (sum(base) / n if base else math.nan)
+
+
+def summarize(results: list[FoldResult], *, min_confidence: float) -> Summary:
+    """The pooled summary and the verdict in words."""
+    wf = [r for r in results if not r.is_holdout]
+    hold = [r for r in results if r.is_holdout]
+    aucs = np.array([r.metrics.auc for r in wf if math.isfinite(r.metrics.auc)])
+    auc_mean = float(aucs.mean()) if len(aucs) else math.nan
+    auc_sd = float(aucs.std(ddof=1)) if len(aucs) > 1 else math.nan
+    auc_se = auc_sd / math.sqrt(len(aucs)) if len(aucs) > 1 else math.nan
+    counted = [r for r in wf if r.trading is not None and r.trading.trades >= MIN_TRADES]
+    all_trades = sum(r.trading.trades for r in wf if r.trading is not None)
+    n, mean, se, base = _pooled(counted)
+    ci = (mean - 1.96 * se, mean + 1.96 * se) if n else (math.nan, math.nan)
+    profitable = sum(1 for r in counted if r.trading.expectancy > 0)
+    auc_txt = f"out-of-sample AUC {auc_mean:.2f}" + (f" ± {auc_sd:.2f}" if math.isfinite(auc_sd) else "")
+    auc_txt += f" over {len(wf)} fold{'s' if len(wf) != 1 else ''}"
+    predictive = math.isfinite(auc_se) and auc_mean - 2 * auc_se > 0.5
+    caveats: list[str] = []
+    edge = False
+    if not counted:
+        verdict = (f"no edge shown — not enough trades to judge: {all_trades:,} trades above "
+                   f"{min_confidence:.0%} confidence across {len(wf)} folds (a fold needs "
+                   f"≥ {MIN_TRADES}); {auc_txt}")
+    else:
+        money = (f"expectancy {_money(mean)} per trade after costs "
+                 f"(95 % CI {_money(ci[0])} to {_money(ci[1])}) over {n:,} trades "
+                 f"in {len(counted)} fold{'s' if len(counted) != 1 else ''}")
+        if (predictive and ci[0] > 0 and len(counted) >= 2 and profitable * 2 > len(counted)
+                and (not math.isfinite(base) or mean > base)):
+            edge = True
+            verdict = f"possible edge: {auc_txt}, {money}; random entries with the same exits: " \
+                      f"{_money(base)} per trade"
+            caveats = ["walk-forward results only: confirm on the untouched holdout and in a "
+                       "full backtest with the risk rules and the end-of-day schedule",
+                       "every configuration you tried counts: many tries make a lucky one likely",
+                       "costs come from the profile; live slippage in fast markets is worse"]
+        else:
+            why = " (the model ranks direction better than chance, but not by enough to pay " \
+                  "costs)" if predictive else ""
+            verdict = f"no edge after costs{why}: {auc_txt}, {money}; random entries with " \
+                      f"the same exits: {_money(base)} per trade"
+    holdout = None
+    if hold:
+        h = hold[0]
+        t = h.trading
+        holdout = {"auc": h.metrics.auc, "balanced_accuracy": h.metrics.balanced_accuracy,
+                   "trades": t.trades if t else 0,
+                   "expectancy": t.expectancy if t else math.nan}
+    def _mean(vals: list[float]) -> float:
+        v = [x for x in vals if math.isfinite(x)]
+        return float(np.mean(v)) if v else math.nan
+
+    return Summary(
+        folds=len(wf), auc_mean=auc_mean, auc_sd=auc_sd,
+        balanced_accuracy_mean=_mean([r.metrics.balanced_accuracy for r in wf]),
+        log_loss_mean=_mean([r.metrics.log_loss for r in wf]),
+        log_loss_prior_mean=_mean([r.metrics.log_loss_prior for r in wf]),
+        counted_folds=len(counted), trades=n, expectancy=mean, expectancy_ci=ci,
+        baseline_expectancy=base, profitable_folds=profitable, verdict=verdict, edge=edge,
+        caveats=caveats, holdout=holdout)
+
+
+def holdout_sentence(s: Summary) -> str:
+    """One line on the final holdout (scored once, never used for selection)."""
+    if not s.holdout:
+        return "no final holdout period was set aside"
+    h = s.holdout
+    trades = h["trades"]
+    exp = f", expectancy {_money(h['expectancy'])} per trade over {trades:,} trades" \
+        if trades else ", no trades above the confidence floor"
+    note = "" if trades >= MIN_TRADES else f" (fewer than {MIN_TRADES} trades: not conclusive)"
+    return (f"final holdout (never used for training or selection): AUC {h['auc']:.2f}, "
+            f"balanced accuracy {h['balanced_accuracy']:.2f}{exp}{note}")
+
+
+def report_text(results: list[FoldResult], s: Summary) -> str:
+    """Plain-text report: one line per fold, then the verdict (also saved as report.txt)."""
+    lines = ["fold  rows(train/val/test)      AUC   bal.acc  logloss(prior)  trades  exp.$/trade"]
+    for r in results:
+        t = r.trading
+        tag = "H" if r.is_holdout else str(r.number)
+        trades = f"{t.trades:>6}" if t else "     -"
+        exp = f"{t.expectancy:>+10.2f}" if t and t.trades else "         -"
+        lines.append(f"{tag:>4}  {r.rows['train']:>7}/{r.rows['val']:>6}/{r.rows['test']:>6}  "
+                     f"{r.metrics.auc:5.3f}  {r.metrics.balanced_accuracy:6.3f}   "
+                     f"{r.metrics.log_loss:6.4f}({r.metrics.log_loss_prior:6.4f})  {trades}  {exp}")
+    lines += ["", "VERDICT: " + s.verdict, holdout_sentence(s)]
+    lines += [f"caveat: {c}" for c in s.caveats]
+    return "\n".join(lines)

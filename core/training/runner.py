@@ -1,0 +1,202 @@
+"""Fold runner: fit, calibrate and score each walk-forward fold, locally or on Dask.
+
+:func:`run_fold` is a pure function of (fold, dataset, spec) — seeded, fixed thread count —
+so a fold gives the same numbers in this process, in a LocalCluster worker or on a remote
+scheduler's worker. Dask is imported only when asked for.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from core.errors import ConfigError, ModelError
+from core.ml.base import SEQUENCE_KINDS, ClassMap, FitInfo, Model
+from core.ml.calibration import Calibrator
+from core.ml.registry import make_model
+from core.training.dataset import Dataset
+from core.training.metrics import ClassificationMetrics, classification_metrics
+from core.training.splits import Fold
+from core.training.trading import BracketSpec, TradingMetrics, signals_from_proba, trading_metrics
+
+Progress = Callable[[float], None] | None
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    """How to train and score each fold."""
+
+    model_kind: str = "lightgbm"
+    model_params: dict[str, Any] = field(default_factory=dict)
+    seed: int = 7
+    num_threads: int = 1
+    device: str = "cpu"
+    calibration: str = "temperature"
+    min_confidence: float = 0.60
+    bracket: BracketSpec | None = None
+    shuffle_labels: bool = False  #: destroy the signal on purpose (a sanity check)
+
+
+@dataclass
+class FoldResult:
+    """Everything measured on one fold (the model only when asked for)."""
+
+    number: int
+    is_holdout: bool
+    spans: dict[str, int]
+    rows: dict[str, int]
+    fit: FitInfo
+    val_metrics: ClassificationMetrics
+    metrics: ClassificationMetrics
+    trading: TradingMetrics | None
+    class_moves: dict[str, list[float]]
+    seconds: float
+    model: Model | None = None
+    calibrator: Calibrator | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready (no model)."""
+        return {"fold": self.number, "holdout": self.is_holdout, "spans": self.spans,
+                "rows": self.rows, "best_iteration": self.fit.best_iteration,
+                "iterations": self.fit.iterations, "val": self.val_metrics.to_dict(),
+                "test": self.metrics.to_dict(),
+                "trading": self.trading.to_dict() if self.trading else None,
+                "seconds": round(self.seconds, 3)}
+
+
+def predict_rows(model: Model, X: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Probabilities for ``rows``; sequence models get their preceding rows as context.
+
+    Context rows lie *before* each predicted row (features are causal), so this is what a
+    live run would have seen — it only avoids repeat-padding at the start of a period.
+    """
+    if len(rows) == 0:
+        return np.empty((0, len(model.classes)))
+    lo, hi = int(rows.min()), int(rows.max()) + 1
+    ctx = 0
+    if getattr(model, "kind", "") in SEQUENCE_KINDS:
+        ctx = min(lo, int(getattr(model, "window", 1)) - 1)
+    p = model.predict_proba(X[lo - ctx: hi])[ctx:]
+    return p[rows - lo]
+
+
+def class_moves(data: Dataset, rows: np.ndarray, classes: np.ndarray) -> dict[str, list[float]]:
+    """Mean signed and mean absolute move (ticks) per class on ``rows`` (training rows)."""
+    mv = data.move_ticks[rows]
+    y = data.y[rows]
+    mean, absm = [], []
+    for c in classes:
+        m = mv[(y == c) & np.isfinite(mv)]
+        mean.append(float(m.mean()) if len(m) else 0.0)
+        absm.append(float(np.abs(m).mean()) if len(m) else 0.0)
+    return {"mean": mean, "abs": absm}
+
+
+def run_fold(fold: Fold, data: Dataset, spec: TrainSpec, *, keep_model: bool = False,
+             progress: Progress = None) -> FoldResult:
+    """Fit on the fold's train rows, early-stop and calibrate on val, score on test."""
+    started = time.perf_counter()
+    tr = fold.train[data.valid[fold.train]]
+    va = fold.val[data.valid[fold.val]]
+    te = fold.test[data.valid[fold.test]]
+    if min(len(tr), len(va), len(te)) == 0:
+        raise ModelError(f"fold {fold.number}: no usable rows (train {len(tr)}, val {len(va)}, "
+                         f"test {len(te)}) after warm-up and label horizon",
+                         hint="use longer periods (fewer --folds) or more data")
+    y_tr = data.y[tr]
+    if spec.shuffle_labels:
+        y_tr = np.random.default_rng(spec.seed + fold.number).permutation(y_tr)
+    model = make_model(spec.model_kind, params=spec.model_params, seed=spec.seed,
+                       num_threads=spec.num_threads, device=spec.device)
+    info = model.fit(data.X[tr], y_tr, data.X[va], data.y[va], progress=progress)
+    cmap = ClassMap(tuple(int(c) for c in model.classes))
+    raw_val = predict_rows(model, data.X, va)
+    yv = cmap.to_index(data.y[va])
+    cal = Calibrator.fit(raw_val, yv, spec.calibration)
+    prior = np.bincount(cmap.to_index(y_tr), minlength=cmap.n) / len(y_tr)
+    val_m = classification_metrics(cal.apply(raw_val), yv, model.classes, prior)
+    # Test: predict every bar of the period (signals may fire on any scored bar).
+    proba = cal.apply(predict_rows(model, data.X, te))
+    test_m = classification_metrics(proba, cmap.to_index(data.y[te]), model.classes, prior)
+    trading = None
+    if spec.bracket is not None:
+        lo, hi = int(fold.test.min()), int(fold.test.max()) + 1
+        direction, _ = signals_from_proba(proba, model.classes, spec.min_confidence)
+        sig = np.zeros(hi - lo, dtype=np.int64)
+        sig[te - lo] = direction
+        bars = {k: v[lo:hi] for k, v in data.bars.items()}
+        trading = trading_metrics(bars, sig, spec.bracket, seed=spec.seed + fold.number)
+    return FoldResult(
+        number=fold.number, is_holdout=fold.is_holdout,
+        spans={"train_start": fold.train_start, "val_start": fold.val_start,
+               "test_start": fold.test_start, "test_end": fold.test_end},
+        rows={"train": int(len(tr)), "val": int(len(va)), "test": int(len(te))},
+        fit=info, val_metrics=val_m, metrics=test_m, trading=trading,
+        class_moves=class_moves(data, tr, model.classes),
+        seconds=time.perf_counter() - started,
+        model=model if keep_model else None, calibrator=cal if keep_model else None)
+
+
+def run_folds(folds: list[Fold], data: Dataset, spec: TrainSpec, *, workers: int | None = None,
+              cluster: str | None = None, keep_holdout_model: bool = True,
+              progress: Progress = None) -> list[FoldResult]:
+    """Run every fold: in this process by default, on Dask with ``workers``/``cluster``.
+
+    Args:
+        folds: From :func:`core.training.splits.walk_forward`.
+        data: The dataset (scattered once to every worker when on Dask).
+        spec: Training spec (seeded; results do not depend on where a fold runs).
+        workers: Start a LocalCluster with this many worker processes.
+        cluster: Address of an existing scheduler (``tcp://host:8786``).
+        keep_holdout_model: Return the holdout fold's fitted model (the one to save).
+        progress: Called with the fraction of folds done.
+    """
+    keep = [f.is_holdout and keep_holdout_model for f in folds]
+    if not workers and not cluster:
+        out = []
+        for i, (f, k) in enumerate(zip(folds, keep)):
+            out.append(run_fold(f, data, spec, keep_model=k))
+            if progress:
+                progress((i + 1) / len(folds))
+        return out
+    return _run_on_dask(folds, keep, data, spec, workers, cluster, progress)
+
+
+def _run_on_dask(folds: list[Fold], keep: list[bool], data: Dataset, spec: TrainSpec,
+                 workers: int | None, cluster: str | None, progress: Progress) -> list[FoldResult]:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:  # pragma: no cover - depends on the install
+        raise ConfigError("Dask is not installed", hint="pip install 'scalpdesk[cluster]' "
+                          "or run without --workers/--cluster") from None
+    local = None
+    try:
+        if cluster:
+            try:
+                client = Client(cluster, timeout="10s")
+            except (OSError, TimeoutError) as exc:
+                raise ConfigError(f"cannot reach the Dask scheduler at {cluster}: {exc}",
+                                  hint="start one with `dask scheduler` and pass its "
+                                       "tcp://host:port address") from None
+        else:
+            # One thread per worker process: each fold controls its own thread count.
+            local = LocalCluster(n_workers=int(workers or 1), threads_per_worker=1,
+                                 processes=True, dashboard_address=None)
+            client = Client(local)
+        with client:
+            shared = client.scatter(data, broadcast=True)
+            futs = {client.submit(run_fold, f, shared, spec, keep_model=k, pure=False): i
+                    for i, (f, k) in enumerate(zip(folds, keep))}
+            results: list[FoldResult | None] = [None] * len(folds)
+            for done, fut in enumerate(as_completed(list(futs)), start=1):
+                results[futs[fut]] = fut.result()
+                if progress:
+                    progress(done / len(folds))
+        return [r for r in results if r is not None]
+    finally:
+        if local is not None:
+            local.close()
