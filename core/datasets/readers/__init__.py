@@ -183,9 +183,10 @@ def _read_file(p: Path, source: str, fmt: str, symbol: str | None, tz: str | Non
         parts = [(raw, None, notes, 0)]
     elif fmt == "csv":
         from core.datasets.readers.text import read_text_bars
-        raw, offset = read_text_bars(p, symbol=symbol, tz=tz, columns=columns,
-                                     progress=progress, notes=notes)
-        parts = [(raw, None, notes, offset)]
+        # Frame row i is data row i + 1 (the reader's own errors name file lines instead).
+        raw, _header_lines = read_text_bars(p, symbol=symbol, tz=tz, columns=columns,
+                                            progress=progress, notes=notes)
+        parts = [(raw, None, notes, 0)]
     elif fmt == "dbn":
         from core.datasets.readers.dbn import read_dbn_bars
         parts = [(raw, secs, n, 0) for raw, secs, n in

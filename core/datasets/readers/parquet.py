@@ -63,29 +63,22 @@ def read_parquet_bars(path: Path, *, symbol: str | None, tz: str | None,
         wanted.append(sym_col)
     report(progress, 0.05)
     try:
-        table = pq.read_table(path, columns=wanted, read_dictionary=[sym_col] if sym_col else None,
-                              use_threads=True)
+        pf = pq.ParquetFile(path, read_dictionary=[sym_col] if sym_col else None)
+        arrays, sym_codes, sym_names = _read_streamed(path, pf, mapping, sym_col, progress)
     except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
         raise DataError(f"{path}: not a valid Parquet file (truncated?): {exc}",
                         hint="re-export or re-download the file") from None
-    report(progress, 0.7)
-    ts = _timestamps(path, table.column(mapping["timestamp"]), tz, notes)
-    cols = {c: _numeric(path, table.column(mapping[c]), c) for c in PRICE_NAMES}
-    vol = cols["volume"]
-    if vol.dtype.kind == "f":
-        frac = np.isfinite(vol) & (vol != np.round(vol))
-        if frac.any():
-            row = int(np.argmax(frac)) + 1
-            raise DataError(f"{path}: volume has fractional values ({int(frac.sum())} rows, "
-                            f"first at data row {row})",
-                            hint="volume must be whole contracts/shares")
-        if not np.isfinite(vol).all():
-            row = int(np.argmax(~np.isfinite(vol))) + 1
-            raise DataError(f"{path}: volume is null/NaN in {int((~np.isfinite(vol)).sum())} "
-                            f"rows (first at data row {row})",
-                            hint="drop or repair those rows in the source")
+    ts = _finish_timestamps(path, arrays["timestamp"], pf.schema_arrow.field(
+        mapping["timestamp"]).type, tz, notes)
     if sym_col:
-        symbols = _symbols(path, table.column(sym_col), symbol, notes)
+        if symbol:
+            notes.append(f"symbol column replaced by {symbol.upper()!r} as requested")
+            symbols = pd.Categorical.from_codes(np.zeros(len(ts), dtype=np.int8),
+                                                categories=[symbol.strip().upper()])
+        else:
+            symbols = to_categorical(pd.Categorical.from_codes(sym_codes, categories=sym_names)
+                                     if len(set(sym_names)) == len(sym_names) else
+                                     pd.Categorical(np.asarray(sym_names, dtype=object)[sym_codes]))
     else:
         if not symbol:
             raise DataError(f"{path}: no symbol column and no symbol given",
@@ -93,8 +86,128 @@ def read_parquet_bars(path: Path, *, symbol: str | None, tz: str | None,
         symbols = pd.Categorical.from_codes(np.zeros(len(ts), dtype=np.int8),
                                             categories=[symbol.strip().upper()])
     report(progress, 1.0)
-    return RawBars(ts, cols["open"], cols["high"], cols["low"], cols["close"],
-                   vol.astype(np.int64, copy=False), symbols)
+    return RawBars(ts, arrays["open"], arrays["high"], arrays["low"], arrays["close"],
+                   arrays["volume"], symbols)
+
+
+def _read_streamed(path: Path, pf: pq.ParquetFile, mapping: dict[str, str],
+                   sym_col: str | None, progress: Progress
+                   ) -> tuple[dict[str, np.ndarray], np.ndarray, list[str]]:
+    """Read row group by row group into preallocated numpy arrays.
+
+    Why: concatenating a whole table's chunks afterwards allocates every column twice, and
+    first-touch allocation is the slow part on small VMs; this way each decoded row group's
+    buffers are recycled and the final arrays are written once.
+    """
+    n = pf.metadata.num_rows
+    ts_type = pf.schema_arrow.field(mapping["timestamp"]).type
+    out = {"timestamp": np.empty(n, dtype=np.int64), "volume": np.empty(n, dtype=np.int64)}
+    for c in ("open", "high", "low", "close"):
+        out[c] = np.empty(n, dtype=np.float64)
+    codes = np.empty(n if sym_col else 0, dtype=np.int32)
+    names: list[str] = []
+    index: dict[str, int] = {}
+    wanted = [mapping[c] for c in ("timestamp", *PRICE_NAMES)] + ([sym_col] if sym_col else [])
+    pos = 0
+    groups = pf.num_row_groups
+    for g in range(groups):
+        t = pf.read_row_group(g, columns=wanted, use_threads=True)
+        k = t.num_rows
+        sl = slice(pos, pos + k)
+        out["timestamp"][sl] = _ts_values(path, t.column(mapping["timestamp"]), ts_type, pos)
+        for c in ("open", "high", "low", "close"):
+            out[c][sl] = _numeric(path, t.column(mapping[c]), c)
+        out["volume"][sl] = _volume(path, t.column(mapping["volume"]), pos)
+        if sym_col:
+            codes[sl] = _codes(path, t.column(sym_col), names, index, pos)
+        pos += k
+        report(progress, 0.05 + 0.85 * (g + 1) / groups)
+    return out, codes, names
+
+
+def _ts_values(path: Path, col: pa.ChunkedArray, typ: pa.DataType, pos: int) -> np.ndarray:
+    if col.null_count:
+        i = pos + int(pc.index(pc.is_null(col), True).as_py())
+        raise DataError(f"{path}: timestamp is null in some rows (first at data row {i + 1})",
+                        hint="drop or repair those rows in the source")
+    if pa.types.is_timestamp(typ):
+        if typ.unit != "ns":
+            col = col.cast(pa.timestamp("ns", tz=typ.tz))
+        col = col.cast(pa.int64())
+    elif pa.types.is_integer(typ):
+        col = col.cast(pa.int64()) if not pa.types.is_int64(typ) else col
+    else:
+        raise DataError(f"{path}: timestamp column has type {typ}, expected int64 ns UTC or a "
+                        "timestamp type", hint="re-export the file with int64 ns or timestamp[ns]")
+    return _np(col)
+
+
+def _finish_timestamps(path: Path, ts: np.ndarray, typ: pa.DataType, tz: str | None,
+                       notes: list[str]) -> np.ndarray:
+    if pa.types.is_timestamp(typ):
+        if typ.tz is None:
+            if not tz:
+                raise DataError(
+                    f"{path}: timestamps have no time zone",
+                    hint="say which zone they are in: tz='America/New_York' (CLI: --tz ...); "
+                         "use --tz UTC if they are already UTC")
+            if tz.upper() != "UTC":
+                from core.datasets.readers.timezones import localize
+                return localize(ts, tz, source=str(path), notes=notes, row_offset=0)
+            notes.append("naive timestamps taken as UTC (tz=UTC)")
+        elif tz:
+            notes.append(f"timestamps carry their own zone ({typ.tz}); tz={tz} ignored")
+        return ts
+    if len(ts) and not (1e17 < float(np.median(ts[:1000])) < 1e19):
+        raise DataError(f"{path}: integer timestamps are not nanoseconds since the epoch "
+                        f"(first value {int(ts[0])})",
+                        hint="store the bar start as int64 ns UTC")
+    return ts
+
+
+def _np(col: pa.ChunkedArray) -> np.ndarray:
+    if col.num_chunks == 1:
+        return col.chunk(0).to_numpy(zero_copy_only=False)
+    return col.to_numpy()
+
+
+def _volume(path: Path, col: pa.ChunkedArray, pos: int) -> np.ndarray:
+    typ = col.type
+    if col.null_count:
+        i = pos + int(pc.index(pc.is_null(col), True).as_py())
+        raise DataError(f"{path}: volume is null in some rows (first at data row {i + 1})",
+                        hint="drop or repair those rows in the source")
+    if pa.types.is_integer(typ):
+        return _np(col)
+    vol = _numeric(path, col, "volume")
+    frac = ~np.isfinite(vol) | (vol != np.round(vol))
+    if frac.any():
+        raise DataError(f"{path}: volume is not a whole number in {int(frac.sum())} rows "
+                        f"(first at data row {pos + int(np.argmax(frac)) + 1})",
+                        hint="volume must be whole contracts/shares")
+    return vol.astype(np.int64)
+
+
+def _codes(path: Path, col: pa.ChunkedArray, names: list[str], index: dict[str, int],
+           pos: int) -> np.ndarray:
+    """Symbol codes against one global category list (row groups carry own dictionaries)."""
+    if col.null_count:
+        i = pos + int(pc.index(pc.is_null(col), True).as_py())
+        raise DataError(f"{path}: symbol is empty in some rows (first at data row {i + 1})",
+                        hint="fill the symbol or pass symbol='MES' to set it")
+    if not pa.types.is_dictionary(col.type):
+        col = col.dictionary_encode()
+    parts = []
+    for chunk in col.chunks:
+        local = [str(x) for x in chunk.dictionary.to_pylist()]
+        remap = np.empty(max(len(local), 1), dtype=np.int32)
+        for j, name in enumerate(local):
+            if name not in index:
+                index[name] = len(names)
+                names.append(name)
+            remap[j] = index[name]
+        parts.append(remap[chunk.indices.to_numpy(zero_copy_only=False)])
+    return np.concatenate(parts) if len(parts) != 1 else parts[0]
 
 
 def _resolve_columns(path: Path, names: list[str], columns: dict[str, str] | None
@@ -119,79 +232,14 @@ def _resolve_columns(path: Path, names: list[str], columns: dict[str, str] | Non
     return out
 
 
-def _timestamps(path: Path, col: pa.ChunkedArray, tz: str | None, notes: list[str]
-                ) -> np.ndarray:
-    typ = col.type
-    if pa.types.is_timestamp(typ):
-        if typ.unit != "ns":
-            col = col.cast(pa.timestamp("ns", tz=typ.tz))
-        if typ.tz is None:
-            if not tz:
-                raise DataError(
-                    f"{path}: timestamps have no time zone",
-                    hint="say which zone they are in: tz='America/New_York' (CLI: --tz ...); "
-                         "use --tz UTC if they are already UTC")
-            if tz.upper() != "UTC":
-                local = pd.DatetimeIndex(_as_int(col).view("datetime64[ns]"))
-                from core.datasets.readers.timezones import localize
-                return localize(local.asi8, tz, source=str(path), notes=notes, row_offset=0)
-            notes.append("naive timestamps taken as UTC (tz=UTC)")
-        elif tz:
-            notes.append(f"timestamps carry their own zone ({typ.tz}); tz={tz} ignored")
-        return _as_int(col)
-    if pa.types.is_integer(typ):
-        ts = _as_int(col)
-        if len(ts) and not (1e17 < float(np.median(ts[:1000])) < 1e19):
-            raise DataError(f"{path}: integer timestamps are not nanoseconds since the epoch "
-                            f"(first value {int(ts[0])})",
-                            hint="store the bar start as int64 ns UTC")
-        return ts
-    raise DataError(f"{path}: timestamp column has type {typ}, expected int64 ns UTC or a "
-                    "timestamp type", hint="re-export the file with int64 ns or timestamp[ns]")
-
-
-def _as_int(col: pa.ChunkedArray) -> np.ndarray:
-    if col.null_count:
-        # A null time cannot be placed anywhere; the first such row is named.
-        idx = int(pc.index(pc.is_null(col), True).as_py())
-        raise DataError(f"timestamp is null in {col.null_count} rows (first at data row {idx + 1})",
-                        hint="drop or repair those rows in the source")
-    arr = col.cast(pa.int64()) if not pa.types.is_int64(col.type) else col
-    if arr.num_chunks == 1:
-        return arr.chunk(0).to_numpy(zero_copy_only=False)
-    return arr.to_numpy()
-
-
 def _numeric(path: Path, col: pa.ChunkedArray, name: str) -> np.ndarray:
     typ = col.type
     if not (pa.types.is_floating(typ) or pa.types.is_integer(typ) or pa.types.is_decimal(typ)):
         raise DataError(f"{path}: column {name} has type {typ}, expected numbers",
                         hint="re-export the file with numeric prices and volumes")
-    if name != "volume" or col.null_count:
+    if (name != "volume" or col.null_count) and not pa.types.is_float64(typ):
         col = col.cast(pa.float64())
     # Nulls become NaN here on purpose: validation reports them with row numbers.
     return col.to_numpy() if col.num_chunks != 1 else col.chunk(0).to_numpy(zero_copy_only=False)
 
 
-def _symbols(path: Path, col: pa.ChunkedArray, override: str | None, notes: list[str]
-             ) -> pd.Categorical:
-    if override:
-        notes.append(f"symbol column replaced by {override.upper()!r} as requested")
-        return pd.Categorical.from_codes(np.zeros(len(col), dtype=np.int8),
-                                         categories=[override.strip().upper()])
-    if col.null_count:
-        idx = int(pc.index(pc.is_null(col), True).as_py())
-        raise DataError(f"{path}: symbol is empty in {col.null_count} rows (first at data row "
-                        f"{idx + 1})", hint="fill the symbol or pass symbol='MES' to set it")
-    if not pa.types.is_dictionary(col.type):
-        col = col.dictionary_encode()
-    if len(col) == 0:
-        return pd.Categorical([])
-    # One dictionary for the whole column (chunks may carry different dictionaries).
-    arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
-    dictionary = [str(x) for x in arr.dictionary.to_pylist()]
-    codes = arr.indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
-    cat = pd.Categorical.from_codes(codes, categories=dictionary) \
-        if len(set(dictionary)) == len(dictionary) else pd.Categorical(
-            np.asarray(dictionary, dtype=object)[codes])
-    return to_categorical(cat)

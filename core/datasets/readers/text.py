@@ -8,9 +8,9 @@ Layouts understood (header or not, comma/semicolon/tab/pipe delimited):
   or ``hh:mm[:ss]`` times;
 * any other names through ``columns={'timestamp': 'Gmt time', 'open': 'Open', ...}``.
 
-Row numbers in messages are *lines of the file* (1-based, the header is line 1); a
-``ReadResult.row_offset`` of 1 therefore turns frame row i into line ``i + 2`` for a file
-with a header — the note on the result says so.
+Errors raised while reading name *lines of the file* (1-based, the header is line 1).
+Validation later names *data rows* (frame row i = data row i + 1): with a header line,
+data row N is file line N + 1 — the note on the result says so.
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def read_text_bars(path: Path, *, symbol: str | None, tz: str | None,
                         f"row(s), first at line {offset + i + 1}",
                         hint="volume must be whole contracts; repair or drop those rows")
     if has_header:
-        notes.append("row numbers count data rows; file line = row + 1 (header line)")
+        notes.append("row numbers count data rows; with the header, file line = data row + 1")
     report(progress, 1.0)
     return RawBars(utc, cols["open"], cols["high"], cols["low"], cols["close"],
                    vol.astype(np.int64), sym), offset

@@ -1,0 +1,330 @@
+"""Validation of canonical bar frames (requirements §3), fully vectorised.
+
+Errors (the data must not be used as is):
+
+* ``missing-columns`` / ``bad-dtype`` — not a canonical frame;
+* ``null-price`` — NaN/null in open/high/low/close (e.g. a DBN undefined-price sentinel);
+* ``ohlc`` — not ``low <= open, close <= high``;
+* ``non-positive-price``, ``negative-volume``;
+* ``unsorted`` / ``duplicate`` — timestamps going back or repeating (readers never sort);
+* ``misaligned`` — a bar start that is not a multiple of the bar size (bars < 1 h);
+* ``off-tick`` — prices off the instrument's tick grid (float noise tolerated);
+* ``implausible-price`` — a level the root never traded at (a scale error such as ×100).
+
+Warnings (reported, not fatal): ``gaps`` in trading hours (CME calendar for CME futures,
+same-day steps under 1 h otherwise), ``outside-session`` bars, ``zero-volume`` bars,
+``roll`` (contract code change) and ``open-jump`` (a session-open jump far above the
+typical one: an unadjusted roll or a news gap), ``unknown-instrument``.
+
+Each issue names the source, the first offending 1-based data row (``row_offset + index +
+1``), the count of such rows and the fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.datasets.readers._common import PLAUSIBLE_MAX_PRICE
+from core.datasets.schema import COLUMNS, NS_PER_SECOND, PRICE_COLUMNS
+from core.domain import INSTRUMENTS, Instrument, root_of
+from core.errors import DataError
+
+#: Tolerance in ticks for float noise (4500.25 / 0.25 is exact; 450.13 / 0.01 is not).
+TICK_TOLERANCE: float = 1e-6
+#: A session-open jump above this many times the median one (and above the floor) is flagged.
+JUMP_FACTOR: float = 5.0
+JUMP_FLOOR: float = 0.004
+_LARGEST_GAPS = 3
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One kind of problem found in a frame.
+
+    Attributes:
+        severity: ``'error'`` (data unusable as is) or ``'warning'``.
+        code: Stable machine code, e.g. ``'ohlc'``.
+        message: What is wrong, naming the source and the first row.
+        row: First offending 1-based data row, or None when not row-specific.
+        count: How many rows (or events) are affected.
+        fix: How to fix it.
+    """
+
+    severity: str
+    code: str
+    message: str
+    row: int | None
+    count: int
+    fix: str
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """Result of :func:`validate`."""
+
+    source: str
+    rows: int
+    first_ns: int | None
+    last_ns: int | None
+    bar_seconds: int
+    issues: tuple[Issue, ...]
+    gaps: int
+    missing_bars: int
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no error (warnings allowed)."""
+        return not any(i.severity == "error" for i in self.issues)
+
+    @property
+    def errors(self) -> tuple[Issue, ...]:
+        """The error issues."""
+        return tuple(i for i in self.issues if i.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Issue, ...]:
+        """The warning issues."""
+        return tuple(i for i in self.issues if i.severity == "warning")
+
+    def raise_if_errors(self) -> None:
+        """Raise one DataError listing every error (all at once, each with its fix)."""
+        errs = self.errors
+        if not errs:
+            return
+        lines = [f"[{e.code}] {e.message} — fix: {e.fix}" for e in errs]
+        raise DataError(f"{self.source}: {len(errs)} validation error(s):\n"
+                        + "\n".join(f"  - {ln}" for ln in lines),
+                        hint="fix the source data (or the import options) and import again")
+
+    def summary_lines(self) -> list[str]:
+        """Human-readable lines: span, gaps, then each issue with its fix."""
+        span = "no rows"
+        if self.first_ns is not None and self.last_ns is not None:
+            span = f"{_fmt(self.first_ns)} → {_fmt(self.last_ns)}"
+        out = [f"{self.source}: {self.rows:,} rows of {self.bar_seconds} s bars, {span}",
+               f"gaps in trading hours: {self.gaps:,} ({self.missing_bars:,} missing bars)",
+               "OK (no errors)" if self.ok else f"{len(self.errors)} error(s)"]
+        for i in self.issues:
+            out.append(f"{i.severity}: [{i.code}] {i.message}")
+            if i.fix:
+                out.append(f"    fix: {i.fix}")
+        return out
+
+
+def _fmt(ns: int) -> str:
+    return pd.Timestamp(int(ns), unit="ns", tz="UTC").strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _fmt_et(ns: int) -> str:
+    return pd.Timestamp(int(ns), unit="ns", tz="UTC").tz_convert("America/New_York") \
+        .strftime("%Y-%m-%d %H:%M:%S ET")
+
+
+class _Collector:
+    def __init__(self, source: str, row_offset: int) -> None:
+        self.source, self.row_offset = source, row_offset
+        self.issues: list[Issue] = []
+
+    def mask(self, severity: str, code: str, mask: np.ndarray, what: str, fix: str) -> None:
+        """Add an issue for the rows where ``mask`` is True (nothing if none)."""
+        count = int(np.count_nonzero(mask))
+        if count:
+            self.rows(severity, code, count, int(np.argmax(mask)), what, fix)
+
+    def rows(self, severity: str, code: str, count: int, first_index: int, what: str,
+             fix: str) -> None:
+        row = self.row_offset + first_index + 1
+        self.issues.append(Issue(severity, code, f"{self.source}: {what} in {count:,} row(s), "
+                                 f"first at data row {row}", row, count, fix))
+
+    def plain(self, severity: str, code: str, message: str, count: int, fix: str,
+              row: int | None = None) -> None:
+        self.issues.append(Issue(severity, code, f"{self.source}: {message}", row, count, fix))
+
+
+def validate(frame: pd.DataFrame, *, source: str, bar_seconds: int,
+             instrument: Instrument | str | None = None, row_offset: int = 0,
+             check_gaps: bool = True) -> ValidationReport:
+    """Check a canonical bar frame and report every problem found.
+
+    Args:
+        frame: Canonical bar frame (``core.datasets.schema``), in file order.
+        source: File name used in messages.
+        bar_seconds: Bar size in seconds.
+        instrument: Instrument or root; default: the root of the frame's first symbol.
+        row_offset: Added to index + 1 to give the data row of the source file.
+        check_gaps: Also count gaps in trading hours and look for rolls (warnings).
+
+    Returns:
+        The report; call ``raise_if_errors()`` to fail on errors.
+    """
+    c = _Collector(source, row_offset)
+    missing = [col for col in COLUMNS if col not in frame.columns]
+    n = len(frame)
+    if missing:
+        c.plain("error", "missing-columns", f"missing column(s) {', '.join(missing)}", n,
+                "readers must produce timestamp, open, high, low, close, volume, symbol")
+        return ValidationReport(source, n, None, None, bar_seconds, tuple(c.issues), 0, 0)
+    ts = frame["timestamp"].to_numpy()
+    if ts.dtype != np.int64 or frame["volume"].to_numpy().dtype.kind not in "iu":
+        c.plain("error", "bad-dtype", f"timestamp/volume dtypes are {ts.dtype}/"
+                f"{frame['volume'].dtype}, expected int64", n,
+                "build the frame with core.datasets.schema.make_frame")
+        return ValidationReport(source, n, None, None, bar_seconds, tuple(c.issues), 0, 0)
+    if n == 0:
+        c.plain("error", "empty", "no rows", 0, "import a file that holds bars")
+        return ValidationReport(source, 0, None, None, bar_seconds, tuple(c.issues), 0, 0)
+    px = {k: frame[k].to_numpy(dtype=np.float64) for k in PRICE_COLUMNS}
+    inst = _instrument(frame, instrument, c)
+    _check_rows(ts, px, frame["volume"].to_numpy(), inst, bar_seconds, c)
+    gaps = missing_bars = 0
+    if check_gaps and n > 1:
+        gaps, missing_bars = _gaps_and_rolls(ts, px, frame["symbol"], bar_seconds, inst, c)
+    order = {"error": 0, "warning": 1}
+    issues = tuple(sorted(c.issues, key=lambda i: order.get(i.severity, 2)))
+    return ValidationReport(source, n, int(ts.min()), int(ts.max()), int(bar_seconds), issues,
+                            int(gaps), int(missing_bars))
+
+
+def _instrument(frame: pd.DataFrame, instrument: Instrument | str | None,
+                c: _Collector) -> Instrument | None:
+    if isinstance(instrument, Instrument):
+        return instrument
+    name = instrument
+    if name is None:
+        cats = frame["symbol"].cat.categories if isinstance(frame["symbol"].dtype,
+                                                            pd.CategoricalDtype) else \
+            pd.unique(frame["symbol"].to_numpy())
+        name = str(cats[0]) if len(cats) else ""
+    inst = INSTRUMENTS.get(root_of(name))
+    if inst is None:
+        c.plain("warning", "unknown-instrument", f"unknown instrument {name!r}: tick grid, "
+                "price level and sessions not checked", 0,
+                f"use a known root ({', '.join(sorted(INSTRUMENTS))}) or add it to core.domain")
+    return inst
+
+
+def _check_rows(ts: np.ndarray, px: dict[str, np.ndarray], vol: np.ndarray,
+                inst: Instrument | None, bar_seconds: int, c: _Collector) -> None:
+    """Every per-row rule in one compiled pass (see ``_validate_kernels.row_checks``)."""
+    from core.datasets import _validate_kernels as k
+
+    tick = inst.tick_size if inst is not None else 0.0
+    limit = PLAUSIBLE_MAX_PRICE.get(inst.symbol, 0.0) if inst is not None else 0.0
+    bar_ns = int(bar_seconds) * NS_PER_SECOND if 0 < bar_seconds < 3600 else 0
+    counts, first = k.row_checks(ts, px["open"], px["high"], px["low"], px["close"],
+                                 np.asarray(vol, dtype=np.int64), float(tick), TICK_TOLERANCE,
+                                 float(limit), bar_ns)
+
+    def add(slot: int, severity: str, code: str, what: str, fix: str) -> None:
+        if counts[slot]:
+            c.rows(severity, code, int(counts[slot]), int(first[slot]), what, fix)
+
+    add(k.NULL, "error", "null-price", "null/NaN price",
+        "drop or repair those bars in the source (a DBN undefined-price sentinel is null)")
+    add(k.OHLC, "error", "ohlc", "OHLC rule broken (need low <= open, close <= high)",
+        "the columns may be swapped (check the column mapping) or the rows are corrupt")
+    add(k.NONPOS, "error", "non-positive-price", "price <= 0",
+        "drop or repair those bars; check the price columns")
+    add(k.NEGVOL, "error", "negative-volume", "negative volume",
+        "volume must be >= 0; check the volume column")
+    add(k.ZEROVOL, "warning", "zero-volume", "zero volume",
+        "bars without trades should be absent, not zero-filled")
+    if inst is not None:
+        add(k.IMPLAUSIBLE, "error", "implausible-price",
+            f"price above {limit:,.0f}, implausible for {inst.symbol}",
+            "prices look scaled (e.g. 100x too large, a known quirk of some DBN fixtures): "
+            "divide them by the factor in the source before importing")
+        if inst.months:  # futures: every trade is on the tick grid, so off-grid = wrong data
+            add(k.OFFTICK, "error", "off-tick",
+                f"price off the {tick:g} tick grid of {inst.symbol}",
+                "wrong instrument (--symbol), back-adjusted or scaled prices; import raw prices")
+        else:
+            # Equities print legal sub-penny trades (midpoint/retail executions) and crypto
+            # vendors may carry more decimals than the venue tick: worth knowing, not fatal.
+            add(k.OFFTICK, "warning", "off-tick",
+                f"price off the {tick:g} tick grid of {inst.symbol} (sub-tick prints)",
+                "fine for sub-penny equity prints; otherwise check for adjusted or scaled prices")
+    add(k.UNSORTED, "error", "unsorted",
+        "timestamp earlier than the row before (rows not in time order)",
+        "sort the source by time (and check why it was out of order: a merged or reversed "
+        "export)")
+    add(k.DUPLICATE, "error", "duplicate", "same timestamp as the row before"
+        + (" (only neighbouring rows compared because the rows are unsorted)"
+           if counts[k.UNSORTED] else ""),
+        "drop duplicated bars; two contracts at one time means an overlapping continuous "
+        "series — keep one contract per time")
+    add(k.MISALIGNED, "error", "misaligned", f"bar start not on a {bar_seconds} s boundary",
+        "stamps must be bar STARTS in UTC; bar-end stamps or sub-second offsets need fixing "
+        "in the source")
+
+
+def _gaps_and_rolls(ts: np.ndarray, px: dict[str, np.ndarray], symbol: pd.Series,
+                    bar_seconds: int, inst: Instrument | None, c: _Collector) -> tuple[int, int]:
+    from core.datasets import _validate_kernels as k
+
+    bar_ns = int(bar_seconds) * NS_PER_SECOND
+    cme = inst is not None and inst.exchange == "CME"
+    if cme:
+        from core import calendar
+
+        day = calendar.session_id(ts)
+        c.mask("warning", "outside-session", day < 0,
+               "bar outside CME Globex trading hours (halt, weekend or holiday)",
+               "check the time zone of the source (--tz) or an old session schedule")
+        max_step = 0
+    else:
+        # No exchange calendar: steps under 1 h on the same local day are gaps; longer ones
+        # are session breaks (the shared data README uses the same rule).
+        zone = inst.timezone if inst is not None else "UTC"
+        day = (pd.DatetimeIndex(ts.view("datetime64[ns]"), tz="UTC").tz_convert(zone)
+               .tz_localize(None).asi8 if zone != "UTC" else ts) // (86_400 * NS_PER_SECOND)
+        max_step = 3600 * NS_PER_SECOND
+    gaps, missing, first_gap, big, breaks = k.gap_scan(ts, np.asarray(day, dtype=np.int64),
+                                                       bar_ns, max_step, _LARGEST_GAPS)
+    if gaps:
+        largest = "; ".join(f"{_fmt_et(ts[i - 1])} → {_fmt_et(ts[i])} "
+                            f"({(ts[i] - ts[i - 1]) // NS_PER_SECOND:,} s)" for i in big if i > 0)
+        c.plain("warning", "gaps", f"{gaps:,} gap(s) in trading hours, {missing:,} "
+                f"missing {bar_seconds} s bar(s); largest: {largest}", int(gaps),
+                "bars without trades are absent by design; large gaps may be lost data — "
+                "backfill them if so", row=c.row_offset + int(first_gap) + 1)
+    _rolls(ts, px, symbol, breaks, inst, c)
+    return int(gaps), int(missing)
+
+
+def _rolls(ts: np.ndarray, px: dict[str, np.ndarray], symbol: pd.Series, breaks: np.ndarray,
+           inst: Instrument | None, c: _Collector) -> None:
+    """Contract changes (symbol codes) and outsized session-open jumps, as warnings."""
+    if isinstance(symbol.dtype, pd.CategoricalDtype):
+        codes, cats = symbol.cat.codes.to_numpy(), symbol.cat.categories
+    else:
+        codes, cats = pd.factorize(symbol)
+    if len(cats) > 1:
+        change = np.flatnonzero(codes[1:] != codes[:-1])
+        if len(change):
+            shown = "; ".join(f"{cats[codes[i]]} → {cats[codes[i + 1]]} at {_fmt_et(ts[i + 1])}"
+                              for i in change[:5])
+            c.plain("warning", "roll", f"contract changes {len(change)} time(s): {shown}",
+                    len(change), "a continuous series is not back-adjusted here; features "
+                    "that span the roll see a jump", row=c.row_offset + int(change[0]) + 2)
+    if inst is None or not inst.months or len(breaks) < 3:
+        return  # no contract months: no rolls (ETFs, crypto)
+    prev_close, next_open = px["close"][breaks - 1], px["open"][breaks]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        jump = np.abs(next_open / prev_close - 1.0)
+    jump = np.where(np.isfinite(jump), jump, 0.0)
+    typical = float(np.median(jump))
+    limit = max(JUMP_FACTOR * typical, JUMP_FLOOR)
+    big = breaks[jump > limit]
+    if len(big):
+        shown = "; ".join(f"{_fmt_et(ts[i])} {px['open'][i] / px['close'][i - 1] - 1:+.2%}"
+                          for i in big[:5])
+        c.plain("warning", "open-jump", f"{len(big)} session open(s) jump more than "
+                f"{limit:.2%} (typical {typical:.2%}): {shown} — an unadjusted contract roll "
+                "or a news gap", len(big),
+                "if it is a roll, back-adjust or split the series at the roll",
+                row=c.row_offset + int(big[0]) + 1)
