@@ -1,7 +1,128 @@
-"""`scalpdesk sim …` commands."""
+"""`scalpdesk sim …`: run the local ProjectX-compatible gateway simulator."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-app = typer.Typer(help="Run the local ProjectX-compatible gateway simulator.", no_args_is_help=True)
+from console.cli.common import console, err_console, fail, run_cli
+
+app = typer.Typer(
+    help=(
+        "Run the local ProjectX-compatible gateway simulator (REST + SignalR hubs on loopback).\n\n"
+        "The unchanged TopstepX client talks to it exactly as to TopstepX: point the venue URLs "
+        "at the printed addresses and log in with user `sim`, key `sim-key`."
+    ),
+    no_args_is_help=True,
+)
+
+_FAULTS_HELP = (
+    "Fault schedule, comma-separated KIND:ARGS (seconds after start): drop:T (drop hub "
+    "connections), close:T (SignalR close), logout:T (GatewayLogout), stall:T[:D] / "
+    "userstall:T[:D] (silent stall D s), 429:T[:D] (429 storm), 5xx:P, delay:MS, dup:P, "
+    "reorder:P, loss:P, timeout:N (next N orders accepted but answered late), wrapped "
+    "(user events as [{action,data}]). Example: drop:30,stall:60:20,dup:0.01")
+
+
+@app.command("run")
+def run(
+    data: Annotated[str | None, typer.Option(
+        "--data", "-d", help="Bars to replay: a file or directory (Parquet, CSV, DBN, TopstepX "
+        "JSON), or a catalog entry ROOT:BAR such as MES:1s. Default: generated MES RTH data.")] = None,
+    speed: Annotated[float, typer.Option(
+        min=0.0, help="Replay speed: 1 = real time, 10 = ten times faster, 0 = as fast as possible.")] = 10.0,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port (0 = any free port).")] = 0,
+    host: Annotated[str, typer.Option(help="Address to listen on (keep it on loopback).")] = "127.0.0.1",
+    faults: Annotated[str | None, typer.Option("--faults", help=_FAULTS_HELP)] = None,
+    symbol: Annotated[str, typer.Option(help="Instrument root the simulator lists (MES, ES, MNQ, NQ).")] = "MES",
+    start: Annotated[str | None, typer.Option(help="Replay from this UTC date/time (YYYY-MM-DD).")] = None,
+    end: Annotated[str | None, typer.Option(help="Replay until this UTC date/time (exclusive).")] = None,
+    days: Annotated[int, typer.Option(min=1, max=60, help="Days of generated data when --data is not given.")] = 1,
+    seed: Annotated[int, typer.Option(help="Seed of the generated data and of the fault dice.")] = 0,
+    account_size: Annotated[int, typer.Option(
+        help="Trading Combine size: 50000, 100000 or 150000 (sets balance, MLL, contract cap).")] = 50_000,
+    bracket_mode: Annotated[str, typer.Option(
+        help="Account bracket setting: auto_oco (native brackets accepted) or position "
+        "(TopstepX's default: orders with brackets are rejected).")] = "auto_oco",
+    partial_fills: Annotated[int | None, typer.Option(
+        min=1, help="Fill at most N contracts per order per quote/print (default: all at once).")] = None,
+) -> None:
+    """Serve the simulator until Ctrl-C, printing its URLs and how to connect.
+
+    Bars become quotes and trades: O→L→H→C for up bars, O→H→L→C for down bars, quotes one tick wide.
+
+    Orders match like the gateway: market, limit, stop, trailing, join, native OCO brackets.
+
+    Topstep rules apply: the Maximum Loss Limit, flat by 15:10 CT, the contract cap.
+    """
+    import asyncio
+
+    from core.venues.sim.gateway.schedule import parse_fault_spec
+
+    if account_size not in (50_000, 100_000, 150_000):
+        raise fail(f"--account-size {account_size} is not a Topstep combine size",
+                   "use 50000, 100000 or 150000")
+    if bracket_mode not in ("auto_oco", "position"):
+        raise fail(f"--bracket-mode {bracket_mode!r} is not auto_oco or position")
+    items = run_cli(lambda: parse_fault_spec(faults))
+
+    from console.cli.common import progress_task
+    from core.venues.sim.loader import load_replay_bars
+
+    with progress_task("loading bars", total=1.0) as advance:
+        frame, what = run_cli(lambda: load_replay_bars(data, symbol=symbol, start=start, end=end,
+                                                       days=days, seed=seed, progress=advance))
+    try:
+        asyncio.run(_serve(frame, what, speed=speed, host=host, port=port, items=items,
+                           symbol=symbol, seed=seed, account_size=account_size,
+                           bracket_mode=bracket_mode, partial_fills=partial_fills))
+    except KeyboardInterrupt:
+        err_console.print("simulator stopped")
+    except OSError as exc:
+        raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                   "pick another --port, or 0 for any free port") from None
+
+
+async def _serve(frame, what: str, *, speed: float, host: str, port: int, items: list,  # noqa: ANN001
+                 symbol: str, seed: int, account_size: int, bracket_mode: str,
+                 partial_fills: int | None) -> None:
+    import asyncio
+
+    from core.venues.sim.gateway import AccountConfig, Faults, GatewayConfig, SimGateway
+    from core.venues.sim.gateway.schedule import run_fault_schedule
+    from core.venues.sim.matching import MatchingConfig
+    from core.venues.sim.models import BracketMode
+
+    cfg = GatewayConfig(symbol=symbol, accounts=[AccountConfig(
+        name=f"{account_size // 1000}KTC-V2-SIM-1", balance=float(account_size),
+        account_size=account_size, bracket_mode=BracketMode(bracket_mode))])
+    gw = run_cli(lambda: SimGateway(frame, config=cfg, faults=Faults(seed=seed), speed=speed,
+                                    matching=MatchingConfig(max_fill_per_event=partial_fills)))
+    urls = await gw.start(host, port, feed=True)
+    acct = next(iter(gw.engine.accounts.values()))
+    say = lambda text: console.print(text, soft_wrap=True, highlight=False)  # noqa: E731
+    say(f"[bold]scalpdesk gateway simulator[/] — replaying {what}, "
+                  f"{len(frame):,} bars at speed {speed:g}")
+    say(f"  REST        {urls.rest}")
+    say(f"  user hub    {urls.user_hub}")
+    say(f"  market hub  {urls.market_hub}")
+    say(f"  admin       {urls.admin}/state · POST {urls.admin}/faults · /feed · /blast")
+    say(f"  contract    {gw.contract.id} (symbolId {gw.contract.symbol_id})")
+    say(f"  account     {acct.name} (id {acct.id}), balance ${acct.balance:,.2f}, "
+                  f"brackets {bracket_mode}")
+    say("  login       export TOPSTEPX_USERNAME=sim TOPSTEPX_API_KEY=sim-key")
+    say(f"  check       scalpdesk venue check --api-url {urls.rest} "
+                  f"--user-hub {urls.user_hub} --market-hub {urls.market_hub}")
+    if items:
+        say(f"  faults      {', '.join(f'{i.kind}' for i in items)}")
+    say("Ctrl-C to stop.")
+    tasks = [asyncio.create_task(run_fault_schedule(gw, items, log=err_console.print))]
+    try:
+        await gw.wait_feed()
+        err_console.print("replay finished; the server stays up (Ctrl-C to stop)")
+        await asyncio.Event().wait()
+    finally:
+        for t in tasks:
+            t.cancel()
+        await gw.stop()

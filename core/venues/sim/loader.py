@@ -1,0 +1,80 @@
+"""Where the simulator's replay bars come from: a file, a catalog entry or generated data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from core.domain.instruments import root_of
+from core.errors import DataError
+
+
+def load_replay_bars(data: str | None, *, symbol: str = "MES", start: str | None = None,
+                     end: str | None = None, days: int = 1, seed: int = 0,
+                     progress: Callable[[float], None] | None = None) -> tuple[pd.DataFrame, str]:
+    """Bars to replay, and a one-line description of where they came from.
+
+    Args:
+        data: A bar file or directory (any format ``core.datasets.readers`` reads), a catalog
+            entry ``ROOT:BAR`` (e.g. ``MES:1s``), or None for generated MES-like data.
+        symbol: Instrument wanted when a file holds several roots.
+        start: Optional inclusive UTC start (``YYYY-MM-DD`` or ISO time).
+        end: Optional exclusive UTC end.
+        days: Trading days to generate when ``data`` is None.
+        seed: Seed for generated data.
+        progress: Fraction-done callback while reading.
+
+    Raises:
+        DataError: Nothing to replay (missing file, unknown catalog entry, empty range).
+    """
+    if data is None:
+        frame, what = _generated(days, seed)
+    elif Path(data).exists():
+        from core.datasets.readers import read_bars
+
+        results = read_bars(data, progress=progress)
+        pick = [r for r in results if root_of(str(getattr(r, "root", ""))) == root_of(symbol)]
+        chosen = (pick or results)[0]
+        frame, what = chosen.frame, f"{data} ({getattr(chosen, 'root', '?')})"
+    elif ":" in data:
+        from core.datasets.catalog import Catalog, parse_bar_label
+
+        root, label = data.split(":", 1)
+        frame = Catalog().load(root, parse_bar_label(label), start=start, end=end)
+        what = f"catalog {root.upper()} {label}"
+    else:
+        raise DataError(f"--data {data!r} is neither an existing file/directory nor a catalog "
+                        "entry", hint="give a bar file path, or ROOT:BAR such as MES:1s "
+                        "(see `scalpdesk data info`), or leave --data out for generated bars")
+    # readers keep file order and may null sentinel prices: replay needs sorted, complete bars
+    frame = frame.dropna(subset=["open", "high", "low", "close"]).sort_values("timestamp", kind="stable")
+    frame = _clip(frame, start, end)
+    if not len(frame):
+        raise DataError(f"no bars to replay in {what}" + (f" between {start} and {end}" if start or end else ""),
+                        hint="widen --start/--end or pick another file")
+    return frame.reset_index(drop=True), what
+
+
+def _clip(frame: pd.DataFrame, start: str | None, end: str | None) -> pd.DataFrame:
+    ts = frame["timestamp"]
+    try:
+        if start:
+            frame = frame[ts >= pd.Timestamp(start, tz="UTC").value]
+            ts = frame["timestamp"]
+        if end:
+            frame = frame[ts < pd.Timestamp(end, tz="UTC").value]
+    except ValueError as exc:
+        raise DataError(f"bad --start/--end: {exc}", hint="use YYYY-MM-DD or an ISO time") from None
+    return frame
+
+
+def _generated(days: int, seed: int) -> tuple[pd.DataFrame, str]:
+    try:
+        from core.datasets.synth import generate
+    except ImportError:  # synth not available: the instant random walk
+        from core.venues.sim.synthetic import random_walk_bars
+
+        return random_walk_bars(23_400, seed), "random walk (1 s bars)"
+    return generate(days, seed, rth_only=True), f"synthetic MES, {days} RTH day(s), seed {seed}"
