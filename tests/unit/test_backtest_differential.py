@@ -1,0 +1,59 @@
+"""The compiled loop and the plain-Python reference loop agree trade for trade."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core.backtest import run_backtest
+from core.backtest.reference import run_reference
+from core.backtest.synthetic import random_walk_bars
+from core.strategy import random_signals
+from tests.unit.backtest_fixtures import LOOSE, profile
+
+
+def _same(a, b) -> None:  # noqa: ANN001
+    assert len(a) == len(b)
+    num = a.select_dtypes("number").columns
+    np.testing.assert_allclose(a[num].to_numpy(float), b[num].to_numpy(float), rtol=0, atol=1e-9)
+    assert (a["exit_reason"].astype(str).to_numpy() == b["exit_reason"].astype(str).to_numpy()).all()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    rate=st.sampled_from([0.005, 0.02, 0.08]),
+    name=st.sampled_from(["account_1k", "topstep_50k_combine", "topstep_50k_xfa"]),
+    fill=st.sampled_from(["realistic", "optimistic", "conservative"]),
+    same_bar=st.sampled_from(["pessimistic", "optimistic", "resolve"]),
+    bracket=st.sampled_from(["fixed", "atr", "structure"]),
+    be=st.sampled_from([None, 2, 6]),
+    time_stop=st.sampled_from([None, 3.0, 30.0]),
+    entry=st.sampled_from(["market", "limit"]),
+    reversal=st.booleans(),
+    cooldown=st.sampled_from([0, 3]),
+    sigma=st.sampled_from([1.0, 3.0, 6.0]),
+    loose=st.booleans(),
+    slip=st.sampled_from(["fixed", "session", "volatility"]),
+)
+def test_loop_matches_reference(seed: int, rate: float, name: str, fill: str, same_bar: str,
+                                bracket: str, be: int | None, time_stop: float | None,
+                                entry: str, reversal: bool, cooldown: int, sigma: float,
+                                slip: str, loose: bool) -> None:
+    rth_only = name == "account_1k"
+    bars = random_walk_bars(2500, seed=seed, bar_seconds=60, rth_only=rth_only,
+                            sigma_ticks=sigma, start="2024-03-07")   # spans the US DST change
+    one_s = random_walk_bars(4000, seed=seed + 1, bar_seconds=1, rth_only=rth_only,
+                             sigma_ticks=sigma, start="2024-03-07") if same_bar == "resolve" else None
+    sig = random_signals(len(bars), seed=seed, rate=rate,
+                         confidence=float(np.random.default_rng(seed).choice([0.65, 0.75, 0.95])))
+    prof = profile(name, strategy=dict(fill_mode=fill, same_bar=same_bar, bracket=bracket,
+                                       breakeven_after_ticks=be, time_stop_minutes=time_stop,
+                                       entry_order=entry, allow_reversal=reversal,
+                                       cooldown_bars=cooldown, slippage_model=slip, stop_ticks=6,
+                                       target_ticks=9),
+                   risk=LOOSE if loose else None)
+    res = run_backtest(bars, sig, profile=prof, bars_1s=one_s, record_equity=False)
+    ref = run_reference(bars, sig, profile=prof, bars_1s=one_s)
+    _same(res.trades, ref)
