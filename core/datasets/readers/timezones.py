@@ -116,7 +116,7 @@ def closed_share(utc_ns: np.ndarray) -> float:
     sample = pd.DatetimeIndex(np.asarray(utc_ns[::step], dtype=np.int64).view("datetime64[ns]"),
                               tz="UTC").tz_convert("America/New_York")
     hour = np.asarray(sample.hour)
-    dow = np.asarray(sample.dayofweek)  # Monday=0
+    dow = np.asarray(sample.day_of_week)  # Monday=0
     closed = (hour == 17) | (dow == 5) | ((dow == 4) & (hour >= 17)) | ((dow == 6) & (hour < 18))
     return float(closed.mean())
 
@@ -137,12 +137,13 @@ def check_zone(utc_ns: np.ndarray, naive_ns: np.ndarray, *, root: str, tz: str,
     step = max(1, len(naive_ns) // _SAMPLE)
     sample = pd.DatetimeIndex(np.asarray(naive_ns[::step], dtype=np.int64).view("datetime64[ns]"))
     scores = []
-    for cand in CANDIDATE_ZONES:
+    for rank, cand in enumerate(CANDIDATE_ZONES):
         if cand == tz:
             continue
         loc = sample.tz_localize(cand, ambiguous=False, nonexistent="shift_forward")
-        scores.append((closed_share(loc.asi8), cand))
-    best_share, best = min(scores)
+        scores.append((closed_share(loc.asi8), rank, cand))
+    # Ties (UTC = London in winter) go to the earlier, more common candidate.
+    best_share, _, best = min(scores)
     fits = best_share <= WRONG_ZONE_SHARE
     raise DataError(
         f"{source}: read as {tz}, {share:.1%} of the {root} bars fall in the daily 17:00-18:00 "
