@@ -61,9 +61,9 @@ class TopstepXConfig:
     refresh_margin_s: float = 1800.0
     token_lifetime_s: float = 24 * 3600.0
     stall_timeout_s: float = 30.0
-    handshake_timeout_s: float = 10.0
+    handshake_timeout_s: float = 5.0
     invoke_timeout_s: float = 10.0
-    reconnect_delays_s: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 5.0)
+    reconnect_delays_s: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0)
     keep_alive_s: float = 15.0
     signed_bracket_ticks: bool = True
     tag_prefix: str = "sd"

@@ -35,6 +35,9 @@ _TS = re.compile(
     r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.(\d+))?\s*(Z|z|[+-]\d{2}:?\d{2})?$")
 
 
+_last: list[Any] = [None, 0]  # one-entry cache (value, ns); pure: same input, same output
+
+
 def parse_ts(value: Any) -> int:
     """Parse a gateway timestamp into UTC nanoseconds.
 
@@ -49,6 +52,8 @@ def parse_ts(value: Any) -> int:
     """
     if value is None or value == "":
         return 0
+    if value == _last[0]:  # bursts of quotes share their timestamp string
+        return _last[1]
     m = _TS.match(str(value).strip())
     if not m:
         raise DataError(f"unparseable gateway timestamp {value!r}",
@@ -63,6 +68,7 @@ def parse_ts(value: Any) -> int:
     base = datetime.fromisoformat(f"{date}T{clock}{off}")
     whole = int(base.timestamp()) * 1_000_000_000
     frac_ns = int((frac or "0")[:9].ljust(9, "0"))
+    _last[0], _last[1] = value, whole + frac_ns
     return whole + frac_ns
 
 

@@ -14,6 +14,7 @@ benchmark use the default signalrcore one against the simulator).
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import socket
 import threading
@@ -80,7 +81,7 @@ def _in_daemon_thread(fn: Callable[[], Any]) -> asyncio.Future[Any]:
         try:
             res = fn()
         except BaseException as exc:  # noqa: BLE001 - forwarded to the awaiting task
-            settle(lambda: fut.done() or fut.set_exception(exc))
+            settle(lambda err=exc: fut.done() or fut.set_exception(err))
         else:
             settle(lambda: fut.done() or fut.set_result(res))
 
@@ -102,14 +103,33 @@ class SignalrcoreHub:
         self._opened: asyncio.Future[None] | None = None
         self._pending: dict[str, asyncio.Future[Any]] = {}
         self._stopping = False
+        self._inbox: collections.deque[tuple[Callable[..., Any], tuple[Any, ...]]] = collections.deque()
+        self._inbox_lock = threading.Lock()
+        self._drain_scheduled = False
 
     def _post(self, fn: Callable[..., Any], *args: Any) -> None:
+        # Socket thread → loop. Calls are queued in order and the loop is woken only when the
+        # queue was empty: one wake-up (one self-pipe write) per burst, not per event, which
+        # is what keeps thousands of quotes per second cheap.
+        self._inbox.append((fn, args))
+        with self._inbox_lock:
+            if self._drain_scheduled:
+                return
+            self._drain_scheduled = True
         loop = self._loop
         if loop is not None and not loop.is_closed():
             try:
-                loop.call_soon_threadsafe(fn, *args)
+                loop.call_soon_threadsafe(self._drain)
             except RuntimeError:  # loop closed between the check and the call
                 pass
+
+    def _drain(self) -> None:
+        with self._inbox_lock:
+            self._drain_scheduled = False
+        inbox = self._inbox
+        while inbox:
+            fn, args = inbox.popleft()
+            fn(*args)
 
     async def start(self) -> None:
         from signalrcore.hub_connection_builder import HubConnectionBuilder
@@ -142,6 +162,7 @@ class SignalrcoreHub:
         self._pending.clear()
         if self._opened is not None and not self._opened.done():
             self._opened.set_exception(RetryableVenueError(f"hub closed before handshake ({reason})"))
+            self._opened.exception()  # mark retrieved: nobody may be waiting any more
         if not self._stopping:
             self._cb.on_closed(reason)
 
@@ -235,7 +256,8 @@ class HubSupervisor:
                  after_reconnect: Callable[[], Awaitable[None]] | None,
                  config: TopstepXConfig, factory: HubFactory,
                  watch_target: str | None = None,
-                 market_open: Callable[[], bool] | None = None) -> None:
+                 market_open: Callable[[], bool] | None = None,
+                 relogin: Callable[[], Awaitable[Any]] | None = None) -> None:
         self.name = name
         self.url = url
         self._token = token
@@ -247,6 +269,7 @@ class HubSupervisor:
         self._factory = factory
         self._watch_target = watch_target
         self._market_open = market_open or (lambda: True)
+        self._relogin = relogin
         self.subscriptions: dict[tuple[str, str], tuple[str, list[Any]]] = {}
         self.state = ConnectionState.DISCONNECTED
         self.reconnects = 0
@@ -385,6 +408,14 @@ class HubSupervisor:
                 raise
             except Exception as exc:  # noqa: BLE001 - any failure means: rebuild
                 reason = f"{type(exc).__name__}: {exc}"
+                if " 401" in str(exc) and self._relogin is not None:
+                    # The websocket upgrade was refused: the token is no longer known (gateway
+                    # restart, revoked session). Retrying with it would loop forever.
+                    try:
+                        await self._relogin()
+                        attempt = 0  # fresh token: the server is up, try again at once
+                    except Exception as err:  # noqa: BLE001 - next attempt tries again
+                        reason += f"; re-login failed: {err}"
             self._connected.clear()
             if self._client is not None:
                 await self._client.stop()

@@ -111,13 +111,14 @@ class TopstepXVenue(StreamsMixin):
         self.user = HubSupervisor("user", config.user_hub_url, token=self.auth.ensure,
                                   events=s.USER_EVENTS + (s.LOGOUT_EVENT,),
                                   on_event=self._on_user, on_state=self._on_state,
-                                  after_reconnect=self.resync, config=config, factory=hub_factory)
+                                  after_reconnect=self.resync, config=config, factory=hub_factory,
+                                  relogin=self._hub_relogin)
         self.market = HubSupervisor("market", config.market_hub_url, token=self.auth.ensure,
                                     events=s.MARKET_EVENTS + (s.LOGOUT_EVENT,),
                                     on_event=self._on_market, on_state=self._on_state,
                                     after_reconnect=self._market_reconnected, config=config,
                                     factory=hub_factory, watch_target="GatewayQuote",
-                                    market_open=open_fn)
+                                    market_open=open_fn, relogin=self._hub_relogin)
         self.resyncs = 0
         self._last_logout_mono = -1e9
         self.last_resync_s: float | None = None
@@ -163,6 +164,11 @@ class TopstepXVenue(StreamsMixin):
                 await self.auth.ensure()
             except Exception as exc:  # noqa: BLE001 - reported through health; next loop retries
                 log.warning("token renewal failed: %s", exc)
+
+    async def _hub_relogin(self) -> None:
+        rev = self.auth.revision
+        await asyncio.sleep(0)  # let a concurrent re-login (other hub) go first
+        await self.auth.relogin(rev)
 
     def _token_changed(self, _token: str) -> None:
         # The hubs carry the token in their URL from connect time: rebuild them with the new one.
