@@ -36,6 +36,10 @@ class Ledger:
         p = self.positions.get((account_id, contract_id))
         return p if p is not None and p.net != 0 else None
 
+    def has_position(self, account_id: int) -> bool:
+        """Whether the account holds any open position (cheap; hot path of the risk checks)."""
+        return any(p.net for (a, _), p in self.positions.items() if a == account_id)
+
     def open_positions(self, account_id: int) -> list[SimPosition]:
         """Non-flat positions of an account, by id."""
         return sorted((p for (a, _), p in self.positions.items() if a == account_id and p.net),

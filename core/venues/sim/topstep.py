@@ -79,7 +79,8 @@ class TopstepLayer:
     #: Trading day (CT date ordinal) already auto-flattened, so it is done once per day.
     _flattened_day: int = -1
     _last_ns: int = 0
-    _window_cache: dict[int, tuple[int, int]] = field(default_factory=dict)
+    #: (local day start, next day start, window lo, window hi) of the last dates seen
+    _days: list[tuple[int, int, int, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         for aid, r in self.rules.items():
@@ -92,15 +93,18 @@ class TopstepLayer:
 
     def blocked_window(self, ts_ns: int) -> tuple[int, int]:
         """UTC ns ``[flat_by, entries_blocked_until)`` on the Central-time date of ``ts_ns``."""
+        for c in self._days:  # a date seen recently: no tz math (hot path)
+            if c[0] <= ts_ns < c[1]:
+                return c[2], c[3]
         tz = self._tz()
         d = datetime.fromtimestamp(ts_ns / 1e9, tz=timezone.utc).astimezone(ZoneInfo(tz)).date()
-        key = d.toordinal()
-        w = self._window_cache.get(key)
-        if w is None:
-            r = next(iter(self.rules.values())) if self.rules else TopstepRules()
-            w = (local_time_ns(d, r.flat_by, tz), local_time_ns(d, r.entries_blocked_until, tz))
-            self._window_cache[key] = w
-        return w
+        r = next(iter(self.rules.values())) if self.rules else TopstepRules()
+        nxt = d.fromordinal(d.toordinal() + 1)
+        lo = local_time_ns(d, r.flat_by, tz)
+        hi = local_time_ns(d, r.entries_blocked_until, tz)
+        self._days = [(local_time_ns(d, "00:00", tz), local_time_ns(nxt, "00:00", tz), lo, hi),
+                      *self._days[:3]]
+        return lo, hi
 
     def in_blocked_window(self, ts_ns: int) -> bool:
         """Whether new orders are blocked at ``ts_ns`` (15:10–17:00 CT by default)."""
@@ -164,7 +168,8 @@ class TopstepLayer:
                 st.next_eod_ns = self._next_eod(r, now)
             if st.breached:
                 continue
-            eq = engine.equity(aid)  # type: ignore[attr-defined]
+            has_pos = engine.ledger.has_position(aid)  # type: ignore[attr-defined]
+            eq = engine.equity(aid) if has_pos else acct.balance  # type: ignore[attr-defined]
             if eq <= st.mll_level + 1e-9:
                 st.breached = True
                 acct.can_trade = False

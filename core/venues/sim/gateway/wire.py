@@ -8,6 +8,7 @@ parser meets the awkward case in every test.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from datetime import datetime, timezone
 
 from core.venues.sim.models import SimAccount, SimContract, SimOrder, SimPosition, SimTrade
@@ -16,10 +17,15 @@ _NS = 1_000_000_000
 _ISO_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$")
 
 
+@lru_cache(maxsize=4096)
+def _iso_seconds(secs: int) -> str:
+    return datetime.fromtimestamp(secs, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+
+
 def iso(ns: int, digits: int = 7) -> str:
     """Format UTC nanoseconds as ISO-8601 with ``digits`` fractional digits and ``+00:00``."""
     secs, frac = divmod(int(ns), _NS)
-    base = datetime.fromtimestamp(secs, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    base = _iso_seconds(secs)
     if digits > 0:
         base += "." + f"{frac:09d}"[:digits]
     return base + "+00:00"
