@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from core.errors import DataError
+from core.errors import ConfigError, DataError
 from core.features import kernel as K
 from core.features.registry import colmap, feature_names, feature_set_spec
 from core.features.sessions import session_table
@@ -31,6 +31,9 @@ class _State:
         self.spec = spec
         self.pi = spec.int_params()
         cap = int(spec.ring_capacity)
+        if cap < 64 or cap & (cap - 1):
+            raise ConfigError(f"feature set {feature_set!r}: ring_capacity {cap} must be a "
+                              "power of two >= 64", hint="e.g. 2048")
         self.fs = np.zeros(K.N_FS, dtype=np.float64)
         self.is_ = np.zeros(K.N_IS, dtype=np.int64)
         self.is_[K.I_VW_SEG] = -2

@@ -174,6 +174,7 @@ def step(ts: int, o: float, h: float, l: float, c: float, v: float,
     """
     nan = np.nan
     cap = rts.shape[0]
+    cm = cap - 1                      # ring capacity is a power of two: slot = i & cm
     n = is_[I_N]                      # index this bar gets
     first = n == 0
     pc = fs[S_PREV_C]
@@ -271,13 +272,13 @@ def step(ts: int, o: float, h: float, l: float, c: float, v: float,
     if old >= 0:
         # The slot is about to be overwritten: evict that bar from windows still holding it
         # and remember its time, so a window that really needed it reports NaN.
-        oslot = old % cap
+        oslot = old & cm
         for w in range(N_WIN):
             if wp[w] <= old:
                 _win_add(wsum, w, rf, oslot, -1.0)
                 wp[w] = old + 1
                 wforced[w] = rts[oslot]
-    slot = n % cap
+    slot = n & cm
     logret = math.log(c / pc) if not first else nan
     rts[slot] = ts
     rf[slot, R_CLOSE] = c
@@ -295,11 +296,11 @@ def step(ts: int, o: float, h: float, l: float, c: float, v: float,
         p = lbp[k]
         if p + 1 < lo_idx:
             p = lo_idx - 1                 # entries in between were overwritten
-        while p + 1 < n1 and rts[(p + 1) % cap] <= target:
+        while p + 1 < n1 and rts[(p + 1) & cm] <= target:
             p += 1
         lbp[k] = p
         if p >= lo_idx and p >= 0:
-            c0 = rf[p % cap, R_CLOSE]
+            c0 = rf[p & cm, R_CLOSE]
             if k < N_RET:
                 full[F_RET + k] = c / c0 - 1.0
                 full[F_LOGRET + k] = math.log(c / c0)
@@ -311,8 +312,8 @@ def step(ts: int, o: float, h: float, l: float, c: float, v: float,
         _win_add(wsum, w, rf, slot, 1.0)
         start = ts - pi[P_WIN + w]
         p = wp[w]
-        while p < n1 and rts[p % cap] <= start:
-            _win_add(wsum, w, rf, p % cap, -1.0)
+        while p < n1 and rts[p & cm] <= start:
+            _win_add(wsum, w, rf, p & cm, -1.0)
             p += 1
         wp[w] = p
         if wsum[w, W_N] <= 0.5:
@@ -338,11 +339,11 @@ def step(ts: int, o: float, h: float, l: float, c: float, v: float,
     if n1 >= nbb and nbb <= cap:
         s = 0.0
         for j in range(n1 - nbb, n1):
-            s += rf[j % cap, R_CLOSE]
+            s += rf[j & cm, R_CLOSE]
         mean = s / nbb
         s2 = 0.0
         for j in range(n1 - nbb, n1):
-            d = rf[j % cap, R_CLOSE] - mean
+            d = rf[j & cm, R_CLOSE] - mean
             s2 += d * d
         sd = math.sqrt(s2 / nbb)
         kk = pi[P_BB_K_X100] / 100.0
@@ -352,7 +353,7 @@ def step(ts: int, o: float, h: float, l: float, c: float, v: float,
     # Trend strength: |EMA slope over ``sl`` bars| / (sl * ATR).
     sl = pi[P_SLOPE]
     if atr_ok and n1 > sl and n1 - sl >= pi[P_EMA + 1] and sl < cap:
-        e_then = rf[(n1 - 1 - sl) % cap, R_EMA_SLOPE]
+        e_then = rf[(n1 - 1 - sl) & cm, R_EMA_SLOPE]
         atr = fs[S_ATR]
         full[F_TREND] = abs(fs[S_EMA + 1] - e_then) / (sl * atr) if atr > 0.0 else 0.0
 
