@@ -25,7 +25,9 @@ from core.datasets.readers._common import Progress, RawBars, report, to_categori
 from core.errors import DataError
 
 UNDEF_PRICE = np.int64(2**63 - 1)
-PRICE_SCALE = 1e-9
+#: Fixed-point divisor. Dividing by 1e9 (exact in binary) rounds correctly: 3702750000000 / 1e9
+#: is exactly 3702.75, while multiplying by 1e-9 (inexact) gives 3702.7500000000005.
+PRICE_DIVISOR = 1e9
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 #: rtype → bar seconds (OHLCV_1S, 1M, 1H, 1D, EOD).
 OHLCV_RTYPES: dict[int, int] = {32: 1, 33: 60, 34: 3600, 35: 86400, 36: 86400}
@@ -69,7 +71,10 @@ def read_dbn_bars(path: Path, *, symbol: str | None, progress: Progress
         raise DataError(f"{path}: schema {schema} holds no bars; supported: {SUPPORTED}",
                         hint="download ohlcv-1s/ohlcv-1m or trades for the same range")
     symbols = _metadata_symbols(meta)
-    fast = _fast_records(body, schema)
+    try:
+        fast = _fast_records(body, schema)
+    except DataError as exc:
+        raise DataError(f"{path}: {exc.message}", hint=exc.hint) from None
     if fast is not None:
         recs, rtype = fast
         out = _from_array(path, recs, rtype, symbols, symbol)
@@ -128,8 +133,11 @@ def _fast_records(body: memoryview, schema: str | None) -> tuple[np.ndarray, int
     rtype = body[1]
     fields = OHLCV_FIELDS if rtype in OHLCV_RTYPES else TRADE_FIELDS if rtype == TRADE_RTYPE \
         else None
-    if fields is None or length < np.dtype(fields).itemsize or len(body) % length:
+    if fields is None or length < np.dtype(fields).itemsize:
         return None
+    if len(body) % length:
+        raise DataError(f"DBN records end in a partial record ({len(body) % length} trailing "
+                        "bytes): the file is truncated", hint="download the file again")
     names, formats = zip(*fields)
     offsets, pos = [], 0
     for f in formats:
@@ -164,7 +172,7 @@ def _from_array(path: Path, recs: np.ndarray, rtype: int, symbols: dict[int, str
 
 
 def _prices(fixed: np.ndarray) -> np.ndarray:
-    out = fixed.astype(np.float64) * PRICE_SCALE
+    out = fixed.astype(np.float64) / PRICE_DIVISOR
     out[fixed == UNDEF_PRICE] = np.nan
     return out
 
@@ -202,7 +210,7 @@ def _trades_to_bars(path: Path, ts: np.ndarray, iid: np.ndarray, price: np.ndarr
     # so open/close are the first/last prints as the venue sent them.
     order = np.lexsort((sec, iid))
     sec_o, iid_o = sec[order], iid[order]
-    px = price[order].astype(np.float64) * PRICE_SCALE
+    px = price[order].astype(np.float64) / PRICE_DIVISOR
     new = np.ones(len(order), dtype=bool)
     new[1:] = (sec_o[1:] != sec_o[:-1]) | (iid_o[1:] != iid_o[:-1])
     starts = np.flatnonzero(new)
@@ -222,9 +230,13 @@ def _slow(dbn: object, path: Path, data: bytes, symbols: dict[int, str],
         dec = dbn.DBNDecoder(upgrade_policy=dbn.VersionUpgradePolicy.UPGRADE_TO_V3)
         dec.write(data)
         records = dec.decode()[1:]
+        left = len(dec.buffer())
     except Exception as exc:
         raise DataError(f"{path}: cannot decode the DBN records (truncated?): {exc}",
                         hint="download the file again") from None
+    if left:
+        raise DataError(f"{path}: the last DBN record is incomplete ({left} trailing bytes): "
+                        "the file is truncated", hint="download the file again")
     if not records:
         raise DataError(f"{path}: no records (the file holds only a header)",
                         hint="request the data again for a range that has trading")
