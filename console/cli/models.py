@@ -1,7 +1,115 @@
-"""`scalpdesk models …` commands."""
+"""`scalpdesk models …`: list and inspect trained models (models/NAME/)."""
 
 from __future__ import annotations
 
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+from rich.text import Text
+
+from console.cli.common import console, fail, run_cli
 
 app = typer.Typer(help="List and inspect trained models.", no_args_is_help=True)
+
+DirOpt = Annotated[Path | None, typer.Option(
+    "--models-dir", help="Where models live (default models/, or $SCALPDESK_MODELS).")]
+
+
+def _dir(models_dir: Path | None) -> Path:
+    from core.ml.artifacts import default_models_dir
+    return models_dir or default_models_dir()
+
+
+@app.command("list")
+def list_cmd(models_dir: DirOpt = None) -> None:
+    """One line per model: kind, instrument, label, when, and its verdict."""
+    from core.ml.artifacts import list_artifacts
+
+    rows = run_cli(lambda: list_artifacts(_dir(models_dir)))
+    if not rows:
+        console.print(f"no models in {_dir(models_dir)} — train one with "
+                      "`scalpdesk train --synthetic 5` or `scalpdesk train --data FILE`")
+        return
+    t = Table(title=f"models in {_dir(models_dir)}", header_style="bold")
+    for col in ("name", "kind", "instrument", "label", "created", "verdict"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        if "error" in r:
+            t.add_row(r["name"], "-", "-", "-", "-", Text("unreadable: " + r["error"], style="red"))
+            continue
+        verdict = Text(r.get("verdict") or "", style="green" if r.get("edge") else "red")
+        t.add_row(r["name"], str(r.get("kind")), str(r.get("instrument")), str(r.get("label")),
+                  str(r.get("created") or "-"), verdict)
+    console.print(t)
+
+
+def _f(x: Any, fmt: str = "{:.3f}") -> str:
+    return fmt.format(x) if isinstance(x, (int, float)) and math.isfinite(x) else "-"
+
+
+@app.command("show")
+def show_cmd(name: Annotated[str, typer.Argument(help="Model name (a directory under models/).")],
+             models_dir: DirOpt = None,
+             as_json: Annotated[bool, typer.Option("--json", help="Print the raw model card.")] = False) -> None:
+    """The model card: data span and hash, features, label, parameters, folds, verdict."""
+    import pandas as pd
+
+    from core.ml.base import read_json
+
+    path = _dir(models_dir) / name
+    if not (path / "model_card.json").is_file():
+        raise fail(f"no model {name!r} in {_dir(models_dir)}", "list them with `scalpdesk models list`")
+    card = run_cli(lambda: read_json(path / "model_card.json"))
+    if as_json:
+        console.print_json(json.dumps(card))
+        return
+    d = card.get("data", {})
+
+    def ts(ns: Any) -> str:
+        return pd.Timestamp(int(ns), tz="UTC").strftime("%Y-%m-%d %H:%M UTC") if ns else "-"
+
+    info = Table.grid(padding=(0, 2))
+    info.add_column(style="bold")
+    info.add_column(overflow="fold")
+    m = card.get("model", {})
+    lab = card.get("label", {})
+    feats = card.get("features", {})
+    for k, v in (
+        ("model", f"{m.get('kind')} (seed {m.get('seed')}, {m.get('num_threads')} thread(s), "
+                  f"calibration {m.get('calibration')}, best iteration {m.get('best_iteration')})"),
+        ("created", str(card.get("created"))),
+        ("data", f"{d.get('instrument')} {d.get('bar_seconds')} s bars, {d.get('rows', 0):,} rows "
+                 f"({d.get('valid_rows', 0):,} usable), {ts(d.get('start_ns'))} → {ts(d.get('end_ns'))}"),
+        ("source", f"{d.get('source')}  hash {d.get('data_hash')}"),
+        ("features", f"{len(feats.get('names', []))} of set {feats.get('set')!r} "
+                     f"(version {feats.get('set_version')})"),
+        ("label", ", ".join(f"{k}={v}" for k, v in lab.items() if v is not None)),
+        ("params", json.dumps(m.get("params") or {})),
+        ("code", f"{card.get('code_revision')}  " + " ".join(
+            f"{k} {v}" for k, v in (card.get("libraries") or {}).items())),
+    ):
+        info.add_row(k, Text(str(v)))
+    console.print(info)
+    t = Table(title="folds (out of sample)", header_style="bold")
+    for col in ("fold", "test from", "rows test", "AUC dir", "bal.acc", "logloss (prior)", "trades", "$/trade"):
+        t.add_column(col, justify="right")
+    for f in card.get("folds", []):
+        te, tr = f.get("test", {}), f.get("trading") or {}
+        t.add_row("holdout" if f.get("holdout") else str(f.get("fold")),
+                  ts(f.get("spans", {}).get("test_start")), f"{f.get('rows', {}).get('test', 0):,}",
+                  _f(te.get("auc")), _f(te.get("balanced_accuracy")),
+                  f"{_f(te.get('log_loss'), '{:.4f}')} ({_f(te.get('log_loss_prior'), '{:.4f}')})",
+                  str(tr.get("trades", "-")), _f(tr.get("expectancy"), "{:+.2f}"))
+    console.print(t)
+    for n in card.get("notes", []):
+        console.print(Text("note: " + n, style="yellow"))
+    for u in card.get("updates", []):
+        console.print(Text(f"update {u.get('created')}: log loss {_f(u.get('old_log_loss'), '{:.4f}')}"
+                           f" → {_f(u.get('new_log_loss'), '{:.4f}')}"))
+    edge = (card.get("summary") or {}).get("edge")
+    console.print(Text.assemble(("VERDICT: ", "bold"),
+                                (card.get("verdict", "-"), "bold green" if edge else "bold red")))

@@ -1,7 +1,196 @@
-"""`scalpdesk train …` commands."""
+"""`scalpdesk train`: purged walk-forward training with an honest verdict.
+
+Registered as a plain command (``app.command("train")(train.train)`` in app.py).
+"""
 
 from __future__ import annotations
 
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+from rich.text import Text
+
+from console.cli.common import console, fail, progress_task, run_cli
 
 app = typer.Typer(help="Train models with purged walk-forward validation.", no_args_is_help=True)
+
+MODEL_HELP = ("lightgbm (default; trees, fast, least prone to overfit), ff (feed-forward net), "
+              "lstm, tcn (dilated causal convolutions), transformer (attention over the last "
+              "--window bars). Nets need PyTorch.")
+
+
+def _profile(ctx: typer.Context | None, profile: str | None) -> Any:
+    from core.config import load_profile
+    if profile is None and ctx is not None and ctx.obj is not None and getattr(ctx.obj, "profile", None):
+        profile = str(ctx.obj.profile)
+    return run_cli(lambda: load_profile(profile or "demo"))
+
+
+def _date(ns: int) -> str:
+    import pandas as pd
+    return pd.Timestamp(int(ns), tz="UTC").strftime("%Y-%m-%d %H:%M")
+
+
+def _f(x: float, fmt: str = "{:.3f}") -> str:
+    return fmt.format(x) if x is not None and math.isfinite(x) else "-"
+
+
+def fold_table(results: list, title: str = "walk-forward folds (out of sample)") -> Table:
+    """One row per fold: test period, rows, directional AUC, balanced accuracy, recalls, trades."""
+    t = Table(title=title, header_style="bold", pad_edge=False, box=None, padding=(0, 1),
+              collapse_padding=True)
+    for col in ("fold", "test from", "rows", "AUC", "bal.acc", "recall D/F/U", "logloss/prior",
+                "trades", "$/trade", "random"):
+        t.add_column(col, justify="left" if col in ("fold", "test from") else "right",
+                     no_wrap=True)
+    for r in results:
+        m, tr = r.metrics, r.trading
+        rec = "/".join(_f(v, "{:.2f}").replace("0.", ".", 1) for v in m.recall.values())
+        trades = "-" if tr is None else f"{tr.trades:,}" + ("" if tr.counts else "*")
+        t.add_row("hold" if r.is_holdout else str(r.number), _date(r.spans["test_start"])[5:],
+                  f"{r.rows['test']:,}", _f(m.auc), _f(m.balanced_accuracy), rec,
+                  f"{_f(m.log_loss, '{:.3f}')}/{_f(m.log_loss_prior, '{:.3f}')}",
+                  trades, _f(tr.expectancy if tr else math.nan, "{:+.2f}"),
+                  _f(tr.baseline_expectancy if tr else math.nan, "{:+.2f}"),
+                  style="dim" if r.is_holdout else None)
+    return t
+
+
+def print_outcome(out: Any) -> None:
+    """Fold table, notes, verdict (last, in words)."""
+    from core.training.report import holdout_sentence
+    console.print(fold_table(out.results))
+    console.print("[dim]AUC = directional (UP vs DOWN among bars that moved). $/trade after "
+                  "costs, 1 contract; random = same bars, coin-flip direction, same exits. "
+                  "* < 100 trades: the fold's trading figures do not count. Accuracy is not "
+                  "shown on purpose (imbalanced classes).[/]")
+    for n in out.notes:
+        console.print(Text("note: " + n, style="yellow"))
+    console.print(Text("final: " + holdout_sentence(out.summary)))
+    for c in out.summary.caveats:
+        console.print(Text("caveat: " + c, style="yellow"))
+    style = "bold green" if out.summary.edge else "bold red"
+    console.print(Text.assemble(("VERDICT: ", "bold"), (out.summary.verdict, style)))
+
+
+def train(
+    ctx: typer.Context,
+    data: Annotated[str | None, typer.Option(
+        "--data", "-d", help="Bar file or directory (Parquet/CSV/DBN/TopstepX JSON), or a catalog "
+        "symbol such as MES (with --bar).")] = None,
+    synthetic: Annotated[int | None, typer.Option(
+        "--synthetic", help="Train on N trading days of synthetic MES 1-s RTH bars instead "
+        "(pure noise unless --planted: a quick check that the pipeline says 'no edge').")] = None,
+    planted: Annotated[bool, typer.Option(help="With --synthetic: plant a weak pattern.")] = False,
+    profile: Annotated[str | None, typer.Option(
+        "--profile", "-p", help="Profile name or TOML (costs, bracket, label, min confidence).")] = None,
+    model: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)] = "lightgbm",
+    label: Annotated[str | None, typer.Option(
+        help="direction (DOWN/FLAT/UP), binary (DOWN/UP) or triple_barrier (the profile's "
+        "bracket). Default: the profile's [label].")] = None,
+    lookahead: Annotated[int | None, typer.Option(help="Label lookahead in seconds (default: profile).")] = None,
+    threshold: Annotated[float | None, typer.Option(help="Label threshold in ticks (default: profile).")] = None,
+    folds: Annotated[int, typer.Option(help="Walk-forward folds (sized by row count), plus a final holdout.")] = 4,
+    train_days: Annotated[float | None, typer.Option(help="Explicit train length in days (with --val-days, --test-days).")] = None,
+    val_days: Annotated[float | None, typer.Option(help="Validation length in days (early stopping + calibration).")] = None,
+    test_days: Annotated[float | None, typer.Option(help="Test length (and step) in days.")] = None,
+    holdout_days: Annotated[float | None, typer.Option(help="Final holdout in days (default 15 %% of the data).")] = None,
+    mode: Annotated[str, typer.Option(help="expanding (train from the start) or rolling (fixed length).")] = "expanding",
+    embargo: Annotated[float, typer.Option(help="Extra gap in seconds after each purged boundary.")] = 0.0,
+    bar: Annotated[str | None, typer.Option(help="Bar size for catalog data: 1s, 1m, ...")] = None,
+    symbol: Annotated[str | None, typer.Option(help="Instrument root when the files hold several.")] = None,
+    name: Annotated[str | None, typer.Option(help="Save as models/NAME (default ROOT_MODEL_LABEL).")] = None,
+    models_dir: Annotated[Path | None, typer.Option(help="Where models live (default models/).")] = None,
+    no_save: Annotated[bool, typer.Option("--no-save", help="Report only; write nothing.")] = False,
+    min_confidence: Annotated[float | None, typer.Option(help="Trade only above this calibrated confidence (default: profile).")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Nets: max epochs (early stopping, patience 10).")] = None,
+    window: Annotated[int | None, typer.Option(help="Sequence nets: bars per input window.")] = None,
+    device: Annotated[str, typer.Option(help="cpu, or cuda (error if no GPU).")] = "cpu",
+    threads: Annotated[int, typer.Option(help="Threads per fold (results are deterministic per value).")] = 1,
+    seed: Annotated[int, typer.Option(help="Seed for models, baselines and synthetic data.")] = 7,
+    workers: Annotated[int | None, typer.Option(help="Run folds on a local Dask cluster of N processes.")] = None,
+    cluster: Annotated[str | None, typer.Option(help="Run folds on an existing Dask scheduler tcp://host:port.")] = None,
+    update: Annotated[str | None, typer.Option(
+        help="Continue models/NAME on the newest data; replace it only if the newest period is "
+        "not worse.")] = None,
+    shuffle_labels: Annotated[bool, typer.Option(help="Sanity check: shuffle training labels (must destroy performance).")] = False,
+) -> None:
+    """Train a model with purged walk-forward validation and print an honest verdict.
+
+    Examples:\n
+      scalpdesk train --synthetic 5                      # noise: must say "no edge"\n
+      scalpdesk train --data ../shared/data/mes_1m_frd_2023-11-26_2023-12-11.parquet\n
+      scalpdesk train --data MES --bar 1s --model lightgbm --folds 6 --workers 2
+    """
+    from core.clock import LiveClock
+    from core.ml.base import MODEL_KINDS
+    from core.training.data_source import load_bars, synthetic_bars
+
+    if model not in MODEL_KINDS:
+        raise fail(f"--model {model!r} is unknown", f"use one of {', '.join(MODEL_KINDS)}")
+    if (data is None) == (synthetic is None):
+        raise fail("give exactly one of --data PATH|SYMBOL or --synthetic DAYS",
+                   "e.g. --data bars.parquet, --data MES --bar 1s, or --synthetic 5")
+    prof = _profile(ctx, profile)
+    with progress_task("reading bars", total=1.0) as adv:
+        if synthetic is not None:
+            frame, bar_s, source = run_cli(lambda: synthetic_bars(synthetic, seed=seed, planted=planted))
+        else:
+            frame, bar_s, source = run_cli(lambda: load_bars(data, bar=bar, symbol=symbol, progress=adv))
+    console.print(f"data: {source}: {len(frame):,} bars of {bar_s} s")
+    created = LiveClock().now().isoformat(timespec="seconds")
+    if update:
+        _run_update(update, models_dir, frame, bar_s, prof, min_confidence, seed, threads,
+                    created, source)
+        return
+    from core.training.pipeline import TrainRequest, train as run_train
+
+    params: dict[str, Any] = {}
+    if epochs is not None:
+        params["epochs"] = epochs
+    if window is not None:
+        params["window"] = window
+    req = TrainRequest(profile=prof, model_kind=model, label_kind=label, lookahead_seconds=lookahead,
+                       threshold_ticks=threshold, folds=folds, train_days=train_days,
+                       val_days=val_days, test_days=test_days, holdout_days=holdout_days,
+                       embargo_seconds=embargo, mode=mode, model_params=params, seed=seed,
+                       num_threads=threads, device=device, min_confidence=min_confidence,
+                       shuffle_labels=shuffle_labels, workers=workers, cluster=cluster)
+    root = str(frame["symbol"].iloc[0]) if len(frame) else prof.instrument
+    from core.domain import root_of
+    save_as = None if no_save else (name or f"{root_of(root)}_{model}_{label or prof.label.kind}")
+    with progress_task(f"training {model} ({folds} folds + holdout)", total=1.0) as adv:
+        last = [0.0]
+
+        def progress(frac: float) -> None:
+            adv(frac - last[0])
+            last[0] = frac
+
+        out = run_cli(lambda: run_train(frame, bar_s, req, name=save_as, models_dir=models_dir,
+                                        created=created, progress=progress, data_source=source))
+    print_outcome(out)
+    if out.path:
+        console.print(f"saved model, calibration, scaler and model card to {out.path}")
+
+
+def _run_update(name: str, models_dir: Path | None, frame: Any, bar_s: int, prof: Any,
+                min_confidence: float | None, seed: int, threads: int, created: str,
+                source: str) -> None:
+    from core.domain import get_instrument
+    from core.ml.artifacts import default_models_dir
+    from core.training.pipeline import bracket_spec
+    from core.training.update import update_model
+
+    path = (models_dir or default_models_dir()) / name
+    inst = run_cli(lambda: get_instrument(prof.instrument))
+    with progress_task(f"updating {name}", total=None):
+        out = run_cli(lambda: update_model(
+            path, frame, bar_s, bracket=bracket_spec(prof, inst.tick_size, inst.tick_value),
+            min_confidence=min_confidence, seed=seed, num_threads=threads, created=created,
+            source=source))
+    console.print(fold_table([out.candidate], title="candidate on the newest period"))
+    style = "green" if out.replaced else "yellow"
+    console.print(Text(out.message, style=style))

@@ -31,7 +31,6 @@ from core.errors import ModelError
 from core.ml.base import Model, atomic_dir, read_json, write_json
 from core.ml.calibration import Calibrator
 from core.ml.registry import load_model
-from core.ml.scaling import Scaler
 
 #: Bumped when the layout changes incompatibly.
 ARTIFACT_VERSION = 1
@@ -67,7 +66,7 @@ def code_revision() -> str | None:
         return None
 
 
-def save_artifact(path: Path, *, model: Model, calibrator: Calibrator, scaler: Scaler,
+def save_artifact(path: Path, *, model: Model, calibrator: Calibrator, scaler: Any,
                   config: dict[str, Any], card: dict[str, Any], report: str) -> Path:
     """Write a complete model directory atomically (replacing an older one)."""
 
@@ -91,7 +90,7 @@ class Bundle:
     path: Path
     model: Model
     calibrator: Calibrator
-    scaler: Scaler
+    scaler: Any  #: core.features.Normalizer
     config: dict[str, Any]
     card: dict[str, Any]
 
@@ -125,13 +124,15 @@ def load_artifact(path: Path, device: str = "cpu") -> Bundle:
     if not path.is_dir():
         raise ModelError(f"{path}: no such model directory",
                          hint="list models with `scalpdesk models list`")
+    from core.features import Normalizer
+
     config = read_json(path / "config.json")
     if config.get("artifact_version") != ARTIFACT_VERSION:
         raise ModelError(f"{path}: artifact version {config.get('artifact_version')} is not "
                          f"{ARTIFACT_VERSION}", hint="retrain the model with this version")
     return Bundle(path=path, model=load_model(path / "model", device=device),
                   calibrator=Calibrator.from_dict(read_json(path / "calibration.json")),
-                  scaler=Scaler.from_dict(read_json(path / "scaler.json")), config=config,
+                  scaler=Normalizer.from_dict(read_json(path / "scaler.json")), config=config,
                   card=read_json(path / "model_card.json"))
 
 

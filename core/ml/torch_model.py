@@ -4,8 +4,8 @@ Training follows requirements §6: AdamW, a ReduceLROnPlateau scheduler on valid
 early stopping with patience, gradient clipping at 1.0, class-weighted cross-entropy or focal
 loss, fixed seeds. With ``checkpoint_dir`` set, every epoch writes ``checkpoint.pt`` (model,
 optimizer, scheduler, epoch, early-stopping state) atomically; ``resume=True`` continues from
-it. Features are standardised by a scaler fitted on the training rows only (NaN → 0 after
-scaling, i.e. "the training mean").
+it. Features are standardised by a ``core.features.Normalizer`` fitted on the training rows
+only (NaN → 0 after scaling, i.e. "the training mean").
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import numpy as np
 from core.errors import ModelError
 from core.ml.base import (SEQUENCE_KINDS, ClassMap, FitInfo, Progress, check_xy, class_weights,
                           read_json, write_json)
-from core.ml.scaling import Scaler
 from core.ml.torch_nets import ARCH_DEFAULTS, build_net
 
 
@@ -54,7 +53,7 @@ class TorchModel:
                  weight_decay: float = 1e-4, patience: int = 10, loss: str = "weighted",
                  focal_gamma: float = 2.0, seed: int = 7, num_threads: int = 2,
                  device: str = "cpu", checkpoint_dir: Path | None = None,
-                 resume: bool = False) -> None:
+                 resume: bool = False, init_from: TorchModel | None = None) -> None:
         if kind not in ARCH_DEFAULTS:
             raise ModelError(f"unknown torch model kind {kind!r}",
                              hint=f"use one of {', '.join(ARCH_DEFAULTS)}")
@@ -69,8 +68,9 @@ class TorchModel:
         self.seed, self.num_threads, self.device = int(seed), int(num_threads), device
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
         self.resume = resume
+        self.init_from = init_from  #: warm start (incremental update): weights + scaler
         self.classes = np.empty(0, dtype=np.int64)
-        self.scaler: Scaler | None = None
+        self.scaler: Any = None  # core.features.Normalizer
         self.net: Any = None
         self._ring: np.ndarray | None = None
         self._ring_n = 0
@@ -104,14 +104,19 @@ class TorchModel:
         torch.set_num_threads(self.num_threads)
         started = time.perf_counter()
 
-        cmap = ClassMap.from_labels(y)
+        warm = self.init_from
+        cmap = ClassMap(tuple(int(c) for c in warm.classes)) if warm else ClassMap.from_labels(y)
         self.classes = np.asarray(cmap.values, dtype=np.int64)
         yi, yvi = cmap.to_index(y), cmap.to_index(y_val)
-        self.scaler = Scaler.fit(X)
+        from core.features import Normalizer
+        # A warm start keeps the old scaler: the weights were learned on its scale.
+        self.scaler = warm.scaler if warm else Normalizer().fit(X)
         Xt, Xv = self._prepare(torch, X), self._prepare(torch, X_val)
         yt = torch.from_numpy(yi).to(self.device)
         yv = torch.from_numpy(yvi).to(self.device)
         self.net = build_net(self.kind, X.shape[1], cmap.n, self.arch).to(self.device)
+        if warm is not None:
+            self.net.load_state_dict(warm.net.state_dict())
         weight = None
         if self.loss in ("weighted", "focal"):
             weight = torch.tensor(class_weights(yi, cmap.n), dtype=torch.float32,
@@ -287,7 +292,8 @@ class TorchModel:
                 seed=cfg["seed"], num_threads=cfg["num_threads"], device=device)
         m.device = resolve_device(device)
         m.classes = np.asarray(cfg["classes"], dtype=np.int64)
-        m.scaler = Scaler.from_dict(read_json(directory / "scaler.json"))
+        from core.features import Normalizer
+        m.scaler = Normalizer.from_dict(read_json(directory / "scaler.json"))
         m.net = build_net(m.kind, cfg["num_features"], len(m.classes), m.arch)
         path = directory / "weights.pt"
         if not path.is_file():

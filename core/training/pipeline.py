@@ -19,7 +19,6 @@ import pandas as pd
 from core.domain import get_instrument, root_of
 from core.errors import ConfigError, ModelError
 from core.ml.artifacts import code_revision, library_versions, save_artifact
-from core.ml.scaling import Scaler
 from core.training.dataset import NS, Dataset, build_dataset, purge_ns
 from core.training.report import Summary, report_text, summarize
 from core.training.runner import FoldResult, TrainSpec, run_folds
@@ -45,7 +44,7 @@ class TrainRequest:
     holdout_days: float | None = None  #: default: 15 % of the span
     embargo_seconds: float = 0.0
     mode: str = "expanding"
-    feature_set: str = "default"
+    feature_set: str = "auto"  #: "auto": default_1m for bars of a minute or more, else default
     model_params: dict[str, Any] = field(default_factory=dict)
     seed: int = 7
     num_threads: int = 1
@@ -70,7 +69,8 @@ class TrainOutcome:
     path: Path | None = None
 
 
-def label_spec(req: TrainRequest, bar_seconds: int, notes: list[str]) -> Any:
+def label_spec(req: TrainRequest, bar_seconds: int, notes: list[str],
+               session: str | None = "cme") -> Any:
     """A ``core.labels.LabelSpec`` from the profile's label section and overrides."""
     from core.labels import LabelSpec
 
@@ -82,7 +82,8 @@ def label_spec(req: TrainRequest, bar_seconds: int, notes: list[str]) -> Any:
                      f"using one bar ({bar_seconds} s) — pass --lookahead to choose")
         look = bar_seconds
     thr = float(req.threshold_ticks if req.threshold_ticks is not None else lab.threshold_ticks)
-    kw: dict[str, Any] = {"kind": kind, "lookahead_seconds": look, "threshold_ticks": thr}
+    kw: dict[str, Any] = {"kind": kind, "lookahead_seconds": look, "threshold_ticks": thr,
+                          "session": session}
     fields = getattr(LabelSpec, "__dataclass_fields__", {})
     if "threshold_pct" in fields and getattr(lab, "threshold_pct", None) is not None:
         kw["threshold_pct"] = lab.threshold_pct
@@ -95,6 +96,15 @@ def label_spec(req: TrainRequest, bar_seconds: int, notes: list[str]) -> Any:
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"label settings rejected: {exc}",
                           hint="check [label] in the profile or --label/--lookahead") from None
+
+
+def label_session(frame: pd.DataFrame, exchange: str) -> str | None:
+    """Session rule for labels: ``rth`` for RTH-only files, ``cme`` for Globex, None for 24/7."""
+    if exchange != "CME":
+        return None
+    from core.calendar import rth_mask
+    ts = frame["timestamp"].to_numpy(dtype=np.int64)
+    return "rth" if len(ts) and rth_mask(ts).mean() > 0.99 else "cme"
 
 
 def bracket_spec(profile: Any, tick_size: float, tick_value: float) -> BracketSpec:
@@ -163,9 +173,14 @@ def train(frame: pd.DataFrame, bar_seconds: int, req: TrainRequest, *, name: str
         notes.append(f"data is {inst.symbol} but profile {req.profile.name!r} is for "
                      f"{req.profile.instrument}: tick value ${inst.tick_value} from {inst.symbol}, "
                      f"commission ${req.profile.costs.commission_round_trip} from the profile")
-    label = label_spec(req, bar_seconds, notes)
+    session = label_session(frame, inst.exchange)
+    label = label_spec(req, bar_seconds, notes, session)
+    feature_set = req.feature_set
+    if feature_set == "auto":
+        feature_set = "default_1m" if bar_seconds >= 60 else "default"
+    req = replace(req, feature_set=feature_set)
     data = build_dataset(frame, label=label, tick_size=inst.tick_size, bar_seconds=bar_seconds,
-                         feature_set=req.feature_set, exchange=inst.exchange)
+                         feature_set=feature_set, exchange=inst.exchange)
     purge = purge_ns(label, bar_seconds)
     folds, geo = make_split(req, data.ts, purge)
     min_conf = req.min_confidence if req.min_confidence is not None else \
@@ -202,7 +217,8 @@ def _save(path: Path, data: Dataset, folds: list[Any], results: list[FoldResult]
     if final.model is None or final.calibrator is None:
         raise ModelError("the final model was not returned by the fold runner")
     tr = fold.train[data.valid[fold.train]]
-    scaler = Scaler.fit(data.X[tr])
+    from core.features import Normalizer
+    scaler = Normalizer().fit(data.X[tr], data.feature_names)
     versions: dict[str, Any] = {}
     try:
         from core.features import FEATURE_SET_VERSION, feature_versions

@@ -97,8 +97,11 @@ def class_moves(data: Dataset, rows: np.ndarray, classes: np.ndarray) -> dict[st
 
 
 def run_fold(fold: Fold, data: Dataset, spec: TrainSpec, *, keep_model: bool = False,
-             progress: Progress = None) -> FoldResult:
-    """Fit on the fold's train rows, early-stop and calibrate on val, score on test."""
+             model: Model | None = None, progress: Progress = None) -> FoldResult:
+    """Fit on the fold's train rows, early-stop and calibrate on val, score on test.
+
+    ``model`` overrides the fresh model of ``spec`` (e.g. a warm-started one for updates).
+    """
     started = time.perf_counter()
     tr = fold.train[data.valid[fold.train]]
     va = fold.val[data.valid[fold.val]]
@@ -110,8 +113,9 @@ def run_fold(fold: Fold, data: Dataset, spec: TrainSpec, *, keep_model: bool = F
     y_tr = data.y[tr]
     if spec.shuffle_labels:
         y_tr = np.random.default_rng(spec.seed + fold.number).permutation(y_tr)
-    model = make_model(spec.model_kind, params=spec.model_params, seed=spec.seed,
-                       num_threads=spec.num_threads, device=spec.device)
+    if model is None:
+        model = make_model(spec.model_kind, params=spec.model_params, seed=spec.seed,
+                           num_threads=spec.num_threads, device=spec.device)
     info = model.fit(data.X[tr], y_tr, data.X[va], data.y[va], progress=progress)
     cmap = ClassMap(tuple(int(c) for c in model.classes))
     raw_val = predict_rows(model, data.X, va)
@@ -119,17 +123,8 @@ def run_fold(fold: Fold, data: Dataset, spec: TrainSpec, *, keep_model: bool = F
     cal = Calibrator.fit(raw_val, yv, spec.calibration)
     prior = np.bincount(cmap.to_index(y_tr), minlength=cmap.n) / len(y_tr)
     val_m = classification_metrics(cal.apply(raw_val), yv, model.classes, prior)
-    # Test: predict every bar of the period (signals may fire on any scored bar).
-    proba = cal.apply(predict_rows(model, data.X, te))
-    test_m = classification_metrics(proba, cmap.to_index(data.y[te]), model.classes, prior)
-    trading = None
-    if spec.bracket is not None:
-        lo, hi = int(fold.test.min()), int(fold.test.max()) + 1
-        direction, _ = signals_from_proba(proba, model.classes, spec.min_confidence)
-        sig = np.zeros(hi - lo, dtype=np.int64)
-        sig[te - lo] = direction
-        bars = {k: v[lo:hi] for k, v in data.bars.items()}
-        trading = trading_metrics(bars, sig, spec.bracket, seed=spec.seed + fold.number)
+    test_m, trading = score_period(model, cal, data, fold.test, spec, prior,
+                                   seed=spec.seed + fold.number)
     return FoldResult(
         number=fold.number, is_holdout=fold.is_holdout,
         spans={"train_start": fold.train_start, "val_start": fold.val_start,
@@ -139,6 +134,26 @@ def run_fold(fold: Fold, data: Dataset, spec: TrainSpec, *, keep_model: bool = F
         class_moves=class_moves(data, tr, model.classes),
         seconds=time.perf_counter() - started,
         model=model if keep_model else None, calibrator=cal if keep_model else None)
+
+
+def score_period(model: Model, cal: Calibrator, data: Dataset, rows: np.ndarray,
+                 spec: TrainSpec, prior: np.ndarray | None, *, seed: int
+                 ) -> tuple[ClassificationMetrics, TradingMetrics | None]:
+    """Classification and trading metrics of a fitted model over a test period ``rows``."""
+    te = rows[data.valid[rows]]
+    cmap = ClassMap(tuple(int(c) for c in model.classes))
+    proba = cal.apply(predict_rows(model, data.X, te))
+    metrics = classification_metrics(proba, cmap.to_index(data.y[te]), model.classes, prior)
+    trading = None
+    if spec.bracket is not None:
+        # Signals on scored bars; exits may happen on any bar of the period.
+        lo, hi = int(rows.min()), int(rows.max()) + 1
+        direction, _ = signals_from_proba(proba, model.classes, spec.min_confidence)
+        sig = np.zeros(hi - lo, dtype=np.int64)
+        sig[te - lo] = direction
+        bars = {k: v[lo:hi] for k, v in data.bars.items()}
+        trading = trading_metrics(bars, sig, spec.bracket, seed=seed)
+    return metrics, trading
 
 
 def run_folds(folds: list[Fold], data: Dataset, spec: TrainSpec, *, workers: int | None = None,
