@@ -1,7 +1,248 @@
-"""`scalpdesk backtest …` commands."""
+"""`scalpdesk backtest …`: run a strategy over bars with real costs and prop-firm risk rules."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
 
-app = typer.Typer(help="Backtest strategies with real costs and prop-firm risk rules.", no_args_is_help=True)
+from console.cli.common import console, fail, progress_task, run_cli
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+app = typer.Typer(
+    help=(
+        "Backtest strategies with real costs and prop-firm risk rules.\n\n"
+        "Example: scalpdesk backtest --profile account_1k --data bars.parquet --strategy sma-cross "
+        "--report out.html"
+    ),
+    no_args_is_help=True,
+    invoke_without_command=True,
+)
+
+
+def _load_bars(data: str, bar_seconds: int) -> tuple[pd.DataFrame, float]:
+    """Bars from a file/directory (core.datasets.readers) or a catalog root such as ``MES``."""
+    from core.errors import DataError
+
+    p = Path(data)
+    if p.exists():
+        from core.datasets.readers import read_bars
+
+        results = read_bars(p)
+        if not results:
+            raise DataError(f"{p}: no bars found", hint="point --data at a bar file or directory")
+        if len(results) > 1:
+            import pandas as pd
+
+            frame = pd.concat([r.frame for r in results], ignore_index=True)
+            frame = frame.sort_values("timestamp", kind="stable").drop_duplicates("timestamp")
+            frame = frame.reset_index(drop=True)
+        else:
+            frame = results[0].frame
+        return frame, float(results[0].bar_seconds)
+    if p.suffix or "/" in data:
+        raise FileNotFoundError(2, "no such file", data)
+    from core.datasets.catalog import Catalog
+
+    return Catalog().load(data, bar_seconds), float(bar_seconds)
+
+
+def _signals(bars: pd.DataFrame, strategy: str | None, signals: Path | None, model: str | None,
+             seed: int) -> Any:
+    from core.backtest import Signals
+    from core.errors import ConfigError
+    from core.strategy import builtin_signals
+
+    chosen = [x for x in (strategy, signals, model) if x]
+    if len(chosen) != 1:
+        raise ConfigError("choose exactly one of --strategy, --signals, --model",
+                          hint="e.g. --strategy sma-cross, or --signals preds.parquet")
+    if strategy:
+        return builtin_signals(strategy, bars, seed=seed)
+    if signals:
+        import pandas as pd
+
+        frame = pd.read_parquet(signals) if signals.suffix == ".parquet" else pd.read_csv(signals)
+        return Signals.from_frame(bars, frame, name=signals.name)
+    # TODO(models): run a trained model here once core.ml exposes batch inference.
+    raise ConfigError(f"--model {model}: model-driven backtests are not wired in yet",
+                      hint="export predictions as timestamp,direction,confidence and pass "
+                           "--signals FILE")
+
+
+def _summary(res: Any, title: str) -> None:
+    from rich.table import Table
+
+    t = res.trades
+    tab = Table(title=title, show_header=False)
+    gross = float(t["gross_pnl"].sum()) if len(t) else 0.0
+    costs = float((t["commission"] + t["slippage"]).sum()) if len(t) else 0.0
+    rows = [
+        ("trades", f"{len(t):,}"),
+        ("net P&L (after costs)", f"{res.net_pnl:,.2f}"),
+        ("gross P&L / costs", f"{gross:,.2f} / {costs:,.2f}"),
+        ("win rate", f"{(t['net_pnl'] > 0).mean():.1%}" if len(t) else "-"),
+        ("max drawdown", f"{-res.equity['drawdown'].min():,.2f}" if len(res.equity) else "-"),
+        ("exit reasons", ", ".join(f"{k} {v}" for k, v in
+                                   t["exit_reason"].value_counts().items() if v) or "-"),
+        ("same-bar ambiguity", f"{res.ambiguity.share_affected:.1%} of trades; net "
+                               f"{res.ambiguity.pessimistic_pnl:,.2f} (pessimistic) … "
+                               f"{res.ambiguity.optimistic_pnl:,.2f} (optimistic)"),
+        ("risk events", ", ".join(f"{k} {v}" for k, v in
+                                  res.risk_events["kind"].value_counts().items()) or "none"),
+        ("final balance", f"{res.params['final_balance']:,.2f}"),
+    ]
+    for k, v in rows:
+        tab.add_row(k, v)
+    console.print(tab)
+
+
+def _honesty(res: Any, profile: Any, baseline: Any, report: Path | None, title: str) -> None:
+    """Stats, verdict and HTML report from the stats modules (skipped if they are absent)."""
+    try:
+        from core.backtest.bootstrap import bootstrap_expectancy, bootstrap_profit_factor
+        from core.backtest.stats import compute_stats
+        from core.backtest.verdict import make_verdict
+    except ImportError:  # the stats layer is optional at this point of the project
+        console.print("[dim](stats/verdict modules not available: summary only)[/dim]")
+        return
+    import numpy as np
+
+    stats = compute_stats(res.trades, res.equity, starting_balance=profile.risk.starting_balance)
+    net = res.trades["net_pnl"].to_numpy(float)
+    exp_ci = bootstrap_expectancy(net)
+    pf_ci = bootstrap_profit_factor(net) if len(net) else None
+    amb = (res.ambiguity.pessimistic_pnl, res.ambiguity.optimistic_pnl,
+           res.ambiguity.share_affected)
+    verdict = make_verdict(stats, exp_ci, pf_ci=pf_ci, ambiguity=amb,
+                           baseline_percentile=baseline.percentile if baseline else None)
+    console.print(verdict.text(), markup=False, highlight=False)
+    if report is not None:
+        from core.backtest.report import ReportInputs, write_html
+
+        path = write_html(report, ReportInputs(
+            title=title, stats=stats, trades=res.trades, equity=res.equity, verdict=verdict,
+            baseline_pnls=baseline.pnls if baseline else None, ambiguity=amb,
+            notes=(f"profile {profile.name}", f"signals {res.params['signals']}")))
+        console.print(f"report written: {path}")
+    del np
+
+
+@app.callback()
+def backtest(
+    ctx: typer.Context,
+    data: Annotated[str, typer.Option("--data", "-d", help=(
+        "Bars: a file/directory (Parquet, CSV, DBN, TopstepX JSON) or a catalog root such "
+        "as MES (then --bar-seconds picks 1 s / 60 s bars)."))],
+    profile: Annotated[str | None, typer.Option("--profile", "-p", help=(
+        "Profile name or TOML path (account_1k, topstep_50k_combine, …). Its costs, risk "
+        "rules, bracket and fill assumptions are applied."))] = None,
+    strategy: Annotated[str | None, typer.Option(
+        "--strategy", help="Built-in strategy: random (entries by coin flip) or sma-cross.")] = None,
+    signals: Annotated[Path | None, typer.Option(
+        "--signals", help="Parquet/CSV with timestamp, direction (-1/0/1), confidence.")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="A trained model's name.")] = None,
+    bar_seconds: Annotated[int, typer.Option(
+        "--bar-seconds", help="Bar size when --data is a catalog root.")] = 1,
+    walk_forward: Annotated[bool, typer.Option(
+        "--walk-forward", help="Also report per-fold results over consecutive time folds.")] = False,
+    folds: Annotated[int, typer.Option("--folds", help="Number of walk-forward folds.")] = 5,
+    baseline_seeds: Annotated[int, typer.Option(
+        "--baseline-seeds", help="Random-entry runs with identical exits (0 = skip).")] = 200,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of random strategies/baseline.")] = 0,
+    report: Annotated[Path | None, typer.Option(
+        "--report", help="Write a self-contained HTML report here.")] = None,
+    trades_out: Annotated[Path | None, typer.Option(
+        "--trades-out", help="Write the trade log (.parquet or .csv).")] = None,
+) -> None:
+    """Run one backtest and print the summary, the baseline and the verdict."""
+    if ctx.invoked_subcommand is not None:
+        return
+    root_profile = getattr(ctx.obj, "profile", None) if ctx.obj is not None else None
+    prof_name = profile or (str(root_profile) if root_profile else "demo")
+    if folds < 1:
+        raise fail(f"--folds must be >= 1, got {folds}")
+
+    def work() -> None:
+        import os
+
+        from core.backtest import run_backtest
+        from core.backtest.baseline import random_baseline
+        from core.config import load_profile
+
+        prof = load_profile(prof_name)
+        with progress_task("loading bars", None):
+            bars, bsec = _load_bars(data, bar_seconds)
+        sig = _signals(bars, strategy, signals, model, seed)
+        with progress_task("backtest", 1.0) as adv:
+            last = [0.0]
+
+            def prog(f: float) -> None:
+                adv(f - last[0])
+                last[0] = f
+
+            res = run_backtest(bars, sig, profile=prof, seed=seed, progress=prog)
+        title = f"{prof.name} · {sig.name} · {len(bars):,} bars of {bsec:g} s"
+        _summary(res, title)
+        base = None
+        if baseline_seeds > 0:
+            with progress_task(f"random baseline ({baseline_seeds} seeds)", 1.0) as adv:
+                done = [0.0]
+
+                def bprog(f: float) -> None:
+                    adv(f - done[0])
+                    done[0] = f
+
+                base = random_baseline(bars, res, prof, n_seeds=baseline_seeds, seed=seed,
+                                       progress=bprog)
+            console.print(base.summary(), markup=False, highlight=False)
+        if walk_forward:
+            _walk_forward(bars, sig, prof, folds)
+        if trades_out is not None:
+            tmp = trades_out.with_name(f".{trades_out.name}.tmp")
+            if trades_out.suffix == ".csv":
+                res.trades.to_csv(tmp, index=False)
+            else:
+                res.trades.to_parquet(tmp, index=False)
+            os.replace(tmp, trades_out)
+            console.print(f"trades written: {trades_out}")
+        _honesty(res, prof, base, report, title)
+
+    run_cli(work)
+
+
+def _walk_forward(bars: pd.DataFrame, sig: Any, prof: Any, folds: int) -> None:
+    """Consecutive time folds, each a fresh account: per-fold table + stitched net P&L."""
+    import numpy as np
+    from rich.table import Table
+
+    from core.backtest import Signals, run_backtest
+
+    n = len(bars)
+    edges = np.linspace(0, n, folds + 1).astype(int)
+    tab = Table(title=f"walk-forward: {folds} folds (each a fresh account; fixed rules, no fitting)")
+    for col in ("fold", "from", "to", "trades", "net P&L", "win rate"):
+        tab.add_column(col)
+    stitched = 0.0
+    for k in range(folds):
+        a, b = int(edges[k]), int(edges[k + 1])
+        if b <= a:
+            continue
+        part = bars.iloc[a:b].reset_index(drop=True)
+        s = Signals(sig.direction[a:b], sig.confidence[a:b],
+                    None if sig.predicted_class is None else sig.predicted_class[a:b],
+                    None if sig.atr is None else sig.atr[a:b], sig.name)
+        r = run_backtest(part, s, profile=prof, record_equity=False)
+        stitched += r.net_pnl
+        t = r.trades
+        import pandas as pd
+
+        tab.add_row(str(k + 1), str(pd.Timestamp(int(part["timestamp"].iloc[0]), tz="UTC").date()),
+                    str(pd.Timestamp(int(part["timestamp"].iloc[-1]), tz="UTC").date()),
+                    f"{len(t):,}", f"{r.net_pnl:,.2f}",
+                    f"{(t['net_pnl'] > 0).mean():.1%}" if len(t) else "-")
+    console.print(tab)
+    console.print(f"stitched out-of-sample net P&L: {stitched:,.2f}")
