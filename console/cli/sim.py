@@ -47,6 +47,10 @@ def run(
         "(TopstepX's default: orders with brackets are rejected).")] = "auto_oco",
     partial_fills: Annotated[int | None, typer.Option(
         min=1, help="Fill at most N contracts per order per quote/print (default: all at once).")] = None,
+    wall_clock: Annotated[bool, typer.Option(
+        "--wall-clock", help="Paper trading in real time: shift the bars by whole weeks (same "
+        "weekday and exchange time) so the market clock equals wall time, serve the bars before "
+        "now as history, replay at speed 1 and wait through nights and weekends.")] = False,
 ) -> None:
     """Serve the simulator until Ctrl-C, printing its URLs and how to connect.
 
@@ -70,13 +74,36 @@ def run(
     from console.cli.common import progress_task
     from core.venues.sim.loader import load_replay_bars
 
+    gen_start = None
+    now_ns = None
+    if wall_clock:
+        from core.clock import LiveClock
+
+        now_ns = LiveClock().now_ns()
+        speed = 1.0
+        if data is None:  # generate a window around today so history exists right away
+            import pandas as pd
+
+            gen_start = (pd.Timestamp(now_ns, tz="UTC") - pd.Timedelta(days=4)).strftime("%Y-%m-%d")
+            days = max(days, 5)
     with progress_task("loading bars", total=1.0) as advance:
         frame, what = run_cli(lambda: load_replay_bars(data, symbol=symbol, start=start, end=end,
-                                                       days=days, seed=seed, progress=advance))
+                                                       days=days, seed=seed, progress=advance,
+                                                       generate_from=gen_start))
+    if now_ns is not None:
+        from core.venues.sim.loader import align_to_week_of
+
+        frame, weeks = align_to_week_of(frame, now_ns)
+        first = int(frame["timestamp"].iloc[0])
+        what += f", shifted {weeks} week(s) to wall time"
+        if first > now_ns:
+            err_console.print(f"note: the data starts {(first - now_ns) / 3.6e12:.1f} h from now; "
+                              "the market stays quiet until then")
     try:
         asyncio.run(_serve(frame, what, speed=speed, host=host, port=port, items=items,
                            symbol=symbol, seed=seed, account_size=account_size,
-                           bracket_mode=bracket_mode, partial_fills=partial_fills))
+                           bracket_mode=bracket_mode, partial_fills=partial_fills,
+                           history_until_ns=now_ns))
     except KeyboardInterrupt:
         err_console.print("simulator stopped")
     except OSError as exc:
@@ -86,7 +113,7 @@ def run(
 
 async def _serve(frame, what: str, *, speed: float, host: str, port: int, items: list,  # noqa: ANN001
                  symbol: str, seed: int, account_size: int, bracket_mode: str,
-                 partial_fills: int | None) -> None:
+                 partial_fills: int | None, history_until_ns: int | None) -> None:
     import asyncio
 
     from core.venues.sim.gateway import AccountConfig, Faults, GatewayConfig, SimGateway
@@ -97,8 +124,11 @@ async def _serve(frame, what: str, *, speed: float, host: str, port: int, items:
     cfg = GatewayConfig(symbol=symbol, accounts=[AccountConfig(
         name=f"{account_size // 1000}KTC-V2-SIM-1", balance=float(account_size),
         account_size=account_size, bracket_mode=BracketMode(bracket_mode))])
-    gw = run_cli(lambda: SimGateway(frame, config=cfg, faults=Faults(seed=seed), speed=speed,
-                                    matching=MatchingConfig(max_fill_per_event=partial_fills)))
+    gw = run_cli(lambda: SimGateway(
+        frame, config=cfg, faults=Faults(seed=seed), speed=speed,
+        matching=MatchingConfig(max_fill_per_event=partial_fills),
+        history_until_ns=history_until_ns,
+        max_gap_s=float("inf") if history_until_ns is not None else 2.0))
     urls = await gw.start(host, port, feed=True)
     acct = next(iter(gw.engine.accounts.values()))
     say = lambda text: console.print(text, soft_wrap=True, highlight=False)  # noqa: E731

@@ -405,3 +405,43 @@ async def test_replay_run_speed_zero_and_pause() -> None:
     rp = Replay(eng, CID, bars_to_path(_bars(), 0.25), speed=0)
     await rp.run()
     assert rp.done
+
+
+def test_skip_to_makes_history_and_sets_market() -> None:
+    eng, ev = make(t0=0)
+    rp = Replay(eng, CID, bars_to_path(_bars(), 0.25), speed=0)
+    assert rp.skip_to(900_000_000) == 4
+    m = eng.market[CID]
+    assert eng.clock.now_ns() == 900_000_000 and m.last * 0.25 == 101.0 and m.volume == 10
+    assert not ev and rp.skip_to(0) == 0
+
+
+def test_align_to_week_keeps_exchange_wall_time_across_dst() -> None:
+    from core.venues.sim.loader import align_to_week_of
+    from core.venues.sim.synthetic import random_walk_bars
+
+    f = random_walk_bars(10, day="2024-03-08", start="09:00")  # CST (UTC-6)
+    now = local_time_ns("2024-03-13", "12:00", "America/Chicago")  # CDT (UTC-5)
+    out, weeks = align_to_week_of(f, now)
+    assert weeks == 1
+    first = pd.Timestamp(int(out["timestamp"].iloc[0]), tz="UTC").tz_convert("America/Chicago")
+    assert (first.month, first.day, first.hour, first.minute) == (3, 15, 9, 0)
+    assert int(out["timestamp"].iloc[0]) - int(f["timestamp"].iloc[0]) == 7 * 86_400 * 10**9 - 3_600 * 10**9
+
+
+async def test_replay_real_time_speed_pause_and_resume() -> None:
+    import asyncio
+
+    eng, _ = make(t0=0)
+    rp = Replay(eng, CID, bars_to_path(_bars(), 0.25), speed=100.0)
+    task = asyncio.create_task(rp.run())
+    await asyncio.sleep(0)
+    rp.pause()
+    await asyncio.sleep(0.05)
+    held = rp.index
+    assert rp.paused and not rp.done
+    await asyncio.sleep(0.05)
+    assert rp.index == held  # nothing moves while paused
+    rp.resume(speed=1000.0)
+    await asyncio.wait_for(task, 5)
+    assert rp.done and eng.clock.now_ns() == int(rp.path.ts[-1])

@@ -13,7 +13,8 @@ from core.errors import DataError
 
 def load_replay_bars(data: str | None, *, symbol: str = "MES", start: str | None = None,
                      end: str | None = None, days: int = 1, seed: int = 0,
-                     progress: Callable[[float], None] | None = None) -> tuple[pd.DataFrame, str]:
+                     progress: Callable[[float], None] | None = None,
+                     generate_from: str | None = None) -> tuple[pd.DataFrame, str]:
     """Bars to replay, and a one-line description of where they came from.
 
     Args:
@@ -25,12 +26,13 @@ def load_replay_bars(data: str | None, *, symbol: str = "MES", start: str | None
         days: Trading days to generate when ``data`` is None.
         seed: Seed for generated data.
         progress: Fraction-done callback while reading.
+        generate_from: First calendar date (YYYY-MM-DD) of generated data.
 
     Raises:
         DataError: Nothing to replay (missing file, unknown catalog entry, empty range).
     """
     if data is None:
-        frame, what = _generated(days, seed)
+        frame, what = _generated(days, seed, generate_from)
     elif Path(data).exists():
         from core.datasets.readers import read_bars
 
@@ -70,11 +72,41 @@ def _clip(frame: pd.DataFrame, start: str | None, end: str | None) -> pd.DataFra
     return frame
 
 
-def _generated(days: int, seed: int) -> tuple[pd.DataFrame, str]:
+def _generated(days: int, seed: int, start: str | None) -> tuple[pd.DataFrame, str]:
     try:
         from core.datasets.synth import generate
     except ImportError:  # synth not available: the instant random walk
         from core.venues.sim.synthetic import random_walk_bars
 
         return random_walk_bars(23_400, seed), "random walk (1 s bars)"
-    return generate(days, seed, rth_only=True), f"synthetic MES, {days} RTH day(s), seed {seed}"
+    kw = {"start": start} if start else {}
+    return (generate(days, seed, rth_only=True, **kw),
+            f"synthetic MES, {days} RTH day(s), seed {seed}")
+
+
+_WEEK_NS = 7 * 86_400 * 1_000_000_000
+
+
+def align_to_week_of(frame: pd.DataFrame, now_ns: int, tz: str = "America/Chicago"
+                     ) -> tuple[pd.DataFrame, int]:
+    """Shift bars by whole weeks of *local* time so their span covers ``now_ns`` if it can.
+
+    Weekday and exchange wall time are kept (a 09:30 ET bar stays a 09:30 ET bar, across DST),
+    so session rules still line up. The shift is the largest whole number of weeks that puts
+    the first bar at or before ``now_ns``; if the data is shorter than the distance to the
+    same time of week, the data simply ends before ``now_ns`` and one more week is added so the
+    replay lies ahead. Returns the shifted frame and the number of weeks.
+    """
+    ts = frame["timestamp"].to_numpy("int64")
+    first, last = int(ts[0]), int(ts[-1])
+    k = (now_ns - first) // _WEEK_NS
+    if last + k * _WEEK_NS < now_ns:
+        k += 1
+    if k == 0:
+        return frame, 0
+    local = pd.to_datetime(ts, utc=True).tz_convert(tz).tz_localize(None) + pd.Timedelta(weeks=int(k))
+    back = local.tz_localize(tz, ambiguous=False, nonexistent="shift_forward").tz_convert("UTC")
+    out = frame.copy()
+    out["timestamp"] = back.as_unit("ns").asi8
+    out = out.sort_values("timestamp", kind="stable").drop_duplicates("timestamp", keep="last")
+    return out.reset_index(drop=True), int(k)

@@ -182,24 +182,64 @@ class Replay:
         if self.on_point is not None:
             self.on_point(i)
 
+    def skip_to(self, ts_ns: int) -> int:
+        """Jump to the first point at or after ``ts_ns`` without matching or publishing.
+
+        The skipped bars become *history* (``History/retrieveBars`` serves them at once); the
+        market state is set to the last skipped point and the clock to ``ts_ns``. Use it before
+        any order exists. Returns the number of points skipped.
+        """
+        p = self.path
+        j = int(np.searchsorted(p.ts, ts_ns, side="left"))
+        if j <= self.index:
+            return 0
+        k = j - 1
+        c = self.engine.contracts[self.contract_id]
+        m = self.engine.market[self.contract_id]
+        seg = slice(self.index, j)
+        m.bid, m.ask, m.last = c.to_ticks(p.bid[k]), c.to_ticks(p.ask[k]), c.to_ticks(p.price[k])
+        m.volume += int(p.size[seg].sum())
+        lo, hi = c.to_ticks(float(p.price[seg].min())), c.to_ticks(float(p.price[seg].max()))
+        m.open = m.last if m.open is None else m.open
+        m.high = hi if m.high is None else max(m.high, hi)
+        m.low = lo if m.low is None else min(m.low, lo)
+        self.engine._set_time(max(ts_ns, int(p.ts[k])))  # noqa: SLF001 — replay owns the clock
+        m.ts_ns = self.engine.clock.now_ns()
+        n = j - self.index
+        self.index = j
+        return n
+
     async def run(self) -> None:
-        """Play to the end, honouring speed, pause and gap compression."""
+        """Play to the end, honouring speed, pause and gap compression.
+
+        While waiting in real time (speed > 0, no gap compression) the engine still sees the
+        market clock advance about once a second, so rule timers fire on time.
+        """
         while not self.done:
             await self._running.wait()
             i = self.index
             if self.speed > 0:
                 ts = int(self.path.ts[i])
                 if self._anchor is None:
-                    self._anchor = (time.monotonic(), ts)
+                    self._anchor = (time.monotonic(), self.engine.clock.now_ns() or ts)
                 mono0, ts0 = self._anchor
                 wait = mono0 + (ts - ts0) / _NS / self.speed - time.monotonic()
-                if wait > self.max_gap_s:  # compress the gap, then re-anchor after it
+                compressed = wait > self.max_gap_s
+                if compressed:  # compress the gap, then re-anchor after it
                     wait = self.max_gap_s
                     self._anchor = (time.monotonic() + wait, ts)
-                if wait > 0:
-                    await asyncio.sleep(wait)
+                end = time.monotonic() + wait
+                while wait > 0:
+                    await asyncio.sleep(min(wait, 1.0))
                     if not self._running.is_set():
-                        continue
+                        break
+                    if not compressed:
+                        now = ts0 + int((time.monotonic() - mono0) * self.speed * _NS)
+                        if self.engine.clock.now_ns() < now < ts:
+                            self.engine.on_time(now)
+                    wait = end - time.monotonic()
+                if not self._running.is_set():
+                    continue
             elif i % self.yield_every == 0:
                 await asyncio.sleep(0)
             self._play(i)

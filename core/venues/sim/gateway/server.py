@@ -83,12 +83,17 @@ class SimGateway:
         speed: Replay speed (1 real time, 10 = 10×, 0 as fast as possible).
         wall_clock: Clock for token expiry (default: wall time).
         start_ns: Market clock start when there are no bars.
+        history_until_ns: Bars before this time are history (served by retrieveBars at once)
+            and the replay starts there (see :meth:`Replay.skip_to`).
+        max_gap_s: Longest real-time wait of the replay for one market gap (``inf`` for
+            paper trading aligned to wall time).
     """
 
     def __init__(self, bars: pd.DataFrame | None = None, *, config: GatewayConfig | None = None,
                  faults: Faults | None = None, matching: MatchingConfig | None = None,
                  speed: float = 0.0, wall_clock: Clock | None = None,
-                 start_ns: int = 1_735_828_200_000_000_000) -> None:
+                 start_ns: int = 1_735_828_200_000_000_000, history_until_ns: int | None = None,
+                 max_gap_s: float = 2.0) -> None:
         self.config = config or GatewayConfig()
         self.faults = faults or Faults()
         self.rng = random.Random(self.faults.seed)
@@ -125,7 +130,10 @@ class SimGateway:
                 ("timestamp", np.int64), ("open", np.float64), ("high", np.float64),
                 ("low", np.float64), ("close", np.float64), ("volume", np.int64)))
             self.path = bars_to_path(bars, self.contract.tick_size)
-            self.replay = Replay(self.engine, self.contract.id, self.path, speed=speed)
+            self.replay = Replay(self.engine, self.contract.id, self.path, speed=speed,
+                                 max_gap_s=max_gap_s)
+            if history_until_ns is not None:
+                self.replay.skip_to(history_until_ns)
         self._book: dict[str, dict[int, tuple[int, int]]] = {}
         self._runner: web.AppRunner | None = None
         self._feed_task: asyncio.Task | None = None
