@@ -448,3 +448,29 @@ async def test_feed_admin_and_state(gw: SimGateway, session: aiohttp.ClientSessi
     assert st["replay"]["index"] == st["replay"]["total"]
     r = await session.post(f"{gw.urls.admin}/feed", json={"action": "rewind"})
     assert r.status == 400
+
+
+async def test_token_expiry_closes_hub_and_roll_switches_contract(bars, session: aiohttp.ClientSession) -> None:  # noqa: ANN001
+    wall = SimClock(1_000 * 10**9)
+    g = SimGateway(bars, config=GatewayConfig(token_lifetime_s=60, keepalive_s=0.05), wall_clock=wall)
+    await g.start()
+    g.replay.step(8)
+    try:
+        tok = await login(session, g)
+        hub = await RawHub.connect(session, g.urls.market_hub, tok)
+        old, new = g.contracts[0].id, g.contracts[1].id
+        r = await session.post(f"{g.urls.admin}/feed", json={"action": "roll", "contractId": new})
+        assert r.status == 200
+        st, b = await call(session, g, "Contract/available", tok, {"live": False})
+        assert {c["id"]: c["activeContract"] for c in b["contracts"]} == {old: False, new: True}
+        st, b = await call(session, g, "Order/place", tok, place_body(g, contractId=old))
+        assert b["errorCode"] == 9
+        await hub.invoke("SubscribeContractQuotes", new)
+        g.replay.step(8)
+        await hub.wait_for(lambda: any(e["arguments"][0] == new for e in hub.events("GatewayQuote")))
+        wall.advance_ns(61 * 10**9)
+        await asyncio.wait_for(hub.closed.wait(), 3)
+        last = hub.records[-1]
+        assert last["type"] == 7 and "expired" in last["error"] and last["allowReconnect"] is False
+    finally:
+        await g.stop()

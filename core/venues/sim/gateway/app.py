@@ -123,8 +123,12 @@ async def _admin_feed(gw: SimGateway, request: web.Request) -> web.Response:
         gw.start_feed(body.get("speed"))
     elif action == "step" and gw.replay is not None:
         gw.replay.step(int(body.get("n", 1)))
+    elif action == "roll":
+        if body.get("contractId") not in gw.engine.contracts:
+            return _json({"error": f"unknown contractId {body.get('contractId')!r}"}, 400)
+        gw.roll(body["contractId"])
     else:
-        return _json({"error": f"unknown action {action!r} (pause|resume|step)"}, 400)
+        return _json({"error": f"unknown action {action!r} (pause|resume|step|roll)"}, 400)
     return _json({"ok": True, "replay": gw.state()["replay"]})
 
 

@@ -1,35 +1,6 @@
-"""SimGateway: a local ProjectX-compatible server (REST + SignalR JSON hubs) over the sim engine.
+"""SimGateway: the simulated gateway object (lifecycle, feed, faults, hub fan-out).
 
-Protocol note — the shapes this server emits (topstepx-gateway.md §2–§7):
-
-* REST: ``POST /api/<Group>/<op>`` with JSON bodies; every answer is the envelope
-  ``{success, errorCode, errorMessage, ...payload}`` with HTTP 200 even for business errors;
-  HTTP 401 (empty body) without a valid bearer token; HTTP 400 ASP.NET ProblemDetails for
-  malformed bodies / missing required fields and bad ``Order/v2/query`` input; HTTP 429
-  (short text body, ``Retry-After`` only if configured) past 200 requests / 60 s per token
-  (50 / 30 s for History/retrieveBars; logins counted per client address); ``GET
-  /api/Status/ping`` answers ``pong``. Timestamps: ISO-8601 UTC ``+00:00`` with 7 fractional
-  digits. Order/trade ids are int64 above 2^31.
-* Hubs ``/hubs/user`` and ``/hubs/market``: SignalR JSON protocol v1, negotiate optional
-  (``POST /hubs/<hub>/negotiate?negotiateVersion=1``), token in ``?access_token=`` (or a
-  bearer header), handshake ``{"protocol":"json","version":1}`` + 0x1E answered ``{}`` + 0x1E,
-  records separated by 0x1E (several per frame), type 1 invocations, type 3 completions
-  (``result`` = ``GatewayConfig.subscribe_result``, null by default), type 6 pings every
-  ``keepalive_s``, type 7 close (token expiry, client timeout).
-* User-hub events ``GatewayUserAccount/Order/Position/Trade`` carry ONE argument: by default
-  the **documented** bare model (§7.4); with ``Faults.user_shape = "wrapped"`` the **observed**
-  shape, a list ``[{"action": a, "data": model}]`` (action 0 created and every trade, 1 updated,
-  2 position closed with ``type 0, size 0``; §7.5).
-* Market-hub events carry TWO arguments ``(contractId, data)``: ``GatewayQuote`` data is one
-  object, sparse after the first (only changed fields plus ``symbol``); ``GatewayTrade`` data is
-  one object by default (documented) or a list of prints with ``market_shape = "wrapped"``
-  (observed); ``GatewayDepth`` data is always a list: ``Reset`` + snapshot on subscribe, then
-  increments.
-* ``GatewayLogout`` (no arguments) is sent on either hub by :meth:`SimGateway.send_logout`.
-* Admin (sim only, no auth): ``GET /_sim/state``, ``POST /_sim/faults`` (fault fields plus the
-  actions ``drop`` ("all"|"user"|"market"), ``close`` (graceful type-7 close), ``logout``,
-  ``storm_429_s``), ``POST /_sim/feed`` (``{"action": "pause"|"resume"|"step", "speed", "n"}``),
-  ``POST /_sim/blast`` (``{"contractId", "count"}``: push synthetic quotes as fast as possible).
+The wire shapes it emits are listed in the protocol note of :mod:`core.venues.sim.gateway`.
 """
 
 from __future__ import annotations
@@ -187,6 +158,13 @@ class SimGateway:
         if self._feed_task is None or self._feed_task.done():
             self._feed_task = asyncio.create_task(self.replay.run())
         self.replay.resume()
+
+    def roll(self, contract_id: str) -> None:
+        """Switch the active contract (the §8 roll): the replay feeds ``contract_id`` from now on."""
+        self.engine.set_active_contract(contract_id)
+        self.contract = self.engine.contracts[contract_id]
+        if self.replay is not None:
+            self.replay.contract_id = contract_id
 
     def pause_feed(self) -> None:
         """Pause the replay."""
