@@ -15,6 +15,7 @@ from core.clock import Clock
 from core.errors import CoreError
 from core.venues.base import QuoteEvent
 from core.venues.topstepx.config import TopstepXConfig
+from core.venues.topstepx.parse import format_ts
 from core.venues.topstepx.venue import TopstepXVenue, default_market_open
 
 _NS = 1_000_000_000
@@ -62,7 +63,7 @@ async def run_check(config: TopstepXConfig, *, username: str, api_key: str, cloc
             return f"logged in at {config.api_url}{left}", True, "pass"
 
         if await step("login", login) is None:
-            for n in ("accounts", "contract", "bars", "market hub + quotes", "user hub"):
+            for n in ("accounts", "contract", "market hub + quotes", "bars", "user hub"):
                 skip(n, "login failed")
             return results
 
@@ -89,19 +90,9 @@ async def run_check(config: TopstepXConfig, *, username: str, api_key: str, cloc
 
         con = await step("contract", contract)
         if con is None:
-            for n in ("bars", "market hub + quotes"):
+            for n in ("market hub + quotes", "bars"):
                 skip(n, "no contract")
         else:
-            async def bars() -> tuple[str, object, str]:
-                end = clock.now_ns()
-                got = await venue.bars(con.id, end - int(bar_days * 86400 * _NS), end, unit=2,
-                                       unit_number=1)
-                if not got:
-                    return f"0 one-minute bars in the last {bar_days:g} days (quiet period?)", 0, "warn"
-                return f"{len(got)} one-minute bars, last at {got[-1].ts // _NS} s", len(got), "pass"
-
-            await step("bars", bars)
-
             async def quotes() -> tuple[str, object, str]:
                 await asyncio.wait_for(venue.market.start(), config.handshake_timeout_s * 3)
                 await venue.subscribe_quotes(con.id)
@@ -123,6 +114,19 @@ async def run_check(config: TopstepXConfig, *, username: str, api_key: str, cloc
                         if q else f"{n} quotes"), n, "pass"
 
             await step("market hub + quotes", quotes)
+
+            async def bars() -> tuple[str, object, str]:
+                # Server time when we have it (from quotes): a replaying simulator or a
+                # skewed local clock would otherwise ask for the wrong days.
+                end = min(clock.now_ns(), venue.state.server_ts or clock.now_ns())
+                got = await venue.bars(con.id, end - int(bar_days * 86400 * _NS), end, unit=2,
+                                       unit_number=1)
+                if not got:
+                    return f"0 one-minute bars in the last {bar_days:g} days (quiet period?)", 0, "warn"
+                return (f"{len(got)} one-minute bars, last starts {format_ts(got[-1].ts)[:19]}Z",
+                        len(got), "pass")
+
+            await step("bars", bars)
 
         if account is None:
             skip("user hub", "no account")

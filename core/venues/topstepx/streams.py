@@ -100,6 +100,8 @@ class StreamsMixin:
                     return
                 q = p.merge_quote(cid, data, self._quotes.get(cid))
                 self._quotes[cid] = q
+                if q.ts > self.state.server_ts:
+                    self.state.server_ts = q.ts
                 self._queue.put_nowait(QuoteEvent(q))
             elif name == "GatewayTrade":
                 for tick in p.parse_market_trades(cid, data):

@@ -6,6 +6,7 @@ end in the same place: no duplicate order, and orders/positions equal to the ven
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -108,7 +109,8 @@ async def test_429_storm_never_duplicates_an_order(venue: TopstepXVenue, sim: An
 async def test_lost_place_response_is_found_by_tag(venue: TopstepXVenue, sim: Any,
                                                    mode: str) -> None:
     acc, cid = venue.account_id, sim.contract.id  # type: ignore[attr-defined]
-    sim.set_faults(timeout_after_accept=1, timeout_mode=mode, timeout_delay_s=4.0)
+    venue.http.config = replace(venue.http.config, request_timeout_s=0.4)
+    sim.set_faults(timeout_after_accept=1, timeout_mode=mode, timeout_delay_s=1.0)
     res = await venue.place_order(OrderRequest(acc, cid, Side.ASK, OrderType.LIMIT, 1,
                                                limit_price=9000.0))
     assert res.reconciled
