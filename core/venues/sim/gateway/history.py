@@ -5,7 +5,8 @@ the epoch (UTC); 4 (day) groups UTC calendar days, 5 (week) weeks starting Monda
 (month) calendar months; 7 (tick) groups ``unitNumber`` replay prints (the four points per bar
 of :mod:`core.venues.sim.replay`). A bucket is served when its **start** lies in
 ``[startTime, endTime)``; only source bars that started before the market clock count, and the
-bucket still forming is left out unless ``includePartialBar``. The answer is **newest first**,
+bucket still forming is left out unless ``includePartialBar``. Units finer than the source
+bars give one bar per source bar (1-minute data asked for 1-second bars → one bar a minute). The answer is **newest first**,
 keeping the most recent ``limit`` bars; gaps give an empty list.
 """
 
