@@ -208,6 +208,11 @@ class Venue(Protocol):
         """List the user's accounts."""
         ...
 
+    async def watch_account(self, account_id: int) -> None:
+        """Receive an account's order/position/fill/account events and keep them in sync
+        (state reloaded through REST now and after every reconnect)."""
+        ...
+
     async def search_contracts(self, text: str) -> list[Contract]:
         """Search contracts by text (fuzzy; filter the result)."""
         ...

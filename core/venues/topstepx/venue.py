@@ -13,6 +13,7 @@ import itertools
 import logging
 import random
 import string
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -61,8 +62,14 @@ def _b36(n: int) -> str:
 
 
 def default_market_open(clock: Clock) -> Callable[[], bool]:
-    """CME equity-index session check for the stall watchdog (always open if unavailable)."""
-    def is_open() -> bool:
+    """CME equity-index session check for the stall watchdog (always open if unavailable).
+
+    The answer is cached for 10 s (sessions change rarely) so the watchdog never does calendar
+    work on the event loop more than that.
+    """
+    memo: list[float] = [-1e18, 1.0]  # [monotonic time of the last answer, answer]
+
+    def compute() -> bool:
         try:
             import numpy as np
 
@@ -70,6 +77,12 @@ def default_market_open(clock: Clock) -> Callable[[], bool]:
             return bool(in_session_mask(np.array([clock.now_ns()], dtype="int64"))[0])
         except Exception:  # noqa: BLE001 - calendar missing/broken: watch all the time
             return True
+
+    def is_open() -> bool:
+        now = time.monotonic()
+        if now - memo[0] > 10.0:
+            memo[0], memo[1] = now, float(compute())
+        return bool(memo[1])
     return is_open
 
 
@@ -108,6 +121,7 @@ class TopstepXVenue(StreamsMixin):
         self.exec = OrderExecution(self, self.state, config, tick_size=self._tick_size,
                                    new_tag=self._new_tag)
         open_fn = market_open or default_market_open(clock)
+        self._market_open = open_fn
         self.user = HubSupervisor("user", config.user_hub_url, token=self.auth.ensure,
                                   events=s.USER_EVENTS + (s.LOGOUT_EVENT,),
                                   on_event=self._on_user, on_state=self._on_state,
@@ -133,6 +147,9 @@ class TopstepXVenue(StreamsMixin):
         await self.auth.login()
         self.auth.listeners.append(self._token_changed)
         self._refresh_task = asyncio.create_task(self._refresh_loop(), name="token-refresh")
+        # The first calendar lookup imports the exchange calendar (seconds): do it in a thread
+        # now rather than on the event loop inside the watchdog later.
+        await asyncio.to_thread(self._market_open)
         if hubs:
             await self.user.start()
             await self.market.start()
@@ -225,6 +242,10 @@ class TopstepXVenue(StreamsMixin):
 
     def _new_tag(self) -> str:
         return f"{self.config.tag_prefix}{self._run_id}-{next(self._tags)}"
+
+    async def ping(self) -> bool:
+        """``GET Status/ping``: whether the REST endpoint answers (any 2xx)."""
+        return await self.http.ping()
 
     # ================================================================ reference data
     async def accounts(self, *, only_active: bool = True) -> list[Account]:

@@ -94,3 +94,25 @@ def test_venue_check_unreachable_gateway_fails_cleanly(monkeypatch: pytest.Monke
                                  "--user-hub", "http://127.0.0.1:9/hubs/user",
                                  "--market-hub", "http://127.0.0.1:9/hubs/market"])
     assert r.exit_code == 1 and "cannot connect" in r.output and "Traceback" not in r.output
+
+
+def test_venue_check_takes_urls_and_env_names_from_the_profile(
+        sim_thread: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.config import PROFILES_DIR
+
+    u = sim_thread["urls"]
+    text = (PROFILES_DIR / "demo.toml").read_text()
+    head, _, _ = text.partition("[venue]")
+    prof = tmp_path / "simcheck.toml"
+    prof.write_text(head + f'[venue]\nkind = "topstepx"\napi_url = "{u.rest}"\n'
+                    f'user_hub_url = "{u.user_hub}"\nmarket_hub_url = "{u.market_hub}"\n'
+                    'username_env = "SD_T_USER"\napi_key_env = "SD_T_KEY"\n'
+                    'account_name = "50KTC-V2-SIM-1"\n')
+    monkeypatch.setenv("SD_T_USER", "sim")
+    monkeypatch.delenv("SD_T_KEY", raising=False)
+    r = CliRunner().invoke(app, ["venue", "check", "--profile", str(prof), "--seconds", "1"])
+    assert r.exit_code == 2 and "SD_T_KEY" in r.output  # the profile's variable is named
+    monkeypatch.setenv("SD_T_KEY", "sim-key")
+    r = CliRunner().invoke(app, ["--profile", str(prof), "venue", "check", "--seconds", "1"])
+    assert r.exit_code == 0, r.output
+    assert "50KTC-V2-SIM-1" in r.output

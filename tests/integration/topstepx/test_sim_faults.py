@@ -113,7 +113,7 @@ async def test_lost_place_response_is_found_by_tag(venue: TopstepXVenue, sim: An
     sim.set_faults(timeout_after_accept=1, timeout_mode=mode, timeout_delay_s=1.0)
     res = await venue.place_order(OrderRequest(acc, cid, Side.ASK, OrderType.LIMIT, 1,
                                                limit_price=9000.0))
-    assert res.reconciled
+    assert res.reconciled and res.attempts == 1  # found by its tag, never sent again
     assert await _tags_at_venue(venue, acc, res.tag) == 1
 
 

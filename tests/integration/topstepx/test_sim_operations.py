@@ -142,3 +142,16 @@ async def test_rejections_are_non_retryable(venue: TopstepXVenue, sim: Any) -> N
                                                  limit_price=9000.0, tag="dup-tag-1"))
     assert again.order_id == res.order_id and again.reconciled  # same tag = same order
     assert venue.health().hubs[0].connected
+
+
+async def test_partial_close_ping_and_trades(venue: TopstepXVenue, sim: Any) -> None:
+    acc, cid = venue.account_id, sim.contract.id  # type: ignore[attr-defined]
+    assert await venue.ping()
+    await venue.place_order(OrderRequest(acc, cid, Side.ASK, OrderType.MARKET, 3))
+    await venue.partial_close(acc, cid, 2)
+    assert [(p.type, p.size) for p in await venue.positions(acc)] == [(PositionType.SHORT, 1)]
+    fills = await venue.trades(acc, venue.search_start_ns())
+    assert sum(f.size for f in fills) == 5
+    assert [f.profit_and_loss is None for f in fills].count(True) >= 1  # the opening half-turn
+    await venue.flatten(acc, cid)
+    assert await venue.positions(acc) == []
