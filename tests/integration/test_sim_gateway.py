@@ -474,3 +474,30 @@ async def test_token_expiry_closes_hub_and_roll_switches_contract(bars, session:
         assert last["type"] == 7 and "expired" in last["error"] and last["allowReconnect"] is False
     finally:
         await g.stop()
+
+
+async def test_fault_depth_nulls_early_subscribe_false_and_recorded_rejections(
+        bars, session: aiohttp.ClientSession) -> None:  # noqa: ANN001
+    from core.venues.sim.matching import MatchingConfig
+
+    g = SimGateway(bars, matching=MatchingConfig(record_rejections=True))
+    await g.start()
+    g.replay.step(8)
+    try:
+        tok = await login(session, g)
+        g.set_faults(early_subscribe_false_s=30.0, depth_nulls=True)
+        hub = await RawHub.connect(session, g.urls.market_hub, tok)
+        assert (await hub.invoke("SubscribeContractMarketDepth", g.contract.id))["result"] is False
+        assert not hub.events("GatewayDepth")  # nothing was subscribed
+        g.set_faults(early_subscribe_false_s=0.0)
+        await hub.invoke("SubscribeContractMarketDepth", g.contract.id)
+        g.replay.step(8)
+        await hub.wait_for(lambda: len(hub.events("GatewayDepth")) >= 2)
+        assert all(e["arguments"][1][-1] is None for e in hub.events("GatewayDepth"))
+        st, b = await call(session, g, "Order/place", tok, place_body(g, type=1, limitPrice=1.1))
+        assert b["success"] is False and b["errorCode"] == 2 and b["orderId"] is not None
+        st, b = await call(session, g, "Order/searchById", tok, {"accountId": AID, "orderId": b["orderId"]})
+        assert b["order"]["status"] == 5
+        await hub.close()
+    finally:
+        await g.stop()

@@ -50,6 +50,9 @@ class MatchingConfig:
         close_cancels_brackets: Whether Position/closeContract also cancels working orders on
             the contract (UNCONFIRMED; default False, so a client must cancel them itself).
         max_trail_ticks: Largest trailing distance accepted on place (§5.3).
+        record_rejections: A rejected place still creates an order with status Rejected (5),
+            published on the user hub, and returns its ``orderId`` with ``success: false`` —
+            seen live (§2: "a rejected order can still carry an orderId").
     """
 
     max_fill_per_event: int | None = None
@@ -57,6 +60,7 @@ class MatchingConfig:
     bracket_ticks: str = "either"
     close_cancels_brackets: bool = False
     max_trail_ticks: int = 1000
+    record_rejections: bool = False
 
 
 class RiskHook(Protocol):
@@ -343,6 +347,8 @@ class MatchingEngine(MutationsMixin):
                              trail_price, custom_tag, stop_loss_bracket, take_profit_bracket,
                              internal)
         if bad is not None:
+            if self.config.record_rejections and size and size > 0:
+                return self._record_rejection(acct, c, type, side, size, custom_tag, bad)
             return bad
         m = self.market[contract_id]
         now = self.clock.now_ns()
@@ -377,6 +383,17 @@ class MatchingEngine(MutationsMixin):
             self._create_children(o, c, stop_loss_bracket, take_profit_bracket)
         self._try_fill(o, m, on_trade=False, arrival=True)
         return PlaceResult(0, None, o.id)
+
+    def _record_rejection(self, acct: SimAccount, c: SimContract, type: int, side: int,
+                          size: int, custom_tag: str | None, bad: PlaceResult) -> PlaceResult:
+        now = self.clock.now_ns()
+        o = SimOrder(id=self._next_order, account_id=acct.id, contract_id=c.id,
+                     symbol_id=c.symbol_id, type=type, side=side, size=size, created_ns=now,
+                     updated_ns=now, status=OrderStatus.REJECTED, custom_tag=custom_tag)
+        self._next_order += 1
+        self.orders[o.id] = o
+        self._emit_order(o, 0)
+        return PlaceResult(bad.error_code, bad.message, o.id)
 
     def _create_children(self, o: SimOrder, c: SimContract, sl: Bracket | None,
                          tp: Bracket | None) -> None:

@@ -71,6 +71,9 @@ class Faults:
             but their HTTP response is delayed by ``timeout_delay_s`` or dropped.
         timeout_mode: ``"delay"`` or ``"drop"`` (connection closed without a response).
         timeout_delay_s: Delay used by ``"delay"``.
+        depth_nulls: Put a ``null`` item into every GatewayDepth list (seen live, §7.5).
+        early_subscribe_false_s: Subscribe* invokes within this many seconds of the handshake
+            complete with ``false`` and subscribe nothing (the race of §7.5 / issue #126).
     """
 
     user_shape: str = "documented"
@@ -87,6 +90,8 @@ class Faults:
     timeout_after_accept: int = 0
     timeout_mode: str = "delay"
     timeout_delay_s: float = 15.0
+    depth_nulls: bool = False
+    early_subscribe_false_s: float = 0.0
 
     def update(self, **changes: Any) -> None:
         """Set fields by name, with type checks.

@@ -52,6 +52,7 @@ class HubConnection:
         self.closed = False
         self.after_reply: list = []
         self.last_inbound = time.monotonic()
+        self.opened = time.monotonic()
         self.sent_events = 0
 
     # ------------------------------------------------------------------ outbound

@@ -29,6 +29,8 @@ from core.venues.sim.models import SimAccount, SimEvent
 from core.venues.sim.replay import MarketPath, Replay, bar_seconds, bars_to_path
 from core.venues.sim.topstep import TopstepLayer, TopstepRules
 
+_KNOWN_SUBS = {"user": {"Accounts", "Orders", "Positions", "Trades"},
+               "market": {"ContractQuotes", "ContractTrades", "ContractMarketDepth"}}
 _USER_TARGETS = {"account": "GatewayUserAccount", "order": "GatewayUserOrder",
                  "position": "GatewayUserPosition", "trade": "GatewayUserTrade"}
 
@@ -218,6 +220,10 @@ class SimGateway:
     def invoke(self, conn: HubConnection, target: str, args: list) -> object:
         """Run a client invocation; raises KeyError for unknown methods."""
         res = self.config.subscribe_result
+        early = self.faults.early_subscribe_false_s
+        if early and target.startswith("Subscribe") and time.monotonic() - conn.opened < early:
+            if target.split("Subscribe", 1)[1] in _KNOWN_SUBS[conn.hub]:
+                return False  # "Subscription returned False": the client must retry
         if conn.hub == "user":
             if target in ("SubscribeAccounts", "UnsubscribeAccounts"):
                 conn.accounts_sub = target.startswith("Sub")
@@ -259,7 +265,8 @@ class SimGateway:
         elif kind == "MarketDepth":
             bk = self._book.get(cid) or mk.book(m, self.config.depth_levels)
             self._book[cid] = bk
-            conn.send_event("GatewayDepth", [cid, mk.depth_snapshot(c, bk, iso(m.ts_ns, digits))])
+            snap = mk.depth_snapshot(c, bk, iso(m.ts_ns, digits))
+            conn.send_event("GatewayDepth", [cid, snap + [None] if self.faults.depth_nulls else snap])
 
     # ------------------------------------------------------------------ event fan-out
     def _on_engine_event(self, ev: SimEvent) -> None:
@@ -319,6 +326,8 @@ class SimGateway:
                 self._book[cid] = new
                 inc = mk.depth_diff(c, old, new, iso(m.ts_ns, digits))
                 if inc:
+                    if self.faults.depth_nulls:
+                        inc.append(None)
                     for x in d_subs:
                         x.send_event("GatewayDepth", [cid, inc])
 
