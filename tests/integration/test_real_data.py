@@ -171,3 +171,25 @@ def test_dbn_truncated(shared_data: Path, tmp_path: Path) -> None:
     (tmp_path / "cut.dbn").write_bytes(data[:-10])
     with pytest.raises(DataError, match="cut.dbn"):
         read_bars(tmp_path / "cut.dbn")
+
+
+def test_dbn_sentinel_inside_bars_is_nulled_reported_and_rejected(shared_data: Path,
+                                                                   tmp_path: Path) -> None:
+    """A bar whose price is the int64-max sentinel becomes null, a note, and a validation error."""
+    import pyarrow as pa
+
+    src = shared_data / "dbn/databento-python/test_data.ohlcv-1m.dbn.zst"
+    with pa.CompressedInputStream(pa.OSFile(str(src)), "zstd") as s:
+        data = bytearray(s.read())
+    body = 8 + int.from_bytes(data[4:8], "little")
+    rec = data[body] * 4
+    # second record's `high` field (offset 24 in an OHLCV record)
+    at = body + rec + 24
+    data[at:at + 8] = (2**63 - 1).to_bytes(8, "little", signed=True)
+    (tmp_path / "sentinel.dbn").write_bytes(bytes(data))
+    [r] = read_bars(tmp_path / "sentinel.dbn")
+    assert np.isnan(r.frame["high"].iloc[1]) and not np.isnan(r.frame["high"].iloc[0])
+    assert any("undefined-price sentinel" in n for n in r.notes)
+    rep = validate(r.frame, source="sentinel.dbn", bar_seconds=60, check_gaps=False)
+    [err] = [i for i in rep.issues if i.code == "null-price"]
+    assert err.row == 2 and err.count == 1
