@@ -183,6 +183,42 @@ class FeatureStream:
         """Forget every bar (e.g. after a data gap you do not want to bridge)."""
         self.__init__(self.feature_set)
 
+    def warm_up(self, frame: Any) -> np.ndarray:
+        """Consume many historical bars at batch speed (e.g. at engine start-up).
+
+        Runs the same compiled kernel as :func:`compute_features` on this stream's state, so
+        ``warm_up(history)`` followed by ``update`` calls gives exactly the rows a batch run
+        over ``history + new bars`` gives.
+
+        Returns:
+            The feature row of the last bar (the reused buffer), or the current buffer when
+            ``frame`` is empty.
+
+        Raises:
+            DataError: bad frame, or its first bar is not after the last consumed bar.
+        """
+        ts, o, h, l, c, v = bar_arrays(frame)
+        n = ts.shape[0]
+        if n == 0:
+            return self._row
+        if int(ts[0]) <= self._last_ts:
+            raise DataError(f"warm_up: first bar at {int(ts[0])} is not after the last "
+                            f"consumed bar at {self._last_ts}",
+                            hint="warm up before streaming, with history older than live bars")
+        if int(ts[-1]) >= self._sess_end:
+            self._st.set_sessions(int(ts[0]), int(ts[-1]) + _STREAM_TABLE_DAYS * _NS_PER_DAY)
+            sess = self._st.sess
+            self._sess_end = int(sess[-1, K.C_CLOSE]) if len(sess) else int(ts[-1]) + _NS_PER_DAY
+        chunk = 1 << 16
+        buf = np.empty((min(n, chunk), len(self.names)), dtype=np.float32)
+        for a in range(0, n, chunk):
+            b = min(n, a + chunk)
+            K.run_batch(ts[a:b], o[a:b], h[a:b], l[a:b], c[a:b], v[a:b], *self._st.args(),
+                        self._cm, buf, 0)
+        self._row[:] = buf[(n - 1) % chunk]
+        self._last_ts = int(ts[-1])
+        return self._row
+
     def update(self, ts_ns: int, o: float, h: float, l: float, c: float, v: float
                ) -> np.ndarray:
         """Consume one completed bar and return its feature row (float32, reused buffer).

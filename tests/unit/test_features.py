@@ -59,7 +59,7 @@ def _segment(day: str, hhmm: str, seconds: int, rng: np.random.Generator) -> np.
 
 @pytest.fixture(scope="module")
 def frame() -> pd.DataFrame:
-    """~4,000 irregular 1-s bars: RTH morning, the RTH close into the evening, the next
+    """~1,500 irregular 1-s bars: RTH morning, the RTH close into the evening, the next
     pre-open through the 09:30 ET open (VWAP resets, session changes, big gaps)."""
     rng = np.random.default_rng(7)
     ts = np.concatenate([_segment("2024-03-05", "09:30", 2400, rng),
@@ -280,6 +280,21 @@ def test_batch_matches_independent_reference(frame: pd.DataFrame) -> None:
 def test_batch_equals_streaming(frame: pd.DataFrame) -> None:
     X, _ = compute_features(frame)
     np.testing.assert_allclose(stream_all(frame), X, rtol=1e-9, equal_nan=True)
+
+
+def test_warm_up_then_stream_equals_batch(frame: pd.DataFrame) -> None:
+    X, _ = compute_features(frame)
+    k = len(frame) // 2
+    fs = FeatureStream()
+    last = fs.warm_up(frame.iloc[:k])
+    np.testing.assert_array_equal(last, X[k - 1])
+    ts = frame["timestamp"].to_numpy()
+    for i in range(k, len(frame)):
+        r = frame.iloc[i]
+        row = fs.update(int(ts[i]), r["open"], r["high"], r["low"], r["close"], r["volume"])
+        np.testing.assert_allclose(row, X[i], rtol=1e-9, equal_nan=True)
+    with pytest.raises(DataError, match="not after"):
+        fs.warm_up(frame.iloc[:10])
 
 
 @st.composite
