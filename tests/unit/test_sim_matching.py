@@ -445,3 +445,18 @@ async def test_replay_real_time_speed_pause_and_resume() -> None:
     rp.resume(speed=1000.0)
     await asyncio.wait_for(task, 5)
     assert rp.done and eng.clock.now_ns() == int(rp.path.ts[-1])
+
+
+def test_leg_completing_before_entry_finishes_cancels_the_rest_of_the_entry() -> None:
+    eng, _ = make(MatchingConfig(max_fill_per_event=1))
+    q(eng, 5000.0, 5000.25)
+    e = eng.orders[eng.place(1, CID, OrderType.LIMIT, Side.BID, 3, limit_price=4999.0,
+                             stop_loss_bracket=Bracket(8, 4),
+                             take_profit_bracket=Bracket(4, 1)).order_id]
+    q(eng, 4998.75, 4999.0)  # 1 of 3 filled; legs Open for 1
+    q(eng, 5000.0, 5000.25)  # TP (5000.0) fills its 1 → bracket done
+    sl, tp = (eng.orders[i] for i in e.children)
+    assert tp.status == OrderStatus.FILLED and sl.status == OrderStatus.CANCELLED
+    assert e.status == OrderStatus.CANCELLED and e.fill_volume == 1
+    q(eng, 4998.75, 4999.0)
+    assert eng.ledger.position(1, CID) is None  # no unprotected later entry fill

@@ -12,7 +12,8 @@ legs are created **Suspended (8)** without prices when the entry is accepted (ta
 ``-SL``/``-TP``, ``parentOrderId`` = entry, TP ``linkedOrderId`` = SL); on the entry's first
 fill they turn **Open** at absolute prices ``fill ± ticks`` sized to the entry's filled volume
 (and grow with later entry fills); they are OCO (a full fill of one cancels the other, a
-partial fill shrinks the other); cancelling an unfilled entry cancels its Suspended legs.
+partial fill shrinks the other); cancelling an unfilled entry cancels its Suspended legs; a leg
+that completes while the entry is still partly unfilled cancels the rest of the entry.
 
 Events are published to listeners as :class:`SimEvent` **snapshots** (copies) in the order the
 live gateway was seen to send them (§7.5): Order(6) → Order(2) → Trade → Position → Account.
@@ -308,6 +309,11 @@ class MatchingEngine(MutationsMixin):
             else:  # a partial fill of one leg shrinks the other to what is still open
                 sib.size = sib.fill_volume + leg.remaining
                 self._emit_order(sib)
+        # A leg that completes while the entry is still partly unfilled ends the bracket: the
+        # rest of the entry is cancelled too, so no later entry fill is left without a stop
+        # (sim choice; the live behaviour is UNCONFIRMED).
+        if leg.status == OrderStatus.FILLED and parent.status in (OrderStatus.OPEN, OrderStatus.PENDING):
+            self._cancel(parent)
 
     def _unwork(self, o: SimOrder) -> None:
         ids = self._working.get(o.contract_id)
