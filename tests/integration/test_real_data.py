@@ -68,9 +68,12 @@ def test_spy_1s_gap_count_matches_readme(shared_data: Path) -> None:
     assert rep.ok and rep.gaps == 26_975
 
 
-def test_tick_file_refused_with_advice(shared_data: Path) -> None:
-    with pytest.raises(DataError, match="ticks.*not OHLC bars"):
-        read_bars(shared_data / "es_ticks_esm8_2018-05-07_rtrawl.parquet")
+def test_tick_file_aggregates_to_the_readme_one_second_bars(shared_data: Path) -> None:
+    """README: the 1 s file was built from the ticks (first/max/min/last, volume = count)."""
+    [t] = read_bars(shared_data / "es_ticks_esm8_2018-05-07_rtrawl.parquet")
+    [b] = read_bars(shared_data / "es_1s_esm8_2018-05-07_from_ticks_rtrawl.parquet")
+    assert any("74,907 trade ticks" in n and "number of trades" in n for n in t.notes)
+    pd.testing.assert_frame_equal(t.frame, b.frame)
 
 
 def test_truncated_real_parquet(shared_data: Path, tmp_path: Path) -> None:

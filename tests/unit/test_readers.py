@@ -124,12 +124,21 @@ def test_parquet_truncated_and_empty(tmp_path: Path) -> None:
         read_bars(tmp_path / "z.parquet")
 
 
-def test_parquet_ticks_are_refused_with_advice(tmp_path: Path) -> None:
-    pq.write_table(pa.table({"ts": pa.array([T0], pa.timestamp("ns", tz="UTC")),
-                             "price": [4800.0], "symbol": ["ESM8"]}), tmp_path / "ticks.parquet")
-    with pytest.raises(DataError, match="ticks") as e:
-        read_bars(tmp_path / "ticks.parquet")
-    assert "1-second bars" in str(e.value)
+def test_parquet_ticks_become_one_second_bars(tmp_path: Path) -> None:
+    ts = T0 + np.array([0, 100, 200_000_000, 1_000_000_000, 1_500_000_000, 3_000_000_000])
+    price = [4800.0, 4800.5, 4799.75, 4801.0, 4800.25, 4802.0]
+    pq.write_table(pa.table({"ts": pa.array(ts, pa.timestamp("ns", tz="UTC")), "price": price,
+                             "symbol": ["ESM8"] * 6}), tmp_path / "ticks.parquet")
+    [r] = read_bars(tmp_path / "ticks.parquet")
+    assert r.bar_seconds == 1 and r.root == "ES"
+    f = r.frame
+    np.testing.assert_array_equal(f["timestamp"], T0 + np.array([0, 1, 3]) * NS)
+    np.testing.assert_array_equal(f["open"], [4800.0, 4801.0, 4802.0])
+    np.testing.assert_array_equal(f["high"], [4800.5, 4801.0, 4802.0])
+    np.testing.assert_array_equal(f["low"], [4799.75, 4800.25, 4802.0])
+    np.testing.assert_array_equal(f["close"], [4799.75, 4800.25, 4802.0])
+    np.testing.assert_array_equal(f["volume"], [3, 2, 1])  # trade counts: no sizes
+    assert any("number of trades" in n for n in r.notes)
 
 
 def test_nonexistent_path() -> None:

@@ -168,3 +168,35 @@ def report(progress: Progress, value: float) -> None:
     """Call the progress callback if there is one."""
     if progress is not None:
         progress(min(max(value, 0.0), 1.0))
+
+
+def ticks_to_second_bars(ts: np.ndarray, price: np.ndarray, size: np.ndarray | None,
+                         symbol: pd.Categorical, notes: list[str], what: str) -> RawBars:
+    """Aggregate trade ticks into 1-second bars per symbol (vectorised).
+
+    open/high/low/close = first/max/min/last price in each UTC second (ticks keep their file
+    order inside a second); volume = summed sizes, or the number of trades when there are
+    no sizes (said in the notes); the bar is stamped with the start of its second.
+    """
+    codes = np.asarray(symbol.codes, dtype=np.int64)
+    if len(ts) > 1 and (ts[1:] < ts[:-1]).any():
+        notes.append(f"{int((ts[1:] < ts[:-1]).sum())} tick(s) out of time order; bars are "
+                     "built per second regardless")
+    sec = ts // NS_PER_SECOND
+    order = np.lexsort((sec, codes))  # stable: file order kept inside a second
+    sec_o, code_o, px = sec[order], codes[order], price[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (sec_o[1:] != sec_o[:-1]) | (code_o[1:] != code_o[:-1])
+    starts = np.flatnonzero(new)
+    ends = np.concatenate([starts[1:], [len(order)]]) - 1
+    if size is None:
+        vol = np.diff(np.concatenate([starts, [len(order)]])).astype(np.int64)
+        how = "volume = number of trades (the file has no sizes)"
+    else:
+        vol = np.add.reduceat(np.asarray(size, dtype=np.int64)[order], starts)
+        how = "volume = summed trade sizes"
+    notes.append(f"{len(ts):,} {what} aggregated into {len(starts):,} 1-second bars (first/max/"
+                 f"min/last price per second; {how}; stamp = start of the second)")
+    sym = pd.Categorical.from_codes(code_o[starts].astype(np.int32), categories=symbol.categories)
+    return RawBars(sec_o[starts] * NS_PER_SECOND, px[starts], np.maximum.reduceat(px, starts),
+                   np.minimum.reduceat(px, starts), px[ends], vol, sym)

@@ -6,6 +6,10 @@ Two layouts are accepted:
 * development data: ``ts`` as ``timestamp[ns, tz=UTC]`` (or a naive timestamp, which then
   needs ``tz=``), same price columns.
 
+A trade-tick file (``ts``/``timestamp``, ``price`` [, ``size``], ``symbol``) is aggregated
+into 1-second bars (first/max/min/last price; volume = summed sizes, or the trade count when
+there are no sizes) and the notes say so.
+
 Speed matters (33 M rows): pyarrow reads with the symbol column dictionary-encoded, so it
 turns into a pandas categorical without touching Python strings, and every numeric column
 becomes a numpy array without per-row work.
@@ -21,7 +25,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from core.datasets.readers._common import Progress, RawBars, report, to_categorical
+from core.datasets.readers._common import (
+    Progress,
+    RawBars,
+    report,
+    ticks_to_second_bars,
+    to_categorical,
+)
 from core.errors import DataError
 
 TIME_NAMES: tuple[str, ...] = ("timestamp", "ts", "time", "datetime", "date_time", "ts_event")
@@ -44,12 +54,9 @@ def read_parquet_bars(path: Path, *, symbol: str | None, tz: str | None,
                              "has no Parquet footer") from None
     names = list(pf.schema_arrow.names)
     mapping = _resolve_columns(path, names, columns)
-    if "price" in {n.lower() for n in names} and "open" not in mapping:
-        raise DataError(
-            f"{path}: holds trade ticks (columns {', '.join(names)}), not OHLC bars",
-            hint="build 1-second bars first (first/max/min/last price per second, volume = "
-                 "trade count or summed sizes) and import those, e.g. the rTrawl sample "
-                 "es_1s_esm8_2018-05-07_from_ticks_rtrawl.parquet was made that way")
+    lower = {n.lower(): n for n in names}
+    if "price" in lower and "open" not in mapping and "timestamp" in mapping:
+        return _read_ticks(path, pf, mapping["timestamp"], lower, symbol, tz, notes)
     missing = [c for c in ("timestamp", *PRICE_NAMES) if c not in mapping]
     if missing:
         raise DataError(
@@ -208,6 +215,38 @@ def _codes(path: Path, col: pa.ChunkedArray, names: list[str], index: dict[str, 
             remap[j] = index[name]
         parts.append(remap[chunk.indices.to_numpy(zero_copy_only=False)])
     return np.concatenate(parts) if len(parts) != 1 else parts[0]
+
+
+def _read_ticks(path: Path, pf: pq.ParquetFile, ts_col: str, lower: dict[str, str],
+                symbol: str | None, tz: str | None, notes: list[str]) -> RawBars:
+    """A trade-tick file (timestamp, price[, size], symbol) → 1-second bars, said in notes."""
+    size_col = next((lower[c] for c in ("size", "qty", "quantity", "volume") if c in lower), None)
+    sym_col = lower.get("symbol")
+    cols = [ts_col, lower["price"]] + [c for c in (size_col, sym_col) if c]
+    try:
+        t = pq.read_table(path, columns=cols, read_dictionary=[sym_col] if sym_col else None)
+    except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
+        raise DataError(f"{path}: not a valid Parquet file (truncated?): {exc}",
+                        hint="re-export or re-download the file") from None
+    ts = _finish_timestamps(path, _ts_values(path, t.column(ts_col), t.schema.field(ts_col).type,
+                                             0), t.schema.field(ts_col).type, tz, notes)
+    price = _numeric(path, t.column(lower["price"]), "price")
+    if np.isnan(price).any():
+        i = int(np.argmax(np.isnan(price)))
+        raise DataError(f"{path}: tick price is null at data row {i + 1}",
+                        hint="drop or repair those ticks")
+    size = _volume(path, t.column(size_col), 0) if size_col else None
+    if sym_col and not symbol:
+        names: list[str] = []
+        codes = _codes(path, t.column(sym_col), names, {}, 0)
+        sym = to_categorical(pd.Categorical.from_codes(codes, categories=names))
+    elif symbol or not sym_col:
+        if not symbol:
+            raise DataError(f"{path}: no symbol column and no symbol given",
+                            hint="pass symbol='ESM8' (CLI: --symbol ESM8)")
+        sym = pd.Categorical.from_codes(np.zeros(len(ts), dtype=np.int8),
+                                        categories=[symbol.strip().upper()])
+    return ticks_to_second_bars(ts, price, size, sym, notes, "trade ticks")
 
 
 def _resolve_columns(path: Path, names: list[str], columns: dict[str, str] | None
