@@ -354,3 +354,29 @@ def test_progress_is_reported(tmp_path: Path) -> None:
     seen: list[float] = []
     read_bars(path, progress=seen.append)
     assert seen and seen[-1] == 1.0 and seen == sorted(seen)
+
+
+# ----------------------------------------------------------------------------- DST property
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from core.datasets.readers.timezones import localize  # noqa: E402
+
+_FALL_BACK = pd.Timestamp("2023-11-05 05:00", tz="UTC").value  # 01:00 EDT, clocks go back
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(-180, 180), min_size=1, max_size=40),
+       st.sampled_from(["America/New_York", "America/Chicago"]))
+def test_localize_is_exact_or_refuses(minutes: list[int], zone: str) -> None:
+    """Sorted UTC instants around a fall-back night, written as wall clock, come back exactly
+    — or the import refuses (never a silent one-hour shift)."""
+    utc = np.unique(_FALL_BACK + np.asarray(minutes, dtype=np.int64) * 60 * NS)
+    wall = pd.DatetimeIndex(utc.view("datetime64[ns]"), tz="UTC").tz_convert(zone) \
+        .tz_localize(None).asi8
+    try:
+        back = localize(wall, zone, source="x.csv", notes=[])
+    except DataError as exc:
+        assert "ambiguous" in str(exc)
+        return
+    np.testing.assert_array_equal(back, utc)

@@ -153,7 +153,9 @@ def read_bars(path: str | Path, *, format: str = "auto", symbol: str | None = No
         try:
             results.extend(_read_file(f, str(f), fmt, symbol, tz, columns, sub))
         except DataError as exc:
-            failures.append(f"{f.name}: {exc.message}")
+            msg = exc.message
+            msg = msg[len(str(f)) + 2:] if msg.startswith(f"{f}: ") else msg
+            failures.append(f"{f.name}: {msg}")
     if failures:
         raise DataError(f"{p}: {len(failures)} of {len(files)} file(s) cannot be read as bars:\n"
                         + "\n".join(f"  - {x}" for x in failures),
