@@ -47,6 +47,9 @@ def run(
         "(TopstepX's default: orders with brackets are rejected).")] = "auto_oco",
     partial_fills: Annotated[int | None, typer.Option(
         min=1, help="Fill at most N contracts per order per quote/print (default: all at once).")] = None,
+    dll: Annotated[float | None, typer.Option(
+        min=0.0, help="Optional Topstep Daily Loss Limit in dollars (e.g. 1000): hitting it "
+        "flattens and locks the account until 17:00 CT. Default: none.")] = None,
     wall_clock: Annotated[bool, typer.Option(
         "--wall-clock", help="Paper trading in real time: shift the bars by whole weeks (same "
         "weekday and exchange time) so the market clock equals wall time, serve the bars before "
@@ -103,7 +106,7 @@ def run(
         asyncio.run(_serve(frame, what, speed=speed, host=host, port=port, items=items,
                            symbol=symbol, seed=seed, account_size=account_size,
                            bracket_mode=bracket_mode, partial_fills=partial_fills,
-                           history_until_ns=now_ns))
+                           history_until_ns=now_ns, dll=dll))
     except KeyboardInterrupt:
         err_console.print("simulator stopped")
     except OSError as exc:
@@ -113,7 +116,8 @@ def run(
 
 async def _serve(frame, what: str, *, speed: float, host: str, port: int, items: list,  # noqa: ANN001
                  symbol: str, seed: int, account_size: int, bracket_mode: str,
-                 partial_fills: int | None, history_until_ns: int | None) -> None:
+                 partial_fills: int | None, history_until_ns: int | None,
+                 dll: float | None) -> None:
     import asyncio
 
     from core.venues.sim.gateway import AccountConfig, Faults, GatewayConfig, SimGateway
@@ -123,7 +127,8 @@ async def _serve(frame, what: str, *, speed: float, host: str, port: int, items:
 
     cfg = GatewayConfig(symbol=symbol, accounts=[AccountConfig(
         name=f"{account_size // 1000}KTC-V2-SIM-1", balance=float(account_size),
-        account_size=account_size, bracket_mode=BracketMode(bracket_mode))])
+        account_size=account_size, bracket_mode=BracketMode(bracket_mode),
+        daily_loss_limit=dll)])
     gw = run_cli(lambda: SimGateway(
         frame, config=cfg, faults=Faults(seed=seed), speed=speed,
         matching=MatchingConfig(max_fill_per_event=partial_fills),

@@ -460,3 +460,18 @@ def test_leg_completing_before_entry_finishes_cancels_the_rest_of_the_entry() ->
     assert e.status == OrderStatus.CANCELLED and e.fill_volume == 1
     q(eng, 4998.75, 4999.0)
     assert eng.ledger.position(1, CID) is None  # no unprotected later entry fill
+
+
+def test_optional_dll_is_a_forced_break_until_the_next_session() -> None:
+    eng, _ = make(topstep=TopstepRules(daily_loss_limit=1_000.0),
+                  t0=local_time_ns("2024-01-03", "09:00", "America/Chicago"))
+    q(eng, 5000.0, 5000.25)
+    eng.place(1, CID, OrderType.MARKET, Side.BID, 20)
+    q(eng, 4990.5, 4990.75)  # -$975 open → not yet
+    assert eng.accounts[1].can_trade
+    q(eng, 4990.0, 4990.25)  # ≈ -$1,025 → break
+    a = eng.accounts[1]
+    assert not a.can_trade and "Daily Loss Limit" in a.disabled_reason
+    assert eng.ledger.position(1, CID) is None
+    eng.on_time(local_time_ns("2024-01-03", "17:00", "America/Chicago"))
+    assert a.can_trade and not eng.hooks[0].state[1].breached

@@ -14,6 +14,10 @@ What the simulated Topstep risk system does (numbers in :class:`TopstepRules`, d
   layer cancels working orders and flattens; new orders are rejected with errorCode 5
   (OutsideTradingHours) until ``entries_blocked_until`` (17:00 CT). Wall times are converted
   with the ``America/Chicago`` zone, so the cutoff follows DST.
+* **Optional Daily Loss Limit** (§9.1, 2026 purchase option; off by default): when the day's
+  P&L (equity minus the balance at the 17:00 CT session start, open P&L included) reaches
+  ``-daily_loss_limit`` the account is flattened and locked (``canTrade=false``) until the next
+  session start — a forced break, not a failure.
 * **Contract cap** (§9.1): the account's worst-case exposure — open position plus every working
   non-bracket order on the same side plus the new order — in mini-equivalents (a micro counts
   ``1/micro_ratio``, MES 1/10) must stay within ``max_minis``; otherwise errorCode 2.
@@ -39,6 +43,9 @@ class TopstepRules:
     max_loss_limit: float = 2_000.0
     profit_target: float | None = 3_000.0
     max_minis: float = 5.0
+    #: Optional purchased DLL (2026: $1,000 / $2,000 / $3,000); None = no DLL (the default).
+    daily_loss_limit: float | None = None
+    session_start: str = "17:00"
     flat_by: str = "15:10"
     entries_blocked_until: str = "17:00"
     eod_time: str = "16:00"
@@ -64,6 +71,10 @@ class AccountRiskState:
     next_eod_ns: int = 0
     breached: bool = False
     target_reached: bool = False
+    #: Daily loss limit bookkeeping: balance at the session start and the next session start.
+    day_start_balance: float | None = None
+    next_session_ns: int = 0
+    dll_hit: bool = False
 
 
 @dataclass(slots=True)
@@ -112,10 +123,15 @@ class TopstepLayer:
         return lo <= ts_ns < hi
 
     def _next_eod(self, r: TopstepRules, ts_ns: int) -> int:
-        d = datetime.fromtimestamp(ts_ns / 1e9, tz=timezone.utc).astimezone(ZoneInfo(r.timezone)).date()
-        t = local_time_ns(d, r.eod_time, r.timezone)
+        return self._next_time(r.eod_time, r.timezone, ts_ns)
+
+    @staticmethod
+    def _next_time(hhmm: str, tz: str, ts_ns: int) -> int:
+        """The first ``hh:mm`` local time strictly after ``ts_ns`` (DST-correct)."""
+        d = datetime.fromtimestamp(ts_ns / 1e9, tz=timezone.utc).astimezone(ZoneInfo(tz)).date()
+        t = local_time_ns(d, hhmm, tz)
         if t <= ts_ns:
-            t = local_time_ns(d.fromordinal(d.toordinal() + 1), r.eod_time, r.timezone)
+            t = local_time_ns(d.fromordinal(d.toordinal() + 1), hhmm, tz)
         return t
 
     # ------------------------------------------------------------------ RiskHook
@@ -166,10 +182,27 @@ class TopstepLayer:
                 st.mll_level = max(st.mll_level, min(st.high_eod_balance - r.max_loss_limit,
                                                      r.starting_balance))
                 st.next_eod_ns = self._next_eod(r, now)
+            if st.next_session_ns == 0 or now >= st.next_session_ns:
+                st.day_start_balance = acct.balance
+                st.next_session_ns = self._next_time(r.session_start, r.timezone, now)
+                if st.dll_hit and not st.breached:  # the forced break ends with the session
+                    st.dll_hit = False
+                    acct.can_trade = True
+                    acct.disabled_reason = None
+                    engine.emit_account(aid)  # type: ignore[attr-defined]
             if st.breached:
                 continue
             has_pos = engine.ledger.has_position(aid)  # type: ignore[attr-defined]
             eq = engine.equity(aid) if has_pos else acct.balance  # type: ignore[attr-defined]
+            if (r.daily_loss_limit is not None and not st.dll_hit
+                    and eq - (st.day_start_balance or 0.0) <= -r.daily_loss_limit + 1e-9):
+                st.dll_hit = True  # a forced break, not a failure: locked until next session
+                acct.can_trade = False
+                acct.disabled_reason = (f"Daily Loss Limit hit: {eq - st.day_start_balance:.2f} "
+                                        f"today; trading resumes at {r.session_start} {r.timezone}")
+                engine.flatten_account(aid)  # type: ignore[attr-defined]
+                engine.emit_account(aid)  # type: ignore[attr-defined]
+                continue
             if eq <= st.mll_level + 1e-9:
                 st.breached = True
                 acct.can_trade = False

@@ -26,6 +26,8 @@ class AccountConfig:
     simulated: bool = True
     bracket_mode: BracketMode = BracketMode.AUTO_OCO
     account_size: int = 50_000
+    #: Optional purchased Daily Loss Limit in dollars (None: none, the Topstep default).
+    daily_loss_limit: float | None = None
 
 
 @dataclass(slots=True)

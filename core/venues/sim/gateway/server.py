@@ -85,7 +85,8 @@ class SimGateway:
                 base = TopstepRules.combine(ac.account_size)
                 rules[aid] = TopstepRules(starting_balance=bal, max_loss_limit=base.max_loss_limit,
                                           profit_target=base.profit_target if ac.kind == "combine" else None,
-                                          max_minis=base.max_minis)
+                                          max_minis=base.max_minis,
+                                          daily_loss_limit=ac.daily_loss_limit)
         self.engine = MatchingEngine(self.clock, self.contracts, accounts, matching)
         self.topstep = TopstepLayer(rules)
         self.engine.hooks.append(self.topstep)
