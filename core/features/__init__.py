@@ -11,7 +11,8 @@ Public API::
     Normalizer().fit(X_train).transform(X)    # fitted on training folds only
     check_causal(feature_fn, frame, ...)      # lookahead detector (core.features.causality)
 
-Feature sets: ``"default"`` targets 1-second bars, ``"default_1m"`` 1-minute bars (see
+Feature sets: ``"default"`` targets 1-second bars, ``"default_1m"`` 1-minute bars,
+``"crypto_1m"`` 24/7 1-minute bars without calendar features (see
 ``registry.py`` for every definition and its window in seconds or bars).
 """
 

@@ -19,8 +19,9 @@ Windows are documented per feature in :attr:`FeatureDef.window`:
 * ``"session"`` features come from the CME calendar (``core.calendar``); they are NaN for
   bars outside a Globex session.
 
-Two feature sets are defined: ``"default"`` (1-second bars) and ``"default_1m"``
-(1-minute bars: the time windows scaled up so that each still spans several bars).
+Feature sets: ``"default"`` (1-second bars), ``"default_1m"`` (1-minute bars: the time
+windows scaled up so that each still spans several bars) and ``"crypto_1m"`` (``default_1m``
+without the calendar features, for 24/7 markets).
 """
 
 from __future__ import annotations
@@ -231,6 +232,11 @@ def _defs(spec: FeatureSetSpec) -> list[FeatureDef]:
     return [d for d in out if d.name not in excl]
 
 
+#: Features that need CME sessions (NaN outside them): left out of 24/7 feature sets.
+_SESSION_FEATURES: tuple[str, ...] = (
+    "vwap_dist", "tod_sin", "tod_cos", "min_since_open", "day_of_week", "min_to_close",
+    "min_to_rth_close", "min_to_flatten")
+
 _SPECS: dict[str, FeatureSetSpec] = {
     "default": FeatureSetSpec(
         name="default", ret_seconds=(1, 5, 10, 30, 60), mom_seconds=(300, 900),
@@ -239,6 +245,11 @@ _SPECS: dict[str, FeatureSetSpec] = {
         name="default_1m", ret_seconds=(60, 300, 600, 1800, 3600),
         mom_seconds=(10800, 21600), win_seconds=(1800, 3600, 18000),
         tf_seconds=(900, 3600)),
+    # 24/7 markets (crypto 1-minute bars): nothing that needs the CME calendar.
+    "crypto_1m": FeatureSetSpec(
+        name="crypto_1m", ret_seconds=(60, 300, 600, 1800, 3600),
+        mom_seconds=(10800, 21600), win_seconds=(1800, 3600, 18000),
+        tf_seconds=(900, 3600), exclude=_SESSION_FEATURES),
 }
 
 _DEF_CACHE: dict[str, list[FeatureDef]] = {}
