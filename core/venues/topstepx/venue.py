@@ -13,37 +13,24 @@ import itertools
 import logging
 import random
 import string
-import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
 
 from core.clock import Clock
-from core.domain import Account, Bar, Contract, Fill, Order, Position, PositionType, Quote
+from core.domain import Account, Bar, Contract, Fill, Order, Position, Quote
 from core.errors import FatalVenueError, NonRetryableVenueError, RetryableVenueError
-from core.venues.base import (
-    AccountEvent,
-    ConnectionEvent,
-    DepthEvent,
-    FillEvent,
-    OrderEvent,
-    OrderRequest,
-    PlaceResult,
-    PositionEvent,
-    QuoteEvent,
-    TradeEvent,
-    VenueEvent,
-    VenueHealth,
-)
+from core.venues.base import OrderRequest, PlaceResult, VenueEvent, VenueHealth
 from core.venues.topstepx import parse as p
 from core.venues.topstepx import schemas as s
 from core.venues.topstepx.auth import TokenManager
 from core.venues.topstepx.book import DepthBook
 from core.venues.topstepx.config import TopstepXConfig
 from core.venues.topstepx.execution import OrderExecution
-from core.venues.topstepx.http import GatewayHttp, RateLimited, Unauthorized
-from core.venues.topstepx.realtime import HubFactory, HubSupervisor, signalrcore_factory
+from core.venues.topstepx.http import GatewayHttp, Unauthorized
+from core.venues.topstepx.realtime import HubFactory, HubSupervisor, default_market_open
+from core.venues.topstepx.signalr import signalrcore_factory
 from core.venues.topstepx.state import VenueState
 from core.venues.topstepx.streams import StreamsMixin
 
@@ -59,31 +46,6 @@ def _b36(n: int) -> str:
         out = _B36[r] + out
         if n == 0:
             return out
-
-
-def default_market_open(clock: Clock) -> Callable[[], bool]:
-    """CME equity-index session check for the stall watchdog (always open if unavailable).
-
-    The answer is cached for 10 s (sessions change rarely) so the watchdog never does calendar
-    work on the event loop more than that.
-    """
-    memo: list[float] = [-1e18, 1.0]  # [monotonic time of the last answer, answer]
-
-    def compute() -> bool:
-        try:
-            import numpy as np
-
-            from core.calendar import in_session_mask
-            return bool(in_session_mask(np.array([clock.now_ns()], dtype="int64"))[0])
-        except Exception:  # noqa: BLE001 - calendar missing/broken: watch all the time
-            return True
-
-    def is_open() -> bool:
-        now = time.monotonic()
-        if now - memo[0] > 10.0:
-            memo[0], memo[1] = now, float(compute())
-        return bool(memo[1])
-    return is_open
 
 
 class TopstepXVenue(StreamsMixin):

@@ -171,3 +171,27 @@ def test_jwt_expiry_is_read_from_the_token() -> None:
     assert jwt_exp_ns(token) == 1764000000 * 10**9
     assert jwt_exp_ns("not-a-jwt") is None
     assert datetime.fromtimestamp(jwt_exp_ns(token) / 1e9, tz=timezone.utc).year == 2025
+
+
+def _versions(n: int) -> list[Any]:
+    from core.domain import Order
+
+    out = []
+    for i in range(n):
+        status = OrderStatus.FILLED if i == n - 1 else OrderStatus.OPEN
+        out.append(Order(id=7, account_id=1, contract_id="C", side=Side.BID, type=OrderType.LIMIT,
+                         size=3, status=status, filled_size=min(i, 3), created_ts=1,
+                         updated_ts=10 + i))
+    return out
+
+
+@given(st.integers(min_value=1, max_value=6).flatmap(
+    lambda n: st.lists(st.integers(min_value=0, max_value=n - 1), min_size=n, max_size=3 * n)
+    .filter(lambda xs: n - 1 in xs).map(lambda xs: (n, xs))))
+def test_state_keeps_the_newest_version_whatever_the_arrival_order(case: tuple[int, list[int]]) -> None:
+    n, arrivals = case
+    versions = _versions(n)
+    st_ = VenueState()
+    changes = [st_.apply_order(versions[i]) for i in arrivals]
+    assert st_.orders[7] == versions[-1]
+    assert sum(changes) <= n  # duplicates and stale versions never count as changes

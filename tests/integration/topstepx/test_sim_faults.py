@@ -159,3 +159,17 @@ async def test_token_renewed_before_expiry_and_hubs_rebuilt(sim: Any) -> None:
         await wait_for(lambda: v.user.reconnects >= 1 and v.user.connected, what="rebuild")
     finally:
         await v.close()
+
+
+async def test_watchdog_is_quiet_when_the_market_is_closed(sim: Any) -> None:
+    import asyncio
+
+    v = venue_for(sim, stall_timeout_s=0.2)
+    v.market._market_open = lambda: False  # noqa: SLF001 - the watchdog's calendar seam
+    await v.connect()
+    try:
+        await v.subscribe_quotes(sim.contract.id)  # no feed runs: no quote will come
+        await asyncio.sleep(1.0)
+        assert v.market.reconnects == 0 and v.market.state == ConnectionState.CONNECTED
+    finally:
+        await v.close()

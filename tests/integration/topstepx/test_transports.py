@@ -8,7 +8,7 @@ import pytest
 
 from core.domain import OrderType, Side
 from core.venues.base import ConnectionState, OrderRequest, QuoteEvent
-from core.venues.topstepx.realtime import signalrcore_factory
+from core.venues.topstepx.signalr import signalrcore_factory
 from core.venues.topstepx.wshub import aiohttp_factory
 from tests.integration.topstepx.conftest import Recorder, venue_for, wait_for
 
