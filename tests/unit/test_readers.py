@@ -185,6 +185,16 @@ def test_csv_date_time_with_colons_tab_delimited(tmp_path: Path) -> None:
     assert r.root == "ES" and r.frame["timestamp"].iloc[0] == T0
 
 
+def test_csv_compact_and_epoch_stamps(tmp_path: Path) -> None:
+    p = _csv(tmp_path / "MES_a.csv", ["timestamp,open,high,low,close,volume",
+                                      "20240108093000,4800.25,4801,4800,4800.5,120"])
+    assert read_bars(p)[0].frame["timestamp"].iloc[0] == T0
+    p = _csv(tmp_path / "MES_b.csv", ["timestamp,open,high,low,close,volume",
+                                      f"{T0 // 1_000_000},4800.25,4801,4800,4800.5,120"])
+    [r] = read_bars(p)
+    assert r.frame["timestamp"].iloc[0] == T0  # epoch milliseconds, UTC by definition
+
+
 def test_csv_column_mapping_and_tz_override(tmp_path: Path) -> None:
     p = _csv(tmp_path / "x.csv", [
         "Gmt time,O,H,L,C,Qty,Sym",

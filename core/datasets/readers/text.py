@@ -238,7 +238,11 @@ def _timestamps(path: Path, table: pa.Table, mapping: dict[str, str], offset: in
         raise DataError(f"{path}: empty time stamp at line {offset + i + 1}",
                         hint="repair or drop that line")
     first = text[0].as_py()
-    if re.fullmatch(r"-?\d{9,19}", first):  # epoch numbers
+    if re.fullmatch(r"(19|20)\d{12}", first):  # yyyymmddhhmmss written as one number
+        text = pc.binary_join_element_wise(pc.utf8_slice_codeunits(text, 0, 8),
+                                           pc.utf8_slice_codeunits(text, 8, 14), " ")
+        first = text[0].as_py()
+    elif re.fullmatch(r"-?\d{9,19}", first):  # epoch numbers
         num = pc.cast(text, pa.int64()).to_numpy()
         mag = np.abs(num[:1000]).max()
         unit = 1 if mag > 1e17 else 1_000 if mag > 1e14 else 1_000_000 if mag > 1e11 else \
