@@ -168,14 +168,8 @@ def resample(frame: pd.DataFrame, seconds: int, *, source_seconds: int = 1,
                         hint="pass the frame's real bar size as source_seconds, "
                              "or use resample_to() which infers it")
     bin_ns = int(seconds) * NS_PER_SECOND
-    bins = ts // bin_ns
     codes, categories = _symbol_codes(frame)
-    change = bins[1:] != bins[:-1]
-    change |= codes[1:] != codes[:-1]
-    starts = np.flatnonzero(change)
-    starts += 1
-    starts = np.concatenate((np.zeros(1, dtype=starts.dtype), starts))
-    del change
+    starts = _group_starts(ts, codes, bin_ns)
     if progress:
         progress(0.4)
     starts = _split_sessions(ts, starts, n)
@@ -189,34 +183,62 @@ def resample(frame: pd.DataFrame, seconds: int, *, source_seconds: int = 1,
         return frame[name].to_numpy(copy=False)
 
     out = pd.DataFrame({
-        "timestamp": bins[starts] * bin_ns,
+        "timestamp": ts[starts] // bin_ns * bin_ns,
         "open": col("open").astype(np.float64, copy=False)[starts],
         "high": np.maximum.reduceat(col("high").astype(np.float64, copy=False), starts),
         "low": np.minimum.reduceat(col("low").astype(np.float64, copy=False), starts),
         "close": col("close").astype(np.float64, copy=False)[ends],
         "volume": np.add.reduceat(col("volume").astype(np.int64, copy=False), starts),
         "symbol": pd.Categorical.from_codes(codes[ends], categories=categories),
-    })
+    }, copy=False)  # no block consolidation: the arrays are fresh and ours
     if progress:
         progress(1.0)
     return out
+
+
+def _group_starts(ts: np.ndarray, codes: np.ndarray, bin_ns: int) -> np.ndarray:
+    """First row of every (bin, contract run) group of sorted timestamps.
+
+    When there are fewer bin edges than rows (the usual case: 1 s → 1 min has 1/60 as many),
+    the bin starts come from one ``searchsorted`` of the edges into ``ts`` — cheaper than
+    dividing every timestamp and without a row-sized int64 temporary.
+    """
+    n = ts.size
+    first_bin, last_bin = int(ts[0]) // bin_ns, int(ts[-1]) // bin_ns
+    if last_bin - first_bin < n:
+        edges = np.arange(first_bin + 1, last_bin + 1, dtype=np.int64) * bin_ns
+        pos = np.searchsorted(ts, edges, side="left")
+        # Empty bins give repeated positions; keep each first-row position once.
+        keep = np.empty(pos.size, dtype=bool)
+        keep[:1] = True
+        np.not_equal(pos[1:], pos[:-1], out=keep[1:])
+        bin_starts = pos[keep]
+    else:
+        bins = ts // bin_ns
+        bin_starts = np.flatnonzero(bins[1:] != bins[:-1]) + 1
+    starts = np.concatenate((np.zeros(1, dtype=np.int64), bin_starts.astype(np.int64)))
+    if codes.size and codes.min() != codes.max():
+        sym_starts = np.flatnonzero(codes[1:] != codes[:-1]) + 1
+        starts = np.union1d(starts, sym_starts)
+    return starts
 
 
 def _split_sessions(ts: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
     """Add group starts wherever the session changes inside a (bin, symbol) group.
 
     Sessions are contiguous time intervals, so a group whose first and last rows share a
-    session lies wholly inside it: only groups whose ends differ need per-row session ids.
-    This keeps calendar work to two look-ups per output bar instead of one per input row.
-    (Assumption, documented: the calendar reports a halt *inside* a trading day with that
-    day's id, or the data has no rows during such a halt.)
+    session lies wholly inside it: only groups whose ends differ, or that start outside any
+    session (a whole session could sit between two out-of-session rows), need per-row
+    session ids. This keeps calendar work to about two look-ups per output bar instead of one
+    per input row. (Assumption: a trading day has no internal halt that the calendar reports
+    as -1 between two stretches with the same id — true of the CME Globex equity calendar.)
     """
     ends = np.empty_like(starts)
     ends[:-1] = starts[1:] - 1
     ends[-1] = n - 1
     sid_first = session_ids(ts[starts])
     sid_last = session_ids(ts[ends])
-    mixed = np.flatnonzero(sid_first != sid_last)
+    mixed = np.flatnonzero((sid_first != sid_last) | (sid_first < 0))
     if mixed.size == 0:
         return starts
     # Rows of the mixed groups, gathered in one vectorised pass.

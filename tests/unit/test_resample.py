@@ -65,13 +65,17 @@ def frames(draw: st.DrawFn, step: int = 1, max_rows: int = 250) -> pd.DataFrame:
 
 
 def reference(frame: pd.DataFrame, seconds: int) -> pd.DataFrame:
-    """The slow, obvious definition: group rows by (symbol run, session, bin)."""
+    """The slow, obvious definition: group rows by (symbol run, session run, bin).
+
+    Runs, not values: rows outside any session (-1) on both sides of a session are two groups.
+    """
     if frame.empty:
         return empty_frame()
     ts = frame["timestamp"].to_numpy()
+    sid = pd.Series(rs.session_ids(ts))  # per row, through the module seam (tests patch it)
     keyed = frame.assign(
         run=(frame["symbol"].astype(str) != frame["symbol"].astype(str).shift()).cumsum(),
-        sid=rs.session_ids(ts),  # per row, through the module seam (tests may patch it)
+        sid=(sid != sid.shift()).cumsum().to_numpy(),
         bin=ts // (seconds * NS),
         sym=frame["symbol"].astype(str))
     agg = keyed.groupby(["run", "sid", "bin"], sort=False).agg(
