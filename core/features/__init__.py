@@ -6,6 +6,7 @@ Public API::
     feature_names(feature_set="default")      # column names, in order
     feature_versions(feature_set="default")   # {name: int version}
     feature_defs(feature_set="default")       # FeatureDef per column (group, params, warm-up)
+    required_history(feature_set="default")   # (bars, seconds) of history to warm up
     compute_features(frame, feature_set="default", *, progress=None) -> (X float32, names)
     FeatureStream(feature_set="default").update(ts_ns, o, h, l, c, v) -> float32 row
     Normalizer().fit(X_train).transform(X)    # fitted on training folds only
@@ -28,10 +29,12 @@ from core.features.registry import (
     feature_set_names,
     feature_set_spec,
     feature_versions,
+    required_history,
 )
 
 __all__ = [
     "FEATURE_SET_VERSION", "FeatureDef", "FeatureSetSpec", "FeatureStream", "Normalizer",
     "bar_arrays", "compute_features", "feature_defs", "feature_names",
     "feature_set_fingerprint", "feature_set_names", "feature_set_spec", "feature_versions",
+    "required_history",
 ]

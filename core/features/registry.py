@@ -286,6 +286,17 @@ def feature_versions(feature_set: str = "default") -> dict[str, int]:
     return {d.name: d.version for d in feature_defs(feature_set)}
 
 
+def required_history(feature_set: str = "default") -> tuple[int, float]:
+    """``(bars, seconds)`` of history after which every feature can be defined.
+
+    The live engine should feed at least this much history through
+    :meth:`core.features.FeatureStream.warm_up` before trusting predictions (both limits
+    apply: e.g. EMA200 needs 200 bars, the 5-minute MTF trend 21 completed 5-minute buckets).
+    """
+    defs = feature_defs(feature_set)
+    return (max(d.warmup_bars for d in defs), max(d.warmup_seconds for d in defs))
+
+
 def feature_set_fingerprint(feature_set: str = "default") -> str:
     """Short hash of names, versions and parameters: equal fingerprints mean equal numbers."""
     payload = {"machinery": FEATURE_SET_VERSION, "set": feature_set,

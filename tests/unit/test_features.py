@@ -357,6 +357,19 @@ def test_mtf_uses_completed_buckets_only(frame: pd.DataFrame) -> None:
         assert both.any() and np.array_equal(x[1:][both], x[:-1][both])
 
 
+def test_required_history_covers_every_warm_up(frame: pd.DataFrame) -> None:
+    from core.features import required_history
+
+    bars, secs = required_history("default")
+    assert bars == 200 and secs == 21 * 300
+    # 1-s bars, every second for the required time: the last row is fully defined.
+    t0 = cal.local_time_ns("2024-03-05", "09:30", cal.ET)
+    n = int(secs) + 60
+    f = irregular_frame(t0 + np.arange(n) * NS, seed=2)
+    X, names = compute_features(f)
+    assert not np.isnan(X[-1]).any(), [m for m, x in zip(names, X[-1]) if np.isnan(x)]
+
+
 def test_time_features_agree_with_calendar(frame: pd.DataFrame) -> None:
     X, names = compute_features(frame)
     ts = frame["timestamp"].to_numpy()
