@@ -152,11 +152,23 @@ async def _serve(frame, what: str, *, speed: float, host: str, port: int, items:
     if items:
         say(f"  faults      {', '.join(f'{i.kind}' for i in items)}")
     say("Ctrl-C to stop.")
+    import signal
+
+    stop = asyncio.Event()
+    try:  # SIGTERM (a supervisor, `kill`) stops as cleanly as Ctrl-C
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    except (NotImplementedError, RuntimeError):
+        pass
     tasks = [asyncio.create_task(run_fault_schedule(gw, items, log=err_console.print))]
-    try:
+
+    async def feed_then_note() -> None:
         await gw.wait_feed()
         err_console.print("replay finished; the server stays up (Ctrl-C to stop)")
-        await asyncio.Event().wait()
+
+    tasks.append(asyncio.create_task(feed_then_note()))
+    try:
+        await stop.wait()
+        err_console.print("simulator stopped")
     finally:
         for t in tasks:
             t.cancel()
