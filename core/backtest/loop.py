@@ -319,6 +319,76 @@ def _emit(i: int, ist: np.ndarray, fs: np.ndarray, p: np.ndarray, prev: np.ndarr
 
 
 @nb.njit(**_JIT)
+def hold_skip(i: int, ts: np.ndarray, h: np.ndarray, lo_: np.ndarray, c: np.ndarray,
+              rows: np.ndarray, action: np.ndarray, ps: np.ndarray, sp: np.ndarray,
+              p: np.ndarray, fs: np.ndarray, sched: np.ndarray, row: int, eq: np.ndarray,
+              record_eq: bool) -> int:
+    """Fast path while holding: skip bars where provably nothing happens; return the next bar.
+
+    A bar is skipped only if: no signal; same trading day; before the market-exit time and
+    the time stop; the next bar is not past the flat deadline; the bar touches neither the
+    effective stop (bracket or risk floor) nor the target nor the breakeven trigger; and its
+    close neither sets a new day-peak equity nor touches the risk floor. Those are exactly
+    the bars on which the full path would only update MFE/MAE and the equity curve.
+    """
+    n = ts.shape[0]
+    d = ps[Q_DIR]
+    rl, rwhy = K.floor_price(p, fs, int(d), int(ps[Q_N]), ps[Q_ENTRY])
+    stop = ps[Q_STOP]
+    tgt = ps[Q_TGT]
+    e0 = ps[Q_ENTRY]
+    if d > 0:
+        eff = rl if (rwhy != K.R_OK and rl >= stop) else stop
+    else:
+        eff = rl if (rwhy != K.R_OK and rl <= stop) else stop
+    floor_eq, _w = K.risk_floor(p, fs)
+    peak = fs[K.F_DAY_PEAK_EQ]
+    bal = fs[K.F_BALANCE]
+    limit_t = sched[row, K.S_EXIT]
+    te = sp[SP_TIME_STOP_NS]
+    if te > 0:
+        limit_t = min(limit_t, ts[int(ps[Q_ENTRY_I])] + np.int64(te))
+    flat = sched[row, K.S_FLAT]
+    tick = p[K.P_TICK_SIZE]
+    be = sp[SP_BE_TICKS]
+    be_on = be >= 0 and ((d > 0 and stop < e0) or (d < 0 and stop > e0))
+    pv = p[K.P_TICK_VALUE] / tick
+    nc = ps[Q_N]
+    comm = p[K.P_COMMISSION_RT] * nc
+    hi = ps[Q_HI]
+    lo = ps[Q_LO]
+    j = i
+    while j + 1 < n:
+        if action[j] != 0 or rows[j] != row or ts[j] >= limit_t:
+            break
+        if rows[j + 1] != row or ts[j + 1] >= flat:
+            break
+        if d > 0:
+            if lo_[j] <= eff or h[j] >= tgt:
+                break
+            if be_on and h[j] - e0 >= be * tick - 1e-9:
+                break
+        else:
+            if h[j] >= eff or lo_[j] <= tgt:
+                break
+            if be_on and e0 - lo_[j] >= be * tick - 1e-9:
+                break
+        eqj = bal + (d * (c[j] - e0) * pv * nc - comm)
+        if eqj > peak or eqj <= floor_eq + 1e-9:
+            break
+        if h[j] > hi:
+            hi = h[j]
+        if lo_[j] < lo:
+            lo = lo_[j]
+        if record_eq:
+            eq[j] = eqj
+        j += 1
+    ps[Q_HI] = hi
+    ps[Q_LO] = lo
+    return j
+
+
+@nb.njit(**_JIT)
 def run_loop(ts: np.ndarray, o: np.ndarray, h: np.ndarray, lo_: np.ndarray, c: np.ndarray,
              rows: np.ndarray, rth: np.ndarray, brk: np.ndarray, action: np.ndarray,
              conf: np.ndarray, pclass: np.ndarray, atr: np.ndarray, sched: np.ndarray,
@@ -358,6 +428,9 @@ def run_loop(ts: np.ndarray, o: np.ndarray, h: np.ndarray, lo_: np.ndarray, c: n
             i = j
             if i >= n:
                 break
+        elif pd_[D_KIND] == PK_NONE and rows[i] == cur_row:
+            i = hold_skip(i, ts, h, lo_, c, rows, action, ps, sp, p, fs, sched, cur_row, eq,
+                          record_eq)
         row = int(rows[i])
         # ---- update: a new trading day settles the previous one
         if row != cur_row:
