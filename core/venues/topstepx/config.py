@@ -35,6 +35,8 @@ class TopstepXConfig:
         token_lifetime_s: Assumed lifetime when the JWT carries no ``exp`` (docs: 24 h).
         stall_timeout_s: Market hub watchdog: no quote for this long while the market is open
             (and quotes are subscribed) → tear the connection down and rebuild it.
+        dead_after_s: Any hub: no frame at all (not even a ping; servers ping every 15 s) for
+            this long → the socket is considered half-open and rebuilt.
         handshake_timeout_s: Hub connect + handshake timeout.
         invoke_timeout_s: Subscribe/unsubscribe completion timeout.
         reconnect_delays_s: Delays between rebuild attempts (the last one repeats).
@@ -61,6 +63,7 @@ class TopstepXConfig:
     refresh_margin_s: float = 1800.0
     token_lifetime_s: float = 24 * 3600.0
     stall_timeout_s: float = 30.0
+    dead_after_s: float = 45.0
     handshake_timeout_s: float = 5.0
     invoke_timeout_s: float = 10.0
     reconnect_delays_s: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0)
@@ -79,8 +82,8 @@ class TopstepXConfig:
             problems.append(f"bars_limit={self.bars_limit}: must be 1..20000 (gateway cap)")
         if not 0 < self.rate_safety <= 1:
             problems.append(f"rate_safety={self.rate_safety}: must be in (0, 1]")
-        if self.stall_timeout_s <= 0:
-            problems.append("stall_timeout_s must be > 0")
+        if self.stall_timeout_s <= 0 or self.dead_after_s <= 0:
+            problems.append("stall_timeout_s and dead_after_s must be > 0")
         if not self.reconnect_delays_s:
             problems.append("reconnect_delays_s must not be empty")
         if len(self.tag_prefix) > 8:

@@ -91,6 +91,13 @@ def round_price(price: float, tick: float) -> float:
     return float(n * t)
 
 
+def snap(price: float | None, tick: float) -> float | None:
+    """Fast float rounding to the tick grid for the hot event path (``None`` stays ``None``)."""
+    if price is None or tick <= 0:
+        return price
+    return round(round(price / tick) * tick, 10)
+
+
 def _f(value: Any) -> float | None:
     """A decimal field (string or number) as float; ``None`` stays ``None``."""
     if value is None or value == "":
@@ -216,14 +223,16 @@ def unwrap_user(argument: Any) -> list[tuple[int, dict[str, Any]]]:
     return out
 
 
-def merge_quote(contract_id: str, d: Mapping[str, Any], prev: Quote | None) -> Quote:
+def merge_quote(contract_id: str, d: Mapping[str, Any], prev: Quote | None,
+                tick: float = 0.0) -> Quote:
     """Merge a (possibly sparse) GatewayQuote into the previous full quote.
 
     Fields missing from ``d`` keep their previous value (sparse updates, §7.5); the time is
-    ``timestamp`` or ``lastUpdated``, else the previous one.
+    ``timestamp`` or ``lastUpdated``, else the previous one. Prices are snapped to ``tick``
+    when given (payloads carry float noise, §10 #12).
     """
     def pick(key: str, old: float | None) -> float | None:
-        return _f(d[key]) if key in d and d[key] is not None else old
+        return snap(_f(d[key]), tick) if key in d and d[key] is not None else old
 
     ts = parse_ts(d.get("timestamp") or d.get("lastUpdated")) or (prev.ts if prev else 0)
     return Quote(
@@ -232,11 +241,11 @@ def merge_quote(contract_id: str, d: Mapping[str, Any], prev: Quote | None) -> Q
         ask=pick("bestAsk", prev.ask if prev else None),
         last=pick("lastPrice", prev.last if prev else None),
         bid_size=prev.bid_size if prev else None, ask_size=prev.ask_size if prev else None,
-        volume=pick("volume", prev.volume if prev else None),
+        volume=_f(d["volume"]) if d.get("volume") is not None else (prev.volume if prev else None),
     )
 
 
-def parse_market_trades(contract_id: str, data: Any) -> list[TradeTick]:
+def parse_market_trades(contract_id: str, data: Any, tick: float = 0.0) -> list[TradeTick]:
     """GatewayTrade data (a list of prints, or one) → trade ticks (type 0 buy, 1 sell)."""
     seq = data if isinstance(data, list) else [data]
     out = []
@@ -246,7 +255,8 @@ def parse_market_trades(contract_id: str, data: Any) -> list[TradeTick]:
         t = d.get("type")
         side = Side.BID if t == 0 else Side.ASK if t == 1 else None
         out.append(TradeTick(ts=parse_ts(d.get("timestamp")), contract_id=contract_id,
-                             price=float(d["price"]), size=_f(d.get("volume")) or 0.0, side=side))
+                             price=snap(float(d["price"]), tick) or 0.0,
+                             size=_f(d.get("volume")) or 0.0, side=side))
     return out
 
 

@@ -52,6 +52,9 @@ class HubClient(Protocol):
         """Close the connection (never blocks the loop for long)."""
         ...
 
+    #: ``time.monotonic()`` of the last frame received (pings included).
+    last_inbound_mono: float
+
 
 HubFactory = Callable[[str, HubCallbacks, tuple[str, ...], TopstepXConfig], HubClient]
 
@@ -121,8 +124,7 @@ class HubSupervisor:
         """Start supervising and wait for the first connection."""
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name=f"hub-{self.name}")
-            if self._watch_target is not None:
-                self._watch_task = asyncio.create_task(self._watchdog(), name=f"watch-{self.name}")
+            self._watch_task = asyncio.create_task(self._watchdog(), name=f"watch-{self.name}")
         try:
             await asyncio.wait_for(self._connected.wait(), self._config.handshake_timeout_s * 2)
         except asyncio.TimeoutError:
@@ -260,20 +262,31 @@ class HubSupervisor:
             attempt += 1
 
     async def _watchdog(self) -> None:
-        period = max(0.05, min(1.0, self._config.stall_timeout_s / 4))
+        stall = self._config.stall_timeout_s
+        dead = self._config.dead_after_s
+        period = max(0.05, min(1.0, stall / 4, dead / 4))
         while not self._stopping:
             await asyncio.sleep(period)
-            if not self._connected.is_set():
+            client = self._client
+            if not self._connected.is_set() or client is None:
+                continue
+            now = time.monotonic()
+            silent = now - getattr(client, "last_inbound_mono", now)
+            if silent > dead:
+                # Not even a ping: the socket is half-open (network change, sleeping laptop).
+                self.request_rebuild(f"no message from the server for {silent:.1f} s")
+                continue
+            if self._watch_target is None:
                 continue
             watched = any(m.startswith("SubscribeContractQuotes") for m, _ in self.subscriptions)
             if not watched or not self._market_open():
-                self._last_watch_mono = time.monotonic()
+                self._last_watch_mono = now
                 continue
-            idle = time.monotonic() - self._last_watch_mono
-            if idle > self._config.stall_timeout_s:
+            idle = now - self._last_watch_mono
+            if idle > stall:
                 self._set_state(ConnectionState.STALLED, f"no quote for {idle:.1f} s")
                 self.request_rebuild(f"stall: no quote for {idle:.1f} s")
-                self._last_watch_mono = time.monotonic()
+                self._last_watch_mono = now
 
 
 def default_market_open(clock: Clock) -> Callable[[], bool]:

@@ -12,6 +12,7 @@ import collections
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -62,6 +63,7 @@ class SignalrcoreHub:
         self._inbox: collections.deque[tuple[Callable[..., Any], tuple[Any, ...]]] = collections.deque()
         self._inbox_lock = threading.Lock()
         self._drain_scheduled = False
+        self.last_inbound_mono = time.monotonic()
 
     def _post(self, fn: Callable[..., Any], *args: Any) -> None:
         # Socket thread → loop. Calls are queued in order and the loop is woken only when the
@@ -100,6 +102,15 @@ class SignalrcoreHub:
         for name in self._events:
             # Runs on the socket thread: hand over at once, do nothing else here.
             conn.on(name, lambda args, _n=name: self._post(on_event, _n, args))
+        # Every inbound frame (pings included) proves the connection alive; signalrcore never
+        # notices a half-open socket, so the supervisor watches this timestamp.
+        inner = conn.on_message
+
+        def on_message(messages: Any) -> None:
+            self.last_inbound_mono = time.monotonic()
+            inner(messages)
+
+        conn.on_message = on_message  # instance attribute: bound by the transport at start
         conn.on_open(lambda: self._post(self._set_opened))
         conn.on_close(lambda: self._post(self._closed, "connection closed"))
         conn.on_error(lambda msg: self._post(self._error, msg))

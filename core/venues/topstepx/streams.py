@@ -92,20 +92,22 @@ class StreamsMixin:
         if len(args) < 2:
             return
         cid, data = str(args[0]), args[1]
+        con = self._contracts.get(cid)
+        tick = con.tick_size if con is not None else 0.0
         try:
             if name == "GatewayQuote":
                 if isinstance(data, list):  # tolerate a list-wrapped quote
                     data = next((x for x in data if isinstance(x, dict)), None)
                 if not isinstance(data, dict):
                     return
-                q = p.merge_quote(cid, data, self._quotes.get(cid))
+                q = p.merge_quote(cid, data, self._quotes.get(cid), tick)
                 self._quotes[cid] = q
                 if q.ts > self.state.server_ts:
                     self.state.server_ts = q.ts
                 self._queue.put_nowait(QuoteEvent(q))
             elif name == "GatewayTrade":
-                for tick in p.parse_market_trades(cid, data):
-                    self._queue.put_nowait(TradeEvent(tick))
+                for t in p.parse_market_trades(cid, data, tick):
+                    self._queue.put_nowait(TradeEvent(t))
             elif name == "GatewayDepth":
                 book = self._books.get(cid)
                 if book is None:

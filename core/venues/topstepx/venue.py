@@ -295,6 +295,10 @@ class TopstepXVenue(StreamsMixin):
     async def _sub(self, pair: tuple[str, str], contract_id: str, on: bool) -> None:
         key = (pair[0], contract_id)
         if on:
+            try:
+                await self.contract(contract_id)  # tick size known → event prices snapped
+            except NonRetryableVenueError:
+                pass  # unknown contract: the hub will say so
             await self.market.subscribe(key, pair[0], [contract_id])
         else:
             await self.market.unsubscribe(key, pair[1], [contract_id])

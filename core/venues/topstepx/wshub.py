@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import json
 import logging
+import time
 from typing import Any
 
 import aiohttp
@@ -40,6 +41,7 @@ class AiohttpHub:
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
         self._closed_reported = False
+        self.last_inbound_mono = time.monotonic()
 
     async def start(self) -> None:
         self._session = aiohttp.ClientSession()
@@ -87,6 +89,7 @@ class AiohttpHub:
         assert self._ws is not None
         try:
             async for msg in self._ws:
+                self.last_inbound_mono = time.monotonic()
                 if msg.type == aiohttp.WSMsgType.TEXT:
                     self._records(msg.data)
                 elif msg.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSE):

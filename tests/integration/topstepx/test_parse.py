@@ -144,6 +144,7 @@ def test_sparse_quote_merges_into_the_last_full_one() -> None:
     q2 = p.merge_quote(cid, sparse, q1)
     assert q2.bid == 6230.0 and q2.last == 6230.25 and q2.volume == 120345
     assert q2.ask == pytest.approx(6230.5) and q2.ts > q1.ts
+    assert p.merge_quote(cid, sparse, q1, tick=0.25).ask == 6230.5  # float noise snapped
 
 
 def test_depth_reset_snapshot_then_increments() -> None:

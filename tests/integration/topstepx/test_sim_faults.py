@@ -173,3 +173,24 @@ async def test_watchdog_is_quiet_when_the_market_is_closed(sim: Any) -> None:
         assert v.market.reconnects == 0 and v.market.state == ConnectionState.CONNECTED
     finally:
         await v.close()
+
+
+async def test_half_open_socket_without_pings_is_rebuilt() -> None:
+    from core.venues.sim.gateway.config import GatewayConfig
+    from tests.integration.topstepx.conftest import SimGateway, make_bars
+
+    gw = SimGateway(make_bars(), config=GatewayConfig(keepalive_s=0.1))
+    await gw.start()
+    v = venue_for(gw, dead_after_s=0.6)
+    try:
+        await v.connect()
+        import asyncio
+        await asyncio.sleep(1.0)  # pings every 0.1 s keep both hubs alive
+        assert v.user.reconnects == 0 and v.market.reconnects == 0
+        gw.set_faults(stall_user=True, stall_market=True, pings_during_stall=False)
+        await wait_for(lambda: v.user.reconnects >= 1 and v.market.reconnects >= 1,
+                       what="rebuild of silent hubs")
+        assert "no message from the server" in v.user.last_reason
+    finally:
+        await v.close()
+        await gw.stop()
