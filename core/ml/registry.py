@@ -18,15 +18,20 @@ def make_model(kind: str, *, params: dict[str, Any] | None = None, seed: int = 7
     torch: ``epochs``, ``window``, ``lr``, ``arch``...).
     """
     params = dict(params or {})
-    if kind == "lightgbm":
-        from core.ml.lgbm import LightGBMModel
-        if device != "cpu":
-            raise ModelError("LightGBM here trains on the CPU only", hint="drop --device")
-        return LightGBMModel(seed=seed, num_threads=num_threads, **params)
-    if kind in MODEL_KINDS:
-        from core.ml.torch_model import TorchModel
-        return TorchModel(kind, seed=seed, num_threads=num_threads, device=device,
-                          checkpoint_dir=checkpoint_dir, resume=resume, **params)
+    try:
+        if kind == "lightgbm":
+            from core.ml.lgbm import LightGBMModel
+            if device != "cpu":
+                raise ModelError("LightGBM here trains on the CPU only", hint="drop --device")
+            return LightGBMModel(seed=seed, num_threads=num_threads, **params)
+        if kind in MODEL_KINDS:
+            from core.ml.torch_model import TorchModel
+            return TorchModel(kind, seed=seed, num_threads=num_threads, device=device,
+                              checkpoint_dir=checkpoint_dir, resume=resume, **params)
+    except TypeError as exc:
+        raise ModelError(f"unknown parameter for a {kind} model: {exc}",
+                         hint="check the model parameters (e.g. epochs, window, lr for nets; "
+                              "num_boost_round, params for lightgbm)") from None
     raise ModelError(f"unknown model kind {kind!r}", hint=f"use one of {', '.join(MODEL_KINDS)}")
 
 

@@ -192,7 +192,7 @@ def _run_on_dask(folds: list[Fold], keep: list[bool], data: Dataset, spec: Train
     try:
         if cluster:
             try:
-                client = Client(cluster, timeout="10s")
+                client = Client(cluster, timeout="5s")
             except (OSError, TimeoutError) as exc:
                 raise ConfigError(f"cannot reach the Dask scheduler at {cluster}: {exc}",
                                   hint="start one with `dask scheduler` and pass its "
