@@ -204,7 +204,7 @@ def _read_file(p: Path, source: str, fmt: str, symbol: str | None, tz: str | Non
         split = split_by_root(raw)
         for root, frame, rows in split:
             n = list(part_notes)
-            bar_s = secs if secs is not None else detect_bar_seconds(
+            bar_s = secs if secs else detect_bar_seconds(
                 frame["timestamp"].to_numpy(), default=60 if fmt == "csv" else 1, notes=n)
             level = price_level_note(root, frame)
             if level:

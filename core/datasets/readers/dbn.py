@@ -31,6 +31,8 @@ PRICE_DIVISOR = 1e9
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 #: rtype → bar seconds (OHLCV_1S, 1M, 1H, 1D, EOD).
 OHLCV_RTYPES: dict[int, int] = {32: 1, 33: 60, 34: 3600, 35: 86400, 36: 86400}
+#: Deprecated generic OHLCV rtype of old files: the bar size comes from the schema.
+OHLCV_DEPRECATED = 17
 TRADE_RTYPE = 0
 SCHEMA_SECONDS: dict[str, int] = {"ohlcv-1s": 1, "ohlcv-1m": 60, "ohlcv-1h": 3600,
                                   "ohlcv-1d": 86400, "ohlcv-eod": 86400}
@@ -77,10 +79,10 @@ def read_dbn_bars(path: Path, *, symbol: str | None, progress: Progress
         raise DataError(f"{path}: {exc.message}", hint=exc.hint) from None
     if fast is not None:
         recs, rtype = fast
-        out = _from_array(path, recs, rtype, symbols, symbol)
+        out = _from_array(path, recs, rtype, symbols, symbol, SCHEMA_SECONDS.get(schema or "", 0))
         report(progress, 1.0)
         return out
-    out = _slow(dbn, path, data, symbols, symbol)
+    out = _slow(dbn, path, data, symbols, symbol, SCHEMA_SECONDS.get(schema or "", 0))
     report(progress, 1.0)
     return out
 
@@ -131,9 +133,13 @@ def _fast_records(body: memoryview, schema: str | None) -> tuple[np.ndarray, int
         return None
     length = body[0] * 4
     rtype = body[1]
-    fields = OHLCV_FIELDS if rtype in OHLCV_RTYPES else TRADE_FIELDS if rtype == TRADE_RTYPE \
-        else None
-    if fields is None or length < np.dtype(fields).itemsize:
+    if rtype in OHLCV_RTYPES or rtype == OHLCV_DEPRECATED:
+        fields = OHLCV_FIELDS
+    elif rtype == TRADE_RTYPE:
+        fields = TRADE_FIELDS
+    else:
+        return None
+    if length < np.dtype(fields).itemsize:
         return None
     if len(body) % length:
         raise DataError(f"DBN records end in a partial record ({len(body) % length} trailing "
@@ -152,7 +158,7 @@ def _fast_records(body: memoryview, schema: str | None) -> tuple[np.ndarray, int
 
 
 def _from_array(path: Path, recs: np.ndarray, rtype: int, symbols: dict[int, str],
-                override: str | None) -> list[tuple[RawBars, int, list[str]]]:
+                override: str | None, schema_secs: int) -> list[tuple[RawBars, int, list[str]]]:
     notes: list[str] = []
     iid = recs["instrument_id"].astype(np.int64)
     ts = recs["ts_event"].astype(np.int64)
@@ -168,7 +174,7 @@ def _from_array(path: Path, recs: np.ndarray, rtype: int, symbols: dict[int, str
     sym = _symbol_cat(path, iid, symbols, override)
     raw = RawBars(ts, px["open"], px["high"], px["low"], px["close"],
                   recs["volume"].astype(np.int64), sym)
-    return [(raw, OHLCV_RTYPES[rtype], notes)]
+    return [(raw, OHLCV_RTYPES.get(rtype) or schema_secs, notes)]
 
 
 def _prices(fixed: np.ndarray) -> np.ndarray:
@@ -224,7 +230,7 @@ def _trades_to_bars(path: Path, ts: np.ndarray, iid: np.ndarray, price: np.ndarr
 
 
 def _slow(dbn: object, path: Path, data: bytes, symbols: dict[int, str],
-          override: str | None) -> list[tuple[RawBars, int, list[str]]]:
+          override: str | None, schema_secs: int) -> list[tuple[RawBars, int, list[str]]]:
     """Mixed-schema streams: walk the records with the decoder."""
     try:
         dec = dbn.DBNDecoder(upgrade_policy=dbn.VersionUpgradePolicy.UPGRADE_TO_V3)
@@ -252,8 +258,8 @@ def _slow(dbn: object, path: Path, data: bytes, symbols: dict[int, str],
             out_sym = str(r.stype_out_symbol)
             symbols[int(r.instrument_id)] = out_sym if out_sym and not out_sym.isdigit() \
                 else str(r.stype_in_symbol)
-        elif kind == "OhlcvMsg" or kind == "OHLCVMsg" or rt in OHLCV_RTYPES:
-            ohlcv.setdefault(OHLCV_RTYPES.get(rt, 0), []).append(
+        elif kind in ("OhlcvMsg", "OHLCVMsg") or rt in OHLCV_RTYPES:
+            ohlcv.setdefault(OHLCV_RTYPES.get(rt) or schema_secs, []).append(
                 (r.ts_event, r.instrument_id, r.open, r.high, r.low, r.close, r.volume))
         elif kind == "TradeMsg":
             trades.append((r.ts_event, r.instrument_id, r.price, r.size))
