@@ -114,7 +114,12 @@ def detect_rolls(frame: pd.DataFrame, *, jump_factor: float = 5.0,
     ts = frame["timestamp"].to_numpy(dtype=np.int64)
     opens = frame["open"].to_numpy(dtype=np.float64)
     closes = frame["close"].to_numpy(dtype=np.float64)
-    used = {cats[c] for c in np.unique(codes)}
+    if codes.min() < 0:
+        raise DataError(f"row {int(np.flatnonzero(codes < 0)[0])} has no symbol",
+                        hint="fill the symbol column (root or contract code)")
+    # Which categories occur (np.unique hashes 33 M rows slowly; a bincount does not).
+    counts = np.bincount(codes.astype(np.intp), minlength=len(cats))
+    used = {cats[c] for c in np.flatnonzero(counts)}
     if any(root_of(s) != s for s in used):
         idx = np.flatnonzero(codes[1:] != codes[:-1]) + 1
         return [Roll(int(ts[i]), cats[codes[i - 1]], cats[codes[i]],
