@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from console.cli.common import console, fail, run_cli
+from console.cli.common import console, run_cli
 
 app = typer.Typer(help="Check a connection to TopstepX (or the simulator).", no_args_is_help=True)
 
@@ -43,7 +42,7 @@ def check(
 
     from core.clock import LiveClock
     from core.venues.topstepx.check import run_check
-    from core.venues.topstepx.config import TopstepXConfig
+    from core.venues.topstepx.config import config_from_settings, credentials_from_env
 
     prof_path = profile or getattr(ctx.obj, "profile", None)
     venue_cfg = None
@@ -51,22 +50,12 @@ def check(
         from core.config import load_profile
 
         venue_cfg = run_cli(lambda: load_profile(prof_path)).venue
-    user_env = venue_cfg.username_env if venue_cfg else "TOPSTEPX_USERNAME"
-    key_env = venue_cfg.api_key_env if venue_cfg else "TOPSTEPX_API_KEY"
-    missing = [v for v in (user_env, key_env) if not os.environ.get(v)]
-    if missing:
-        raise fail(f"environment variable {' and '.join(missing)} not set",
-                   f"export {missing[0]}=... (your TopstepX user name / API key; for the "
-                   "simulator the defaults are sim / sim-key)")
-    kwargs = {}
-    for key, opt, attr in (("api_url", api_url, "api_url"), ("user_hub_url", user_hub, "user_hub_url"),
-                           ("market_hub_url", market_hub, "market_hub_url")):
-        value = opt or (getattr(venue_cfg, attr) if venue_cfg else None)
-        if value:
-            kwargs[key] = value
-    config = run_cli(lambda: TopstepXConfig(**kwargs, handshake_timeout_s=10.0, max_read_retries=2))
+    username, api_key = run_cli(lambda: credentials_from_env(venue_cfg))
+    config = run_cli(lambda: config_from_settings(
+        venue_cfg, api_url=api_url, user_hub_url=user_hub, market_hub_url=market_hub,
+        handshake_timeout_s=10.0, max_read_retries=2))
     results = asyncio.run(run_check(
-        config, username=os.environ[user_env], api_key=os.environ[key_env], clock=LiveClock(),
+        config, username=username, api_key=api_key, clock=LiveClock(),
         symbol_id=symbol_id or (venue_cfg.symbol_id if venue_cfg else "F.US.MES"),
         account_name=account or (venue_cfg.account_name if venue_cfg else None),
         quote_seconds=seconds))

@@ -16,7 +16,7 @@ from core.errors import CoreError
 from core.venues.base import QuoteEvent
 from core.venues.topstepx.config import TopstepXConfig
 from core.venues.topstepx.parse import format_ts
-from core.venues.topstepx.venue import TopstepXVenue, default_market_open
+from core.venues.topstepx.venue import TopstepXVenue
 
 _NS = 1_000_000_000
 
@@ -39,14 +39,26 @@ async def run_check(config: TopstepXConfig, *, username: str, api_key: str, cloc
     results: list[StepResult] = []
     venue = TopstepXVenue(config, username=username, api_key=api_key, clock=clock,
                           market_open=market_open)
-    is_open = market_open or default_market_open(clock)
+
+    def calendar_open() -> bool:
+        if market_open is not None:
+            return market_open()
+        try:
+            import numpy as np
+
+            from core.calendar import in_session_mask
+            return bool(in_session_mask(np.array([clock.now_ns()], dtype="int64"))[0])
+        except Exception:  # noqa: BLE001 - no calendar: assume open (strict)
+            return True
 
     async def step(name: str, fn: Callable[[], object]) -> object | None:
         t0 = time.perf_counter()
         try:
             detail, value, status = await fn()  # type: ignore[misc]
-        except (CoreError, asyncio.TimeoutError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - a check reports failures, it never crashes
             msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if not isinstance(exc, CoreError):
+                msg = f"{type(exc).__name__}: {msg}
             results.append(StepResult(name, "fail", msg, (time.perf_counter() - t0) * 1e3))
             return None
         results.append(StepResult(name, status, detail, (time.perf_counter() - t0) * 1e3))
@@ -107,8 +119,9 @@ async def run_check(config: TopstepXConfig, *, username: str, api_key: str, cloc
                     n += isinstance(ev, QuoteEvent)
                 q = venue.last_quote(con.id)
                 if n == 0:
-                    status = "fail" if is_open() else "warn"
-                    why = "market open" if is_open() else "market closed now"
+                    is_open = await asyncio.to_thread(calendar_open)
+                    status = "fail" if is_open else "warn"
+                    why = "market open" if is_open else "market closed now"
                     return f"0 quotes in {quote_seconds:g} s ({why})", 0, status
                 return (f"{n} quotes in {quote_seconds:g} s; last bid {q.bid} ask {q.ask}"
                         if q else f"{n} quotes"), n, "pass"

@@ -6,7 +6,10 @@ Defaults are the real TopstepX hosts; point the URLs at the local simulator to p
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from core.errors import ConfigError
 
@@ -91,3 +94,37 @@ class TopstepXConfig:
         if problems:
             raise ConfigError("invalid TopstepX client settings", problems=problems,
                               hint="fix the venue settings of the profile or the CLI options")
+
+
+def config_from_settings(settings: Any | None = None, **overrides: Any) -> TopstepXConfig:
+    """Client settings from a profile's ``[venue]`` section (``core.config.VenueSettings``).
+
+    ``overrides`` that are ``None`` are ignored, so CLI options can be passed straight through.
+    """
+    kwargs: dict[str, Any] = {}
+    if settings is not None:
+        for name in ("api_url", "user_hub_url", "market_hub_url"):
+            value = getattr(settings, name, None)
+            if value:
+                kwargs[name] = value
+    kwargs.update({k: v for k, v in overrides.items() if v is not None})
+    return TopstepXConfig(**kwargs)
+
+
+def credentials_from_env(settings: Any | None = None,
+                         env: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """``(username, api_key)`` from the environment variables the settings name.
+
+    Raises:
+        ConfigError: Naming every missing variable (the values are never shown).
+    """
+    env = os.environ if env is None else env
+    user_var = getattr(settings, "username_env", None) or "TOPSTEPX_USERNAME"
+    key_var = getattr(settings, "api_key_env", None) or "TOPSTEPX_API_KEY"
+    missing = [v for v in (user_var, key_var) if not env.get(v)]
+    if missing:
+        raise ConfigError(
+            f"environment variable {' and '.join(missing)} not set",
+            hint=f"export {missing[0]}=... (your TopstepX user name / API key; the simulator "
+                 "accepts sim / sim-key)")
+    return env[user_var], env[key_var]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -290,25 +291,29 @@ class HubSupervisor:
 
 
 def default_market_open(clock: Clock) -> Callable[[], bool]:
-    """CME equity-index session check for the stall watchdog (always open if unavailable).
+    """CME equity-index session check for the stall watchdog; never blocks the event loop.
 
-    The answer is cached for 10 s (sessions change rarely) so the watchdog never does calendar
-    work on the event loop more than that.
+    The answer is refreshed at most every 10 s in a background thread (the first lookup
+    imports the exchange calendar, which takes seconds); until the first answer exists, and
+    if the calendar is unavailable, the market counts as open (the watchdog stays armed).
     """
-    memo: list[float] = [-1e18, 1.0]  # [monotonic time of the last answer, answer]
+    state = {"at": -1e18, "open": True, "busy": False}
 
-    def compute() -> bool:
+    def refresh() -> None:
         try:
             import numpy as np
 
             from core.calendar import in_session_mask
-            return bool(in_session_mask(np.array([clock.now_ns()], dtype="int64"))[0])
+            state["open"] = bool(in_session_mask(np.array([clock.now_ns()], dtype="int64"))[0])
         except Exception:  # noqa: BLE001 - calendar missing/broken: watch all the time
-            return True
+            state["open"] = True
+        finally:
+            state["busy"] = False
 
     def is_open() -> bool:
         now = time.monotonic()
-        if now - memo[0] > 10.0:
-            memo[0], memo[1] = now, float(compute())
-        return bool(memo[1])
+        if now - state["at"] > 10.0 and not state["busy"]:
+            state["at"], state["busy"] = now, True
+            threading.Thread(target=refresh, name="scalpdesk-calendar", daemon=True).start()
+        return bool(state["open"])
     return is_open

@@ -109,9 +109,7 @@ class TopstepXVenue(StreamsMixin):
         await self.auth.login()
         self.auth.listeners.append(self._token_changed)
         self._refresh_task = asyncio.create_task(self._refresh_loop(), name="token-refresh")
-        # The first calendar lookup imports the exchange calendar (seconds): do it in a thread
-        # now rather than on the event loop inside the watchdog later.
-        await asyncio.to_thread(self._market_open)
+        self._market_open()  # starts the (slow, threaded) first calendar lookup early
         if hubs:
             await self.user.start()
             await self.market.start()
