@@ -287,6 +287,17 @@ def test_csv_bad_inputs(tmp_path: Path, content: str, match: str) -> None:
     assert "MES_bad.csv" in str(e.value)
 
 
+def test_csv_gzip(tmp_path: Path) -> None:
+    import gzip
+
+    with gzip.open(tmp_path / "MES_1m.csv.gz", "wt") as fh:
+        fh.write("timestamp,open,high,low,close,volume\n"
+                 "2024-01-08 09:30:00,4800.25,4801,4800,4800.5,120\n")
+    assert detect_format(tmp_path / "MES_1m.csv.gz") == "csv"
+    [r] = read_bars(tmp_path / "MES_1m.csv.gz")
+    assert r.frame["timestamp"].iloc[0] == T0 and r.frame["volume"].iloc[0] == 120
+
+
 def test_csv_without_symbol_anywhere(tmp_path: Path) -> None:
     p = _csv(tmp_path / "bars.csv", ["timestamp,open,high,low,close,volume",
                                      "2024-01-08 09:30:00,1,1,1,1,1"])

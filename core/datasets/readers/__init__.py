@@ -34,7 +34,8 @@ from core.datasets.readers._common import (
 from core.errors import DataError
 
 FORMATS: tuple[str, ...] = ("parquet", "csv", "dbn", "topstepx")
-_TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".dat")
+_TEXT_SUFFIXES = tuple(f"{s}{z}" for s in (".csv", ".txt", ".tsv", ".dat")
+                       for z in ("", ".gz", ".bz2", ".zst"))
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ def detect_format(path: str | Path) -> str:
         return "parquet"
     if head[:3] == b"DBN" or name.endswith((".dbn", ".dbn.zst")):
         return "dbn"
-    if head[:4] == b"\x28\xb5\x2f\xfd":
+    if head[:4] == b"\x28\xb5\x2f\xfd" and not name.endswith(_TEXT_SUFFIXES):
         return "dbn" if _zstd_is_dbn(p) else _unsupported(p, "zstd-compressed, but not DBN")
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text[:1] == b"{" and b'"bars"' in head or text[:1] == b"[" and b'"t"' in head:

@@ -116,7 +116,8 @@ def read_text_bars(path: Path, *, symbol: str | None, tz: str | None,
 
 
 def _head(path: Path) -> str:
-    with open(path, "rb") as fh:
+    # compression="detect" goes by the extension (.gz, .bz2, .zst), like pyarrow.csv does.
+    with pa.input_stream(str(path), compression="detect") as fh:
         raw = fh.read(65536)
     if not raw:
         raise DataError(f"{path}: empty file (0 bytes)", hint="export the bars again")

@@ -72,7 +72,11 @@ def read_topstepx_bars(path: Path, *, symbol: str | None, notes: list[str]) -> R
     t = ts.cast(pa.int64()).to_numpy(zero_copy_only=False)
     cols = {k: np.asarray([np.nan if b[k] is None else float(b[k]) for b in bars],
                           dtype=np.float64) for k in ("o", "h", "l", "c")}
-    vol = np.asarray([-1 if b["v"] is None else int(b["v"]) for b in bars], dtype=np.int64)
+    missing_v = [i for i, b in enumerate(bars) if b["v"] is None]
+    if missing_v:
+        raise DataError(f"{path}: bar {missing_v[0] + 1} has no volume ('v' is null; "
+                        f"{len(missing_v)} bar(s))", hint="request the bars again")
+    vol = np.asarray([int(b["v"]) for b in bars], dtype=np.int64)
     order = np.argsort(t, kind="stable")
     if len(t) > 1 and not (order == np.arange(len(t))).all():
         notes.append("bars re-sorted oldest-first (the API returns newest first)")
