@@ -11,7 +11,9 @@ price filled the order (its open for next-bar-open fills, its close for close fi
 optimistic entries); ``entry_ns``/``exit_ns`` hold the same as int64. Prices are reference
 prices before slippage; ``slippage`` and ``commission`` are dollars for the whole trade, so
 ``net_pnl = gross_pnl − commission − slippage`` exactly. ``mfe``/``mae`` are dollars for the
-whole position (both ≥ 0).
+whole position (both ≥ 0). ``equity`` has one row per bar: ``timestamp`` (int64 UTC ns, bar
+start), ``equity`` (balance + open P&L net of commission at the bar's close) and ``drawdown``
+(equity − running peak, ≤ 0).
 """
 
 from __future__ import annotations
@@ -23,13 +25,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core import calendar as cal
 from core.backtest import loop as L
-from core.backtest.prep import atr_and_breakers
+from core.backtest.prep import actions, atr_and_breakers, drawdown_of, first_not_increasing
 from core.config import Profile
 from core.errors import DataError
 from core.risk import kernel as K
-from core.risk.params import risk_arrays, schedule_for_timestamps
+from core.risk.params import risk_arrays, schedule_covering
 
 TRADE_COLUMNS = ("entry_time", "exit_time", "direction", "entry_price", "exit_price", "contracts",
                  "gross_pnl", "commission", "slippage", "net_pnl", "exit_reason",
@@ -131,8 +132,8 @@ def bar_arrays(bars: pd.DataFrame) -> dict[str, np.ndarray]:
         raise DataError(f"bars: missing column(s) {', '.join(missing)}",
                         hint="pass a canonical bar frame (core.datasets.schema)")
     ts = _ns(bars["timestamp"])
-    if len(ts) > 1 and not (np.diff(ts) > 0).all():
-        k = int(np.argmin(np.diff(ts) > 0)) + 1
+    k = int(first_not_increasing(ts)) if len(ts) > 1 else -1
+    if k >= 0:
         raise DataError(f"bars: timestamps not strictly increasing at row {k}",
                         hint="sort by timestamp and drop duplicates (scalpdesk data validate)")
     out = {"ts": np.ascontiguousarray(ts)}
@@ -187,8 +188,7 @@ def actions_of(signals: Signals, n: int, min_conf: float) -> np.ndarray:
     if len(d) != n or len(cf) != n:
         raise DataError(f"signals: {len(d)} directions / {len(cf)} confidences for {n} bars",
                         hint="signals must have one row per bar (use Signals.from_frame to align)")
-    ok = cf >= min_conf - 1e-12
-    return np.where(ok, np.where(d == 0, 2, np.sign(d)), 0).astype(np.int8)
+    return actions(np.ascontiguousarray(d, dtype=np.int8), np.ascontiguousarray(cf), min_conf)
 
 
 @dataclass
@@ -217,8 +217,11 @@ def prepare(bars: pd.DataFrame, profile: Profile, *, atr: np.ndarray | None = No
     ts = arr["ts"]
     bar_ns = int(round(bar_seconds_of(ts) * 1e9))
     ra = risk_arrays(profile)
-    sch, rows = schedule_for_timestamps(profile, ts)
-    rth = cal.rth_mask(ts).astype(np.uint8) if len(ts) else np.zeros(0, np.uint8)
+    sch = schedule_covering(profile, ts)
+    if len(ts):
+        rows, rth = sch.rows_and_rth(ts)
+    else:
+        rows, rth = np.zeros(0, np.int32), np.zeros(0, np.uint8)
     want_atr = atr is None and profile.strategy.bracket == "atr"
     atr_c, brk = atr_and_breakers(arr["high"], arr["low"], arr["close"], arr["volume"],
                                   max(int(profile.strategy.atr_period), 1), ra.p, want_atr)
@@ -331,11 +334,12 @@ def run_backtest(bars: pd.DataFrame, signals: Signals, *, profile: Profile,
     ts = pr.arrays["ts"]
     trades = trades_frame(tr, ts)
     if record_equity:
-        dd = eq - np.maximum.accumulate(eq) if n else eq
-        equity = pd.DataFrame({"timestamp": pd.to_datetime(ts, unit="ns", utc=True),
-                               "equity": eq, "drawdown": dd})
+        dd = drawdown_of(eq)
+        # int64 ns timestamps (the stats contract); no per-row conversion of millions of rows.
+        equity = pd.DataFrame({"timestamp": ts, "equity": eq, "drawdown": dd}, copy=False)
     else:
-        equity = pd.DataFrame({"timestamp": pd.to_datetime([], utc=True), "equity": [], "drawdown": []})
+        equity = pd.DataFrame({"timestamp": np.zeros(0, np.int64), "equity": np.zeros(0),
+                               "drawdown": np.zeros(0)})
     ei = ev[:, 0].astype(np.int64)
     codes = ev[:, 1].astype(np.int64)
     events = pd.DataFrame({

@@ -52,3 +52,36 @@ def atr_and_breakers(h: np.ndarray, lo_: np.ndarray, c: np.ndarray, v: np.ndarra
         if i >= warm:
             bits[i] = K.breaker_bits(p, atr, atr_norm, vs, vl)
     return atr_out, bits
+
+
+@nb.njit(cache=True, nogil=True)
+def first_not_increasing(ts: np.ndarray) -> int:
+    """Index of the first timestamp not strictly after its predecessor, -1 if none."""
+    for i in range(1, ts.shape[0]):
+        if ts[i] <= ts[i - 1]:
+            return i
+    return -1
+
+
+@nb.njit(cache=True, nogil=True)
+def drawdown_of(eq: np.ndarray) -> np.ndarray:
+    """Equity minus its running peak (≤ 0), in one pass."""
+    out = np.empty_like(eq)
+    peak = -np.inf
+    for i in range(eq.shape[0]):
+        if eq[i] > peak:
+            peak = eq[i]
+        out[i] = eq[i] - peak
+    return out
+
+
+@nb.njit(cache=True, nogil=True)
+def actions(direction: np.ndarray, conf: np.ndarray, min_conf: float) -> np.ndarray:
+    """Per-bar loop action: ±1 entry/reverse, 2 flat (exit), 0 nothing (below min confidence)."""
+    n = direction.shape[0]
+    out = np.zeros(n, dtype=np.int8)
+    for i in range(n):
+        if conf[i] >= min_conf - 1e-12:
+            d = direction[i]
+            out[i] = 2 if d == 0 else (1 if d > 0 else -1)
+    return out

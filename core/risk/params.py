@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import numba as nb
 import numpy as np
 import pandas as pd
 
@@ -102,6 +103,18 @@ class Schedule:
     open_ns: np.ndarray
     close_ns: np.ndarray
     table: np.ndarray
+    rth_open_ns: np.ndarray | None = None
+    rth_close_ns: np.ndarray | None = None
+
+    def rows_and_rth(self, ts_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(schedule row int32, RTH flag uint8) of every timestamp; one linear pass if sorted."""
+        ts = np.ascontiguousarray(ts_ns, dtype=np.int64)
+        if self.rth_open_ns is None or self.rth_close_ns is None or len(ts) < 2 \
+                or _unsorted(ts):
+            rows = self.row_of(ts)
+            return rows, cal.rth_mask(ts).astype(np.uint8) if len(ts) else np.zeros(0, np.uint8)
+        return _rows_rth_sorted(ts, self.open_ns, self.close_ns, self.rth_open_ns,
+                                self.rth_close_ns)
 
     def row_of(self, ts_ns: np.ndarray) -> np.ndarray:
         """Schedule row (int32) of every timestamp; -1 outside any session."""
@@ -165,15 +178,52 @@ def build_schedule(profile: Profile, start: object, end: object) -> Schedule:
                 entry = max(entry, blocked)
         table[k] = (min(entry, flat), reduce_, no_new, exit_, flat)
     return Schedule(day=days, open_ns=opens.astype(np.int64), close_ns=closes.astype(np.int64),
-                    table=table)
+                    table=table, rth_open_ns=rth_open.astype(np.int64),
+                    rth_close_ns=rth_close.astype(np.int64))
+
+
+def schedule_covering(profile: Profile, ts_ns: np.ndarray) -> Schedule:
+    """The schedule of every trading day the (sorted) timestamps can belong to."""
+    if len(ts_ns) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return Schedule(empty, empty, empty, np.zeros((0, 5), np.int64))
+    lo = np.datetime64(int(ts_ns[0]) - 2 * 86_400 * 10**9, "ns").astype("datetime64[D]")
+    hi = np.datetime64(int(ts_ns[-1]) + 2 * 86_400 * 10**9, "ns").astype("datetime64[D]")
+    return build_schedule(profile, str(lo), str(hi))
 
 
 def schedule_for_timestamps(profile: Profile, ts_ns: np.ndarray) -> tuple[Schedule, np.ndarray]:
     """The schedule covering ``ts_ns`` and each timestamp's row in it (-1 outside sessions)."""
+    sch = schedule_covering(profile, ts_ns)
     if len(ts_ns) == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return Schedule(empty, empty, empty, np.zeros((0, 5), np.int64)), np.zeros(0, np.int32)
-    lo = np.datetime64(int(ts_ns[0]) - 2 * 86_400 * 10**9, "ns").astype("datetime64[D]")
-    hi = np.datetime64(int(ts_ns[-1]) + 2 * 86_400 * 10**9, "ns").astype("datetime64[D]")
-    sch = build_schedule(profile, str(lo), str(hi))
-    return sch, sch.row_of(ts_ns)
+        return sch, np.zeros(0, np.int32)
+    rows, _rth = sch.rows_and_rth(ts_ns)
+    return sch, rows
+
+
+@nb.njit(cache=True, nogil=True)
+def _rows_rth_sorted(ts: np.ndarray, opens: np.ndarray, closes: np.ndarray, rth_o: np.ndarray,
+                     rth_c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Merge sorted timestamps with sorted, disjoint sessions: row (-1 outside) and RTH flag."""
+    n = ts.shape[0]
+    rows = np.full(n, -1, dtype=np.int32)
+    rth = np.zeros(n, dtype=np.uint8)
+    k = 0
+    m = opens.shape[0]
+    for i in range(n):
+        t = ts[i]
+        while k < m and closes[k] <= t:
+            k += 1
+        if k < m and opens[k] <= t:
+            rows[i] = k
+            if rth_o[k] <= t < rth_c[k]:
+                rth[i] = 1
+    return rows, rth
+
+
+@nb.njit(cache=True, nogil=True)
+def _unsorted(ts: np.ndarray) -> bool:
+    for i in range(1, ts.shape[0]):
+        if ts[i] < ts[i - 1]:
+            return True
+    return False
