@@ -78,6 +78,21 @@ def test_parquet_naive_timestamps_need_a_zone(tmp_path: Path) -> None:
     assert r.frame["timestamp"].iloc[0] == T0 + 5 * 3600 * NS
 
 
+def test_parquet_naive_wrong_zone_detected(tmp_path: Path) -> None:
+    idx = pd.date_range("2024-01-07 18:00", "2024-01-12 16:59", freq="7min", tz="America/New_York")
+    idx = idx[idx.hour != 17]
+    n = len(idx)
+    wall_utc = idx.tz_convert("UTC").tz_localize(None)  # UTC wall clock, no zone stored
+    pq.write_table(pa.table({"ts": pa.array(wall_utc, type=pa.timestamp("ns")),
+                             "open": [4800.0] * n, "high": [4800.5] * n, "low": [4799.5] * n,
+                             "close": [4800.0] * n, "volume": [1] * n, "symbol": ["MESH4"] * n}),
+                   tmp_path / "n.parquet")
+    with pytest.raises(DataError, match="--tz UTC"):
+        read_bars(tmp_path / "n.parquet", tz="America/New_York")
+    [r] = read_bars(tmp_path / "n.parquet", tz="UTC")
+    assert r.frame["timestamp"].iloc[0] == idx[0].value
+
+
 def test_parquet_does_not_sort(tmp_path: Path) -> None:
     cols = _bars()
     order = [0, 2, 1, 3, 4]

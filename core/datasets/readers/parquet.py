@@ -32,6 +32,7 @@ from core.datasets.readers._common import (
     ticks_to_second_bars,
     to_categorical,
 )
+from core.domain import root_of
 from core.errors import DataError
 
 TIME_NAMES: tuple[str, ...] = ("timestamp", "ts", "time", "datetime", "date_time", "ts_event")
@@ -92,6 +93,12 @@ def read_parquet_bars(path: Path, *, symbol: str | None, tz: str | None,
                             hint="pass symbol='MES' (CLI: --symbol MES)")
         symbols = pd.Categorical.from_codes(np.zeros(len(ts), dtype=np.int8),
                                             categories=[symbol.strip().upper()])
+    ts_type = pf.schema_arrow.field(mapping["timestamp"]).type
+    if pa.types.is_timestamp(ts_type) and ts_type.tz is None and len(symbols.categories):
+        # Naive stamps are a zone guess: catch a wrong one like the CSV reader does.
+        from core.datasets.readers.timezones import check_zone
+        check_zone(ts, arrays["timestamp"], root=root_of(str(symbols.categories[0])),
+                   tz=str(tz), source=str(path))
     report(progress, 1.0)
     return RawBars(ts, arrays["open"], arrays["high"], arrays["low"], arrays["close"],
                    arrays["volume"], symbols)
