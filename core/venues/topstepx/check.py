@@ -58,7 +58,7 @@ async def run_check(config: TopstepXConfig, *, username: str, api_key: str, cloc
         except Exception as exc:  # noqa: BLE001 - a check reports failures, it never crashes
             msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             if not isinstance(exc, CoreError):
-                msg = f"{type(exc).__name__}: {msg}
+                msg = f"{type(exc).__name__}: {msg}"
             results.append(StepResult(name, "fail", msg, (time.perf_counter() - t0) * 1e3))
             return None
         results.append(StepResult(name, status, detail, (time.perf_counter() - t0) * 1e3))
