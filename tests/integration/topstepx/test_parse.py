@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.domain import OrderStatus, OrderType, PositionType, Side
@@ -186,6 +186,7 @@ def _versions(n: int) -> list[Any]:
     return out
 
 
+@settings(max_examples=40, deadline=None)
 @given(st.integers(min_value=1, max_value=6).flatmap(
     lambda n: st.lists(st.integers(min_value=0, max_value=n - 1), min_size=n, max_size=3 * n)
     .filter(lambda xs: n - 1 in xs).map(lambda xs: (n, xs))))

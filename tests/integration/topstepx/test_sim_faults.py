@@ -185,7 +185,7 @@ async def test_half_open_socket_without_pings_is_rebuilt() -> None:
     try:
         await v.connect()
         import asyncio
-        await asyncio.sleep(1.0)  # pings every 0.1 s keep both hubs alive
+        await asyncio.sleep(0.8)  # pings every 0.1 s keep both hubs alive
         assert v.user.reconnects == 0 and v.market.reconnects == 0
         gw.set_faults(stall_user=True, stall_market=True, pings_during_stall=False)
         await wait_for(lambda: v.user.reconnects >= 1 and v.market.reconnects >= 1,
