@@ -19,14 +19,16 @@ N_CHECKS = 10
 
 @nb.njit(cache=True, nogil=True)
 def row_checks(ts: np.ndarray, o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray,
-               v: np.ndarray, tick: float, tol: float, limit: float, bar_ns: int
+               v: np.ndarray, tick: float, tol: float, limit: float, floor: float,
+               bar_ns: int
                ) -> tuple[np.ndarray, np.ndarray]:
     """Count rows failing each rule and the first failing index (-1 if none).
 
     Rules per row i (tick <= 0 / limit <= 0 / bar_ns <= 0 switch a rule off):
     NULL any price NaN; OHLC ``low > open|close|high`` or ``open|close > high``;
     NONPOS ``min(open, low, close) <= 0``; NEGVOL ``v < 0``; ZEROVOL ``v == 0``;
-    IMPLAUSIBLE ``high > limit``; OFFTICK ``|p/tick - rint(p/tick)| > tol`` for any price;
+    IMPLAUSIBLE ``high > limit`` or ``0 < low < floor``;
+    OFFTICK ``|p/tick - rint(p/tick)| > tol`` for any price;
     UNSORTED ``ts[i] < ts[i-1]``; DUPLICATE ``ts[i] == ts[i-1]``; MISALIGNED
     ``ts[i] % bar_ns != 0``.
     """
@@ -42,7 +44,7 @@ def row_checks(ts: np.ndarray, o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: 
                 _hit(counts, first, OHLC, i)
             if oi <= 0.0 or li <= 0.0 or ci <= 0.0:
                 _hit(counts, first, NONPOS, i)
-            if limit > 0.0 and hi > limit:
+            if (limit > 0.0 and hi > limit) or (floor > 0.0 and 0.0 < li < floor):
                 _hit(counts, first, IMPLAUSIBLE, i)
             if tick > 0.0 and (_off(oi, tick, tol) or _off(hi, tick, tol) or _off(li, tick, tol)
                                or _off(ci, tick, tol)):

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.datasets.readers._common import PLAUSIBLE_MAX_PRICE
+from core.datasets.readers._common import PLAUSIBLE_MAX_PRICE, PLAUSIBLE_MIN_PRICE
 from core.datasets.schema import COLUMNS, NS_PER_SECOND, PRICE_COLUMNS
 from core.domain import INSTRUMENTS, Instrument, root_of
 from core.errors import DataError
@@ -214,10 +214,11 @@ def _check_rows(ts: np.ndarray, px: dict[str, np.ndarray], vol: np.ndarray,
 
     tick = inst.tick_size if inst is not None else 0.0
     limit = PLAUSIBLE_MAX_PRICE.get(inst.symbol, 0.0) if inst is not None else 0.0
+    floor = PLAUSIBLE_MIN_PRICE.get(inst.symbol, 0.0) if inst is not None else 0.0
     bar_ns = int(bar_seconds) * NS_PER_SECOND if 0 < bar_seconds < 3600 else 0
     counts, first = k.row_checks(ts, px["open"], px["high"], px["low"], px["close"],
                                  np.asarray(vol, dtype=np.int64), float(tick), TICK_TOLERANCE,
-                                 float(limit), bar_ns)
+                                 float(limit), float(floor), bar_ns)
 
     def add(slot: int, severity: str, code: str, what: str, fix: str) -> None:
         if counts[slot]:
@@ -235,9 +236,10 @@ def _check_rows(ts: np.ndarray, px: dict[str, np.ndarray], vol: np.ndarray,
         "bars without trades should be absent, not zero-filled")
     if inst is not None:
         add(k.IMPLAUSIBLE, "error", "implausible-price",
-            f"price above {limit:,.0f}, implausible for {inst.symbol}",
-            "prices look scaled (e.g. 100x too large, a known quirk of some DBN fixtures): "
-            "divide them by the factor in the source before importing")
+            f"price above {limit:,.0f}" + (f" or below {floor:,.0f}" if floor else "")
+            + f", implausible for {inst.symbol}",
+            "prices look scaled (e.g. 100x too large, a known quirk of some DBN fixtures, or "
+            "too small): fix the factor in the source before importing")
         if inst.months:  # futures: every trade is on the tick grid, so off-grid = wrong data
             add(k.OFFTICK, "error", "off-tick",
                 f"price off the {tick:g} tick grid of {inst.symbol}",

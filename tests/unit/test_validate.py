@@ -56,6 +56,7 @@ def _set(f: pd.DataFrame, col: str, rows: list[int], value: float) -> pd.DataFra
     ("open", [5], 4800.1, "off-tick"),
     ("volume", [7], -1, "negative-volume"),
     ("high", [1], 480_050.0, "implausible-price"),
+    ("low", [0], 48.0, "implausible-price"),
 ])
 def test_row_errors_name_file_first_row_count_and_fix(col: str, rows: list[int], value: float,
                                                       code: str) -> None:
@@ -163,7 +164,7 @@ def test_instrument_argument_overrides_symbol() -> None:
 
 
 # ------------------------------------------------------------------- reference check
-def _reference(ts, o, h, lo, c, v, tick, limit, bar_ns) -> dict[str, int]:
+def _reference(ts, o, h, lo, c, v, tick, limit, floor, bar_ns) -> dict[str, int]:
     """Plain numpy definitions of the per-row rules (the kernel must agree)."""
     nan = np.isnan(o) | np.isnan(h) | np.isnan(lo) | np.isnan(c)
     ok = ~nan
@@ -178,7 +179,7 @@ def _reference(ts, o, h, lo, c, v, tick, limit, bar_ns) -> dict[str, int]:
         "non-positive-price": int((ok & ((o <= 0) | (lo <= 0) | (c <= 0))).sum()),
         "negative-volume": int((v < 0).sum()),
         "zero-volume": int((v == 0).sum()),
-        "implausible-price": int((ok & (h > limit)).sum()),
+        "implausible-price": int((ok & ((h > limit) | ((lo > 0) & (lo < floor)))).sum()),
         "off-tick": int((ok & off).sum()),
         "unsorted": int((step < 0).sum()),
         "duplicate": int((step == 0).sum()),
@@ -201,11 +202,12 @@ def test_kernel_matches_numpy_reference(n: int, seed: int) -> None:
     o = np.where(rng.random(n) < 0.1, o + 0.1, o)
     c = np.where(rng.random(n) < 0.1, np.nan, c)
     h = np.where(rng.random(n) < 0.05, 30_000.0, h)
+    lo = np.where(rng.random(n) < 0.05, 48.0, lo)
     v = rng.integers(-2, 5, n)
     f = make_frame(ts, o, h, lo, c, v, "MESH4")
     rep = validate(f, source="x", bar_seconds=60, check_gaps=False)
     got = {i.code: i.count for i in rep.issues}
-    want = _reference(ts, o, h, lo, c, v, 0.25, 20_000.0, 60 * NS)
+    want = _reference(ts, o, h, lo, c, v, 0.25, 20_000.0, 300.0, 60 * NS)
     assert {k: x for k, x in want.items() if x} == got
 
 

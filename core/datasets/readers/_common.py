@@ -30,6 +30,10 @@ PLAUSIBLE_MAX_PRICE: dict[str, float] = {
     "SPY": 5_000.0, "QQQ": 5_000.0, "BTCUSDT": 5_000_000.0, "ETHUSDT": 500_000.0,
 }
 
+#: Rough lower bound for futures roots (ES last traded below 700 in 2009): prices far below
+#: it mean a scale error the other way (e.g. /100).
+PLAUSIBLE_MIN_PRICE: dict[str, float] = {"ES": 300.0, "MES": 300.0, "NQ": 500.0, "MNQ": 500.0}
+
 
 @dataclass(frozen=True)
 class RawBars:
