@@ -148,6 +148,12 @@ def price_level_note(root: str, frame: pd.DataFrame) -> str | None:
     close = frame["close"].to_numpy()
     close = close[:: max(1, len(close) // 100_000)]  # a sample is plenty for a median
     med = float(np.nanmedian(close)) if np.isfinite(close).any() else float("nan")
+    floor = PLAUSIBLE_MIN_PRICE.get(root, 0.0)
+    if np.isfinite(med) and 0 < med < floor:
+        scale = 10 ** int(np.ceil(np.log10(floor / med)))
+        return (f"implausible price level for {root}: median close {med:,.4f} (below "
+                f"{floor:,.0f}); prices look {scale}x too small — multiply by {scale} before use "
+                "(the file is NOT rescaled here)")
     if not np.isfinite(med) or med <= limit:
         return None
     scale = 10 ** int(np.ceil(np.log10(med / limit)))
