@@ -34,6 +34,11 @@ PLAUSIBLE_MAX_PRICE: dict[str, float] = {
 #: it mean a scale error the other way (e.g. /100).
 PLAUSIBLE_MIN_PRICE: dict[str, float] = {"ES": 300.0, "MES": 300.0, "NQ": 500.0, "MNQ": 500.0}
 
+#: A middle-of-history level per root, only to suggest the scale factor of a bad file.
+TYPICAL_PRICE: dict[str, float] = {"ES": 3000.0, "MES": 3000.0, "NQ": 10_000.0,
+                                   "MNQ": 10_000.0, "SPY": 300.0, "QQQ": 300.0,
+                                   "BTCUSDT": 30_000.0, "ETHUSDT": 2_000.0}
+
 
 @dataclass(frozen=True)
 class RawBars:
@@ -141,7 +146,7 @@ def _frame(raw: RawBars, rows: np.ndarray | None) -> pd.DataFrame:
 
 
 def price_level_note(root: str, frame: pd.DataFrame) -> str | None:
-    """A note when prices are far above anything the root ever traded at (a scale error)."""
+    """A note when prices are far outside anything the root ever traded at (a scale error)."""
     limit = PLAUSIBLE_MAX_PRICE.get(root)
     if limit is None or len(frame) == 0:
         return None
@@ -149,14 +154,15 @@ def price_level_note(root: str, frame: pd.DataFrame) -> str | None:
     close = close[:: max(1, len(close) // 100_000)]  # a sample is plenty for a median
     med = float(np.nanmedian(close)) if np.isfinite(close).any() else float("nan")
     floor = PLAUSIBLE_MIN_PRICE.get(root, 0.0)
+    typical = TYPICAL_PRICE.get(root, limit / 3)
     if np.isfinite(med) and 0 < med < floor:
-        scale = 10 ** int(np.ceil(np.log10(floor / med)))
+        scale = 10 ** max(1, round(float(np.log10(typical / med))))
         return (f"implausible price level for {root}: median close {med:,.4f} (below "
                 f"{floor:,.0f}); prices look {scale}x too small — multiply by {scale} before use "
                 "(the file is NOT rescaled here)")
     if not np.isfinite(med) or med <= limit:
         return None
-    scale = 10 ** int(np.ceil(np.log10(med / limit)))
+    scale = 10 ** max(1, round(float(np.log10(med / typical))))
     return (f"implausible price level for {root}: median close {med:,.2f} (above {limit:,.0f}); "
             f"prices look {scale}x too large — divide by {scale} before use "
             "(the file is NOT rescaled here)")
