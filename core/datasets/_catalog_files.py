@@ -43,7 +43,8 @@ def default_root() -> Path:
 
 
 def bar_label(seconds: int) -> str:
-    """Directory name of a bar size: 1 → ``1s``, 60 → ``1m``, 3600 → ``1h``, 86400 → ``1d``."""
+    """Directory name of a bar size: 1 → ``1s``, 60 → ``1m``, 3600 → ``1h``, 86400 → ``1d``.
+    """
     if isinstance(seconds, bool) or not isinstance(seconds, (int, np.integer)) or seconds <= 0:
         raise ConfigError(f"bar size must be a positive number of seconds, got {seconds!r}",
                           hint="e.g. bar_seconds=1 for 1-second bars, 60 for 1-minute bars")
@@ -133,7 +134,8 @@ def normalise(frame: pd.DataFrame) -> pd.DataFrame:
     cat = sym.array if isinstance(sym.dtype, pd.CategoricalDtype) else pd.Categorical(sym)
     if len(cat) and cat.codes.min() < 0:
         row = int(np.flatnonzero(cat.codes < 0)[0])
-        raise DataError(f"row {row} has no symbol", hint="fill the symbol column (root or contract)")
+        raise DataError(f"row {row} has no symbol",
+                        hint="fill the symbol column (root or contract)")
     out = pd.DataFrame({
         "timestamp": frame["timestamp"].to_numpy(dtype=np.int64),
         **{c: frame[c].to_numpy(dtype=np.float64) for c in ("open", "high", "low", "close")},
@@ -153,7 +155,7 @@ def symbols(df: pd.DataFrame, idx: np.ndarray | None = None) -> np.ndarray:
     return cats[cat.codes if idx is None else cat.codes[idx]]
 
 
-def take(df: pd.DataFrame, idx: np.ndarray) -> pd.DataFrame:
+def take(df: pd.DataFrame, idx: np.ndarray | slice) -> pd.DataFrame:
     """Rows ``idx`` of a catalog frame as a new frame with a RangeIndex."""
     out = {c: df[c].to_numpy()[idx] for c in COLUMNS[:-1]}
     cat = df["symbol"].array

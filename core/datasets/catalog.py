@@ -165,7 +165,7 @@ class Catalog:
         for k in range(len(cuts) - 1):
             a, b = cuts[k], cuts[k + 1]
             month = int(months[a])
-            chunk = files.take(new, np.arange(a, b))
+            chunk = files.take(new, slice(a, b))
             path = self._part_path(entry, month)
             meta: dict[str, object] = {"root": root, "bar_seconds": int(bar_seconds)}
             if month in stored:

@@ -48,7 +48,8 @@ def test_layout_roundtrip_and_entries(tmp_path: Path) -> None:
     # Wednesday 2024-01-31 18:00 ET (23:00 UTC) → Thursday: crosses the UTC month end.
     f = minutes("2024-01-31 18:00", 400)
     rep = cat.append(f, root="mes", bar_seconds=60, source="unit")
-    assert (rep.rows_in, rep.rows_added, rep.duplicates_skipped, len(rep.conflicts)) == (400, 400, 0, 0)
+    assert (rep.rows_in, rep.rows_added, rep.duplicates_skipped, len(rep.conflicts)) == \
+        (400, 400, 0, 0)
     assert rep.months_written == ("2024-01", "2024-02") and rep.partitions_written == 2
     assert files_under(tmp_path) == ["1m/MES/year=2024/month=01/part.parquet",
                                      "1m/MES/year=2024/month=02/part.parquet"]
@@ -138,7 +139,8 @@ def test_load_by_date_range_reads_only_needed_months(tmp_path: Path,
         return real(path, *a, **kw)
 
     monkeypatch.setattr(pq, "read_table", spy)
-    got = cat.load("MES", 60, start="2024-02-12 15:10", end=pd.Timestamp("2024-02-12 15:20", tz="UTC"))
+    got = cat.load("MES", 60, start="2024-02-12 15:10",
+                   end=pd.Timestamp("2024-02-12 15:20", tz="UTC"))
     assert len(opened) == 1 and "month=02" in opened[0]
     assert got["timestamp"].tolist() == [et("2024-02-12 10:10") + i * 60 * NS for i in range(10)]
     got = cat.load("MES", 60, start=et("2024-02-01"), columns=["close"])

@@ -96,7 +96,7 @@ def assert_same_bars(got: pd.DataFrame, want: pd.DataFrame) -> None:
 SIZES = st.sampled_from([5, 15, 30, 60, 300, 900, 1800, 3600])
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(frame=frames(), seconds=SIZES)
 def test_equals_reference_on_the_cme_calendar(frame: pd.DataFrame, seconds: int) -> None:
     out = resample(frame, seconds)
@@ -104,7 +104,7 @@ def test_equals_reference_on_the_cme_calendar(frame: pd.DataFrame, seconds: int)
     assert out["volume"].sum() == frame["volume"].sum()
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(frame=frames(), seconds=SIZES, block=st.integers(200, 5000), dead=st.integers(0, 150))
 def test_equals_reference_when_sessions_break_inside_bins(frame: pd.DataFrame, seconds: int,
                                                           block: int, dead: int) -> None:
@@ -120,7 +120,8 @@ def test_equals_reference_when_sessions_break_inside_bins(frame: pd.DataFrame, s
     assert out["volume"].sum() == frame["volume"].sum()
     bins = frame["timestamp"].to_numpy() // (seconds * NS)
     sym = frame["symbol"].astype(str).to_numpy()
-    group_change = np.r_[True, (bins[1:] != bins[:-1]) | (sym[1:] != sym[:-1]) | (sid[1:] != sid[:-1])]
+    group_change = np.r_[True, (bins[1:] != bins[:-1]) | (sym[1:] != sym[:-1])
+                         | (sid[1:] != sid[:-1])]
     assert group_change.sum() == len(out)
 
 

@@ -1,4 +1,4 @@
-"""Contract rolls: detection from contract codes, suspected rolls in root-only series, back-adjust."""
+"""Contract rolls: detection from codes, suspected rolls in root-only series, back-adjust."""
 
 from __future__ import annotations
 
@@ -85,7 +85,8 @@ def test_real_mes_file_dec_to_mar_roll(shared_data: Path) -> None:
     adj = back_adjust(f, rolls)
     assert adj["open"].iat[r.index] == adj["close"].iat[r.index - 1]
     assert all(MES.on_tick(p) for p in adj["low"].to_numpy()[:: 97])
-    np.testing.assert_array_equal(adj["close"].to_numpy()[r.index:], f["close"].to_numpy()[r.index:])
+    np.testing.assert_array_equal(adj["close"].to_numpy()[r.index:],
+                                  f["close"].to_numpy()[r.index:])
     assert detect_rolls(adj) == []  # nothing left to find once the jump is removed
 
 
