@@ -25,6 +25,8 @@ def register(app: typer.Typer) -> None:
         orders: Annotated[int, typer.Option(min=10, help="Market orders placed per run (alternating buy/sell).")] = 200,
         drops: Annotated[int, typer.Option(min=0, help="Hub drops per run (reconnect + resubscribe + resync).")] = 5,
         outage: Annotated[float, typer.Option(min=0.0, help="Seconds the simulator is down (restart) per run; 0 = skip.")] = 2.0,
+        transport: Annotated[str, typer.Option(
+            help="Hub transport: signalrcore (the default the client uses) or aiohttp (in-loop alternative).")] = "signalrcore",
         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print connection events.")] = False,
     ) -> None:
         """Measure quote throughput, place → acknowledgement latency and recovery time.
@@ -44,8 +46,9 @@ def register(app: typer.Typer) -> None:
         summaries = []
         with progress_task("bench venue", total=runs * 3) as advance:
             for _ in range(runs):
-                res = run_cli(lambda: asyncio.run(run_bench(quotes=quotes, orders=orders, drops=drops,
-                                                            outage_s=outage, progress=advance, log=log)))
+                res = run_cli(lambda: asyncio.run(run_bench(
+                    quotes=quotes, orders=orders, drops=drops, outage_s=outage, transport=transport,
+                    progress=advance, log=log)))
                 summaries.append(res.summary())
 
         def med(key: str) -> float:
@@ -72,7 +75,7 @@ def register(app: typer.Typer) -> None:
              (math.isnan(med("outage_resync_max_s")) or med("outage_resync_max_s") <= TARGET_RESYNC_S)),
         ]
         table = Table("measure", f"median of {runs}", "runs", "target", "",
-                      title=f"TopstepX client ↔ simulator (loopback): {quotes:,} quotes, {orders} orders, "
+                      title=f"TopstepX client ({transport} hubs) ↔ simulator (loopback): {quotes:,} quotes, {orders} orders, "
                             f"{drops} drops, {outage:g} s outage")
         for label, key, fmt, target, ok in rows:
             if key is None:

@@ -25,6 +25,7 @@ from typing import Any
 
 from core.clock import LiveClock
 from core.domain import OrderType, Side
+from core.errors import ConfigError
 from core.venues.base import ConnectionEvent, ConnectionState, OrderEvent, OrderRequest, QuoteEvent
 from core.venues.topstepx.config import TopstepXConfig
 from core.venues.topstepx.venue import TopstepXVenue
@@ -128,11 +129,22 @@ class _SimProcess:
 
 
 async def run_bench(*, quotes: int = 50_000, orders: int = 200, drops: int = 5,
-                    outage_s: float = 2.0,
+                    outage_s: float = 2.0, transport: str = "signalrcore",
                     progress: Callable[[float], None] | None = None,
                     log: Callable[[str], None] | None = None) -> VenueBench:
-    """One benchmark run: a fresh simulator process and a fresh client."""
+    """One benchmark run: a fresh simulator process and a fresh client.
+
+    ``transport`` picks the hub transport: ``signalrcore`` (default) or ``aiohttp``.
+    """
     import aiohttp
+
+    from core.venues.topstepx.signalr import signalrcore_factory
+    from core.venues.topstepx.wshub import aiohttp_factory
+
+    factories = {"signalrcore": signalrcore_factory, "aiohttp": aiohttp_factory}
+    if transport not in factories:
+        raise ConfigError(f"unknown hub transport {transport!r}",
+                          hint=f"use one of: {', '.join(factories)}")
 
     out = VenueBench()
     sim = _SimProcess()
@@ -141,7 +153,7 @@ async def run_bench(*, quotes: int = 50_000, orders: int = 200, drops: int = 5,
                          market_hub_url=f"{rest}/hubs/market", rate=10**9, bars_rate=10**9,
                          stall_timeout_s=3600.0)
     venue = TopstepXVenue(cfg, username="sim", api_key="sim-key", clock=LiveClock(),
-                          market_open=lambda: True)
+                          market_open=lambda: True, hub_factory=factories[transport])
     got = {"quotes": 0, "last": 0.0}
     first_event: dict[int, float] = {}
     resynced = asyncio.Event()
