@@ -109,6 +109,13 @@ class Catalog:
             + "import data with `scalpdesk data import` (or set SCALPDESK_DATA to another catalog)")
 
     @staticmethod
+    def _read_partition(path: Path, columns: list[str], filters: list | None) -> pa.Table:
+        """One partition as Arrow; a row filter only when the range cuts the month."""
+        if filters:
+            return pq.read_table(path, columns=columns, filters=filters, partitioning=None)
+        return pq.ParquetFile(path).read(columns=columns)
+
+    @staticmethod
     def _read_part(path: Path) -> pd.DataFrame:
         return files.normalise(pq.read_table(path).to_pandas())
 
@@ -282,11 +289,14 @@ class Catalog:
             if (hi is not None and files.month_start_ns(month) >= hi) or \
                     (lo is not None and files.month_start_ns(month + 1) <= lo):
                 continue
-            t = pq.read_table(path, columns=cols, filters=filters or None, partitioning=None)
+            whole = (lo is None or lo <= files.month_start_ns(month)) and \
+                (hi is None or files.month_start_ns(month + 1) <= hi)
+            t = self._read_partition(path, cols, None if whole else filters)
             tables.append(t.replace_schema_metadata(None))
         if not tables or not sum(t.num_rows for t in tables):
             return empty_frame()[cols]
-        df = pa.concat_tables(tables).to_pandas()
+        # split_blocks: no consolidation copy; self_destruct frees Arrow buffers as it goes.
+        df = pa.concat_tables(tables).to_pandas(split_blocks=True, self_destruct=True)
         if "symbol" in df and not isinstance(df["symbol"].dtype, pd.CategoricalDtype):
             df["symbol"] = df["symbol"].astype("category")
         return df[cols]

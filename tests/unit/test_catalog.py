@@ -132,13 +132,13 @@ def test_load_by_date_range_reads_only_needed_months(tmp_path: Path,
     for p in parts:
         cat.append(p, root="MES", bar_seconds=60)
     opened: list[str] = []
-    real = pq.read_table
+    real = Catalog._read_partition
 
-    def spy(path, *a, **kw):  # noqa: ANN001, ANN202 - passthrough
+    def spy(path, *a, **kw):  # noqa: ANN001, ANN202 - passthrough that records the file
         opened.append(str(path))
         return real(path, *a, **kw)
 
-    monkeypatch.setattr(pq, "read_table", spy)
+    monkeypatch.setattr(Catalog, "_read_partition", staticmethod(spy))
     got = cat.load("MES", 60, start="2024-02-12 15:10",
                    end=pd.Timestamp("2024-02-12 15:20", tz="UTC"))
     assert len(opened) == 1 and "month=02" in opened[0]
