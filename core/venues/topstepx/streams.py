@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from core.domain import Position, PositionType
@@ -101,6 +102,11 @@ class StreamsMixin:
                 if not isinstance(data, dict):
                     return
                 q = p.merge_quote(cid, data, self._quotes.get(cid), tick)
+                book = self._books.get(cid)
+                if book is not None:
+                    # Quotes carry no sizes (§7.4): take them from depth at the same prices.
+                    q = replace(q, bid_size=book.bids.get(q.bid) if q.bid is not None else None,
+                                ask_size=book.asks.get(q.ask) if q.ask is not None else None)
                 self._quotes[cid] = q
                 if q.ts > self.state.server_ts:
                     self.state.server_ts = q.ts

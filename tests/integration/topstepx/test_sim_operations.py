@@ -66,6 +66,11 @@ async def test_market_data_streams(venue: TopstepXVenue, recorder: Recorder, sim
                    and recorder.of(DepthEvent), what="quotes, trades and depth")
     q = recorder.of(QuoteEvent)[-1].quote
     assert q.bid is not None and q.ask is not None and q.bid < q.ask
+    n = len(recorder.of(QuoteEvent))
+    sim.replay.step(8)
+    await wait_for(lambda: len(recorder.of(QuoteEvent)) > n, what="quotes after depth")
+    sized = [e.quote for e in recorder.of(QuoteEvent)[n:] if e.quote.bid_size]
+    assert sized, "top-of-book sizes come from depth while depth is subscribed"
     assert recorder.of(DepthEvent)[0].reset
     await venue.unsubscribe_quotes(cid)
     await venue.unsubscribe_trades(cid)
