@@ -160,3 +160,12 @@ async def test_partial_close_ping_and_trades(venue: TopstepXVenue, sim: Any) -> 
     assert [f.profit_and_loss is None for f in fills].count(True) >= 1  # the opening half-turn
     await venue.flatten(acc, cid)
     assert await venue.positions(acc) == []
+
+
+async def test_a_false_subscribe_completion_is_an_error(venue: TopstepXVenue, sim: Any) -> None:
+    from core.errors import RetryableVenueError
+
+    sim.config.subscribe_result = False  # project-x-py #126: "Subscription returned False"
+    with pytest.raises(RetryableVenueError, match="returned False"):
+        await venue.subscribe_quotes(sim.contract.id)
+    sim.config.subscribe_result = None
