@@ -230,21 +230,30 @@ def trading_ns(a: int, b: int) -> int:
 
 def find_gaps(old_ts: Sequence[np.ndarray], new_ts: Sequence[np.ndarray], bar_ns: int,
               gap_ns: int) -> tuple[tuple[int, int], ...]:
-    """Holes with at least ``gap_ns`` of trading time between stored and new bars."""
+    """Holes with at least ``gap_ns`` of trading time between stored and new bars.
+
+    Args:
+        old_ts: Stored timestamps, pieces in time order (concatenation is sorted).
+        new_ts: Newly added timestamps, pieces in time order, none equal to a stored one.
+        bar_ns: Bar size; a hole starts one bar after the bar before it.
+        gap_ns: Smallest trading time inside a hole worth reporting.
+    """
     old = np.concatenate(old_ts) if old_ts else np.empty(0, np.int64)
     new = np.concatenate(new_ts) if new_ts else np.empty(0, np.int64)
     if not old.size or not new.size:
         return ()
-    allts = np.concatenate((old, new))
-    origin = np.concatenate((np.zeros(old.size, np.int8), np.ones(new.size, np.int8)))
-    order = np.argsort(allts, kind="stable")
-    allts, origin = allts[order], origin[order]
-    cand = np.flatnonzero((origin[1:] != origin[:-1])
-                          & (allts[1:] - allts[:-1] - bar_ns >= gap_ns))
+    # Both are sorted: merge by position instead of sorting the union (66 M rows at worst).
+    pos = np.searchsorted(old, new)
+    first_of_run = np.r_[True, pos[1:] != pos[:-1]]  # a stored bar sits before new[j]
+    last_of_run = np.r_[pos[1:] != pos[:-1], True]  # a stored bar sits after new[j]
+    before = np.flatnonzero(first_of_run & (pos > 0))
+    after = np.flatnonzero(last_of_run & (pos < old.size))
+    pairs = np.concatenate((np.column_stack((old[pos[before] - 1], new[before])),
+                            np.column_stack((new[after], old[pos[after]]))))
+    pairs = pairs[pairs[:, 1] - pairs[:, 0] - bar_ns >= gap_ns]
+    pairs = pairs[np.argsort(pairs[:, 0], kind="stable")]
     out = []
-    for i in cand:
-        a, b = int(allts[i]) + bar_ns, int(allts[i + 1])
-        if trading_ns(a, b) >= gap_ns:
-            out.append((a, b))
+    for a, b in pairs.tolist():
+        if trading_ns(a + bar_ns, b) >= gap_ns:
+            out.append((a + bar_ns, b))
     return tuple(out)
-

@@ -167,7 +167,7 @@ class Catalog:
         dups = overwritten = added = 0
         conflicts: list[Conflicts] = []
         written: list[str] = []
-        old_ts: list[np.ndarray] = []
+        old_ts: dict[int, np.ndarray] = {}  # month → stored timestamps (sorted)
         new_ts: list[np.ndarray] = []
         for k in range(len(cuts) - 1):
             a, b = cuts[k], cuts[k + 1]
@@ -196,7 +196,7 @@ class Catalog:
                     parts = [files.take(old, np.flatnonzero(keep)),
                              files.take(chunk, np.concatenate((add_idx, ci)))]
                     overwritten += len(ci)
-                old_ts.append(e_ts)
+                old_ts[month] = e_ts
                 old_meta = files.read_meta(stored[month])
                 prior = old_meta.get("sources", [])
                 meta["sources"] = list(prior) if isinstance(prior, list) else []
@@ -220,10 +220,10 @@ class Catalog:
         for month, p in stored.items():
             if month not in touched:  # an untouched month is one stored block: its ends suffice
                 _, lo, hi = self._ts_range(p)
-                old_ts.append(np.array([lo, hi], dtype=np.int64))
+                old_ts[month] = np.array([lo, hi], dtype=np.int64)
         gap_ns = max(1800, int(bar_seconds)) * NS_PER_SECOND if min_gap_seconds is None \
             else int(min_gap_seconds) * NS_PER_SECOND
-        gaps = files.find_gaps(old_ts, new_ts, bar_ns, gap_ns)
+        gaps = files.find_gaps([old_ts[m] for m in sorted(old_ts)], new_ts, bar_ns, gap_ns)
         return AppendReport(root, int(bar_seconds), rows_in, added, dups + input_dups,
                             Conflicts.concat(conflicts), overwritten, gaps, len(written),
                             tuple(written))

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.datasets import _catalog_files
 from core.datasets.catalog import Catalog, bar_label, default_root, parse_bar_label
@@ -228,3 +230,24 @@ def test_real_mes_file_roundtrip(tmp_path: Path, shared_data: Path) -> None:
     got = cat.load("MES", 60)
     assert list(got.columns) == list(COLUMNS)
     assert_frames_equal(got, f)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 7 * 1440), st.booleans()), min_size=1, max_size=60,
+                unique_by=lambda x: x[0]), st.sampled_from([1, 30, 240]))
+def test_gap_finder_matches_a_sort_based_reference(points: list[tuple[int, bool]],
+                                                   min_gap_min: int) -> None:
+    t0 = et("2024-03-03 18:00")
+    points.sort()
+    ts = np.array([t0 + m * 60 * NS for m, _ in points], dtype=np.int64)
+    is_new = np.array([n for _, n in points])
+    old, new = ts[~is_new], ts[is_new]
+    gap_ns, bar_ns = min_gap_min * 60 * NS, 60 * NS
+    got = _catalog_files.find_gaps([old[:3], old[3:]], [new], bar_ns, gap_ns)
+    want = []
+    for i in range(len(ts) - 1):
+        a, b = int(ts[i]) + bar_ns, int(ts[i + 1])
+        if is_new[i] != is_new[i + 1] and b - a >= gap_ns \
+                and _catalog_files.trading_ns(a, b) >= gap_ns:
+            want.append((a, b))
+    assert got == tuple(want)
