@@ -74,6 +74,9 @@ def _print(results: list, api_url: str) -> None:
         table.add_row(r.name, Text(r.status.upper(), style=style[r.status]), f"{r.ms:,.0f}",
                       Text(r.detail))  # Text: gateway messages are never rich markup
     console.print(table)
-    failed = sum(r.status == "fail" for r in results)
-    console.print(Text(f"{len(results) - failed}/{len(results)} steps ok" if failed else
-                       "all steps ok", style="red" if failed else "green"))
+    counts = {k: sum(r.status == k for r in results) for k in ("pass", "warn", "fail", "skip")}
+    text = ", ".join(f"{n} {label}" for label, n in (("passed", counts["pass"]),
+                                                     ("warned", counts["warn"]),
+                                                     ("failed", counts["fail"]),
+                                                     ("skipped", counts["skip"])) if n)
+    console.print(Text(text, style="red" if counts["fail"] else "green"))
