@@ -8,6 +8,7 @@ Public API::
     feature_defs(feature_set="default")       # FeatureDef per column (group, params, warm-up)
     required_history(feature_set="default")   # (bars, seconds) of history to warm up
     compute_features(frame, feature_set="default", *, progress=None) -> (X float32, names)
+    iter_features(frame, feature_set, *, chunk_rows) -> (first_row, X_chunk) ...  # bounded memory
     FeatureStream(feature_set="default").update(ts_ns, o, h, l, c, v) -> float32 row
     Normalizer().fit(X_train).transform(X)    # fitted on training folds only
     check_causal(feature_fn, frame, ...)      # lookahead detector (core.features.causality)
@@ -17,7 +18,7 @@ Feature sets: ``"default"`` targets 1-second bars, ``"default_1m"`` 1-minute bar
 ``registry.py`` for every definition and its window in seconds or bars).
 """
 
-from core.features.compute import FeatureStream, bar_arrays, compute_features
+from core.features.compute import FeatureStream, bar_arrays, compute_features, iter_features
 from core.features.normalize import Normalizer
 from core.features.registry import (
     FEATURE_SET_VERSION,
@@ -34,7 +35,7 @@ from core.features.registry import (
 
 __all__ = [
     "FEATURE_SET_VERSION", "FeatureDef", "FeatureSetSpec", "FeatureStream", "Normalizer",
-    "bar_arrays", "compute_features", "feature_defs", "feature_names",
+    "bar_arrays", "compute_features", "iter_features", "feature_defs", "feature_names",
     "feature_set_fingerprint", "feature_set_names", "feature_set_spec", "feature_versions",
     "required_history",
 ]

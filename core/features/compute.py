@@ -8,7 +8,7 @@ matrix of 15.8 M rows x ~50 features is ~3 GB in float32, twice that in float64)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -153,6 +153,36 @@ def compute_features(frame: Any, feature_set: str = "default", *,
         if progress is not None:
             progress(b / n)
     return out, names
+
+
+def iter_features(frame: Any, feature_set: str = "default", *, chunk_rows: int = 1 << 20
+                  ) -> Iterator[tuple[int, np.ndarray]]:
+    """Batch form in bounded memory: yield ``(first_row, X_chunk)`` over consecutive rows.
+
+    The kernel state carries from chunk to chunk, so the concatenated chunks equal
+    :func:`compute_features` exactly. Use it when the full matrix would not fit (33 M
+    full-session 1-second rows x 49 features is ~6.5 GB in float32).
+
+    Args:
+        frame: Canonical bar frame.
+        feature_set: Name of a feature set.
+        chunk_rows: Rows per yielded chunk (each chunk is a new float32 array).
+    """
+    if chunk_rows < 1:
+        raise ConfigError(f"chunk_rows must be >= 1, got {chunk_rows}", hint="e.g. 1048576")
+    names = feature_names(feature_set)
+    cm = colmap(feature_set)
+    ts, o, h, l, c, v = bar_arrays(frame)
+    n = ts.shape[0]
+    if n == 0:
+        return
+    st = _State(feature_set)
+    st.set_sessions(int(ts[0]), int(ts[-1]))
+    for a in range(0, n, chunk_rows):
+        b = min(n, a + chunk_rows)
+        out = np.empty((b - a, len(names)), dtype=np.float32)
+        K.run_batch(ts[a:b], o[a:b], h[a:b], l[a:b], c[a:b], v[a:b], *st.args(), cm, out, 0)
+        yield a, out
 
 
 class FeatureStream:

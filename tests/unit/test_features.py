@@ -297,6 +297,17 @@ def test_warm_up_then_stream_equals_batch(frame: pd.DataFrame) -> None:
         fs.warm_up(frame.iloc[:10])
 
 
+def test_iter_features_chunks_equal_batch(frame: pd.DataFrame) -> None:
+    from core.features import iter_features
+
+    X, _ = compute_features(frame)
+    parts = list(iter_features(frame, chunk_rows=97))
+    assert [a for a, _ in parts] == list(range(0, len(frame), 97))
+    np.testing.assert_array_equal(np.concatenate([x for _, x in parts]), X)
+    with pytest.raises(ConfigError):
+        next(iter_features(frame, chunk_rows=0))
+
+
 @st.composite
 def random_frames(draw: st.DrawFn) -> pd.DataFrame:
     n = draw(st.integers(1, 250))
