@@ -48,6 +48,7 @@ class LoopRun:
 
     bars: int
     loop_s: float
+    loop_cpu_s: float     #: CPU time of the loop (this process): robust on a shared machine
     prepare_s: float
     total_s: float
     trades: int
@@ -55,6 +56,10 @@ class LoopRun:
     @property
     def bars_per_s(self) -> float:
         return self.bars / self.loop_s if self.loop_s > 0 else float("nan")
+
+    @property
+    def bars_per_cpu_s(self) -> float:
+        return self.bars / self.loop_cpu_s if self.loop_cpu_s > 0 else float("nan")
 
 
 def time_loop(bars, sig, profile, runs: int = 3) -> list[LoopRun]:  # noqa: ANN001
@@ -73,9 +78,11 @@ def time_loop(bars, sig, profile, runs: int = 3) -> list[LoopRun]:  # noqa: ANN0
         t0 = time.perf_counter()
         pr = E.prepare(bars, profile)
         t1 = time.perf_counter()
+        c1 = time.process_time()
         tr = E.run_prepared(pr, action, conf, pcls, record_equity=True)[0]
+        c2 = time.process_time()
         t2 = time.perf_counter()
-        out.append(LoopRun(n, t2 - t1, t1 - t0, t2 - t0, len(tr)))
+        out.append(LoopRun(n, t2 - t1, c2 - c1, t1 - t0, t2 - t0, len(tr)))
     return out
 
 

@@ -1,0 +1,61 @@
+"""`scalpdesk backtest` as a user runs it: a real file, a summary, clear errors, exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from console.cli.app import app
+from core.backtest.synthetic import random_walk_bars
+
+runner = CliRunner()
+
+
+def run(*args: str):  # noqa: ANN201 - click Result
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def bars_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    p = tmp_path_factory.mktemp("bt") / "bars.parquet"
+    random_walk_bars(3_000, seed=2, bar_seconds=60, sigma_ticks=2.0).to_parquet(p)
+    return p
+
+
+def test_backtest_builtin_strategy_summary_baseline_and_trades_out(bars_file: Path,
+                                                                   tmp_path: Path) -> None:
+    out = tmp_path / "trades.csv"
+    res = run("backtest", "--profile", "account_1k", "--data", str(bars_file), "--strategy",
+              "sma-cross", "--baseline-seeds", "5", "--trades-out", str(out), "--walk-forward",
+              "--folds", "2")
+    assert res.exit_code == 0, res.output
+    assert "net P&L" in res.output and "random-entry baseline" in res.output
+    assert "walk-forward" in res.output
+    trades = pd.read_csv(out)
+    assert {"entry_time", "exit_reason", "net_pnl", "mfe", "mae"} <= set(trades.columns)
+
+
+def test_backtest_signals_file(bars_file: Path, tmp_path: Path) -> None:
+    bars = pd.read_parquet(bars_file)
+    sig = pd.DataFrame({"timestamp": bars["timestamp"].iloc[::50], "direction": 1,
+                        "confidence": 0.8})
+    f = tmp_path / "sig.csv"
+    sig.to_csv(f, index=False)
+    res = run("backtest", "--data", str(bars_file), "--signals", str(f), "--baseline-seeds", "0")
+    assert res.exit_code == 0, res.output
+    assert "trades" in res.output
+
+
+def test_backtest_bad_input_exits_2(bars_file: Path, tmp_path: Path) -> None:
+    res = run("backtest", "--data", str(tmp_path / "missing.parquet"), "--strategy", "random")
+    assert res.exit_code == 2
+    res = run("backtest", "--data", str(bars_file), "--strategy", "random", "--signals", "x.csv")
+    assert res.exit_code == 2 and "exactly one" in res.output
+    res = run("backtest", "--data", str(bars_file), "--strategy", "nope")
+    assert res.exit_code == 2 and "unknown built-in strategy" in res.output
+    res = run("backtest", "--data", str(bars_file), "--profile", "no_such_profile",
+              "--strategy", "random")
+    assert res.exit_code == 2 and "profile not found" in res.output
