@@ -85,7 +85,7 @@ def register(app: typer.Typer) -> None:
             t2 = Table("step", f"median of {runs} (s)", "all runs (s)",
                        title=f"end to end: {e2e_bars:,} bars, precomputed signals "
                              f"({res[0].trades:,} trades)")
-            for key in ("load_s", "backtest_s", "stats_s", "total_s"):
+            for key in ("load_s", "backtest_s", "stats_s", "total_s", "cpu_s"):
                 vals = [getattr(r, key) for r in res]
                 t2.add_row(key.removesuffix("_s"), f"{bb.median(vals):.2f}",
                            ", ".join(f"{v:.2f}" for v in vals))
