@@ -7,6 +7,7 @@ Public API::
     feature_versions(feature_set="default")   # {name: int version}
     feature_defs(feature_set="default")       # FeatureDef per column (group, params, warm-up)
     required_history(feature_set="default")   # (bars, seconds) of history to warm up
+    feature_set_for(bar_seconds)              # 'default' (1 s bars) or 'default_1m'
     compute_features(frame, feature_set="default", *, progress=None) -> (X float32, names)
     iter_features(frame, feature_set, *, chunk_rows) -> (first_row, X_chunk) ...  # bounded memory
     FeatureStream(feature_set="default").update(ts_ns, o, h, l, c, v) -> float32 row
@@ -25,6 +26,7 @@ from core.features.registry import (
     FeatureDef,
     FeatureSetSpec,
     feature_defs,
+    feature_set_for,
     feature_names,
     feature_set_fingerprint,
     feature_set_names,
@@ -36,6 +38,6 @@ from core.features.registry import (
 __all__ = [
     "FEATURE_SET_VERSION", "FeatureDef", "FeatureSetSpec", "FeatureStream", "Normalizer",
     "bar_arrays", "compute_features", "iter_features", "feature_defs", "feature_names",
-    "feature_set_fingerprint", "feature_set_names", "feature_set_spec", "feature_versions",
+    "feature_set_fingerprint", "feature_set_for", "feature_set_names", "feature_set_spec", "feature_versions",
     "required_history",
 ]

@@ -286,6 +286,17 @@ def feature_versions(feature_set: str = "default") -> dict[str, int]:
     return {d.name: d.version for d in feature_defs(feature_set)}
 
 
+def feature_set_for(bar_seconds: float, *, sessions: bool = True) -> str:
+    """The feature set meant for bars of ``bar_seconds`` (``sessions=False``: 24/7 markets).
+
+    ``"default"`` uses 1-60 s lookbacks and 30 s-5 min windows: on 1-minute bars several of
+    them would hold a single bar (vol_30s is then always NaN), hence the scaled sets.
+    """
+    if not sessions:
+        return "crypto_1m"
+    return "default" if bar_seconds < 30 else "default_1m"
+
+
 def required_history(feature_set: str = "default") -> tuple[int, float]:
     """``(bars, seconds)`` of history after which every feature can be defined.
 

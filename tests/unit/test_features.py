@@ -269,6 +269,10 @@ def test_registry_is_named_versioned_and_documented() -> None:
     assert feature_set_fingerprint("default") != feature_set_fingerprint("default_1m")
     with pytest.raises(ConfigError, match="unknown feature set"):
         feature_names("nope")
+    from core.features import feature_set_for
+
+    assert feature_set_for(1) == "default" and feature_set_for(60) == "default_1m"
+    assert feature_set_for(60, sessions=False) == "crypto_1m"
 
 
 def test_batch_matches_independent_reference(frame: pd.DataFrame) -> None:
