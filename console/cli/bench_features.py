@@ -23,14 +23,17 @@ def register(app: typer.Typer) -> None:
         runs: Annotated[int, typer.Option(help="Measured runs; the median is reported.",
                                           min=1)] = 3,
         feature_set: Annotated[str, typer.Option(
-            help="Feature set: 'default' (1-second bars) or 'default_1m'.")] = "default",
+            help="Feature set: 'default' (1-second bars), 'default_1m' or 'crypto_1m'.")
+        ] = "default",
         seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 0,
     ) -> None:
         """Time compute_features (batch) and FeatureStream.update (live, per bar).
 
-        Each run is a fresh process, so peak memory is the run's own. CPU time is shown
-        beside wall time because a shared machine inflates wall time. Inputs are cached
-        under .bench/ (set SCALPDESK_BENCH_DIR to move them).
+        Each run is a fresh process, so peak memory is the run's own.
+
+        CPU time is shown beside wall time: a shared machine inflates wall time.
+
+        Inputs are cached under .bench/ (set SCALPDESK_BENCH_DIR to move them).
         """
         import statistics
 
