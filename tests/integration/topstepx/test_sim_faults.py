@@ -126,9 +126,16 @@ async def test_5xx_reads_retried_and_mutations_reconciled(venue: TopstepXVenue, 
         res = await venue.place_order(OrderRequest(acc, cid, Side.ASK, OrderType.LIMIT, 1,
                                                    limit_price=9000.0 + i))
         tags.append(res.tag)
+    ids = [o.id for o in await venue.exec.query_v2(acc) if o.custom_tag in tags]
+    for oid in ids:  # modify and cancel through the same 5xx storm: reconciled, not blind
+        await venue.modify_order(acc, oid, limit_price=9100.0)
+    for oid in ids:
+        await venue.cancel_order(acc, oid)
     sim.set_faults(rest_5xx_rate=0.0)
     for tag in tags:
         assert await _tags_at_venue(venue, acc, tag) == 1
+    final = {o.id: o for o in await venue.exec.query_v2(acc) if o.id in ids}
+    assert all(o.status.name == "CANCELLED" and o.limit_price == 9100.0 for o in final.values())
 
 
 async def test_damaged_event_stream_is_consistent_after_resync(venue: TopstepXVenue,
