@@ -1,0 +1,305 @@
+"""Fill and exit rules of the backtest loop (compiled helpers and the loop's table layouts).
+
+See core/backtest/loop.py for the per-bar event order and the fill assumptions; this module
+holds the pieces: slippage, closing a position into the trade table, bracket exits inside a
+bar (with the risk floor as a synthetic stop and 1-second resolution), bracket distances,
+executing a pending order, and risk-event recording.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from core.risk import kernel as K
+
+# strategy / fill parameters sp[...]
+SP_BRACKET = 0            # 0 fixed, 1 atr, 2 structure
+SP_STOP_TICKS = 1
+SP_TARGET_TICKS = 2
+SP_ATR_MULT = 3
+SP_LOOKBACK = 4           # swing lookback (bars) of the structure bracket
+SP_BE_TICKS = 5           # breakeven after this many ticks of profit; < 0 = off
+SP_TIME_STOP_NS = 6       # <= 0 = off
+SP_ENTRY_LIMIT = 7        # 1: limit entry at the signal close (valid one bar)
+SP_COOLDOWN = 8
+SP_REVERSAL = 9
+SP_FILL_MODE = 10         # 0 conservative, 1 optimistic, 2 realistic
+SP_SLIP_MODEL = 11        # 0 fixed, 1 session, 2 volatility
+SP_SAME_BAR = 12          # 0 pessimistic, 1 optimistic, 2 resolve
+SP_SLIP_RTH = 13
+SP_SLIP_ETH = 14
+SP_SLIP_VOL = 15
+SP_SLIP_LIMIT = 16
+SP_BAR_NS = 17
+N_SP = 18
+
+FM_CONSERVATIVE, FM_OPTIMISTIC, FM_REALISTIC = 0, 1, 2
+
+# trade table columns
+T_ENTRY_I, T_EXIT_I, T_DIR, T_ENTRY_PX, T_EXIT_PX, T_N, T_GROSS, T_COMM, T_SLIP, T_NET, \
+    T_REASON, T_CONF, T_PCLASS, T_MFE, T_MAE, T_AMB = range(16)
+N_TCOLS = 16
+X_TARGET, X_STOP, X_TIME, X_EOD, X_SIGNAL, X_RISK = range(6)
+EXIT_REASONS = ("target", "stop", "time", "eod_flatten", "signal", "risk")
+
+# position state ps[...]
+Q_DIR, Q_N, Q_ENTRY, Q_ESLIP, Q_ENTRY_I, Q_STOP, Q_TGT, Q_HI, Q_LO, Q_CONF, Q_PCLASS, \
+    Q_AMB, Q_ROW = range(13)
+N_Q = 13
+# pending order pd[...]
+D_KIND, D_DIR, D_CONF, D_PCLASS, D_SD, D_TD, D_ROW, D_LIMIT, D_BRK = range(9)
+N_D = 9
+PK_NONE, PK_ENTRY, PK_EXIT, PK_REVERSE = 0, 1, 2, 3
+# counters
+C_TRADES, C_EVENTS, C_LIMIT_MISSED = 0, 1, 2
+
+_JIT = {"cache": True, "nogil": True}
+
+
+@nb.njit(**_JIT)
+def slip_ticks(sp: np.ndarray, rth: int, brk: int) -> float:
+    """Market-order slippage in ticks under the profile's model."""
+    m = sp[SP_SLIP_MODEL]
+    if m == 2 and (brk & (K.B_VOL_HALVE | K.B_VOL_PAUSE)):
+        return sp[SP_SLIP_VOL]
+    if m >= 1 and rth == 0:
+        return sp[SP_SLIP_ETH]
+    return sp[SP_SLIP_RTH]
+
+
+@nb.njit(**_JIT)
+def open_pnl_net(p: np.ndarray, ps: np.ndarray, price: float) -> float:
+    """Open P&L at ``price`` net of the round-trip commission (what an exit would realise)."""
+    if ps[Q_DIR] == 0:
+        return 0.0
+    pv = p[K.P_TICK_VALUE] / p[K.P_TICK_SIZE]
+    return ps[Q_DIR] * (price - ps[Q_ENTRY]) * pv * ps[Q_N] - p[K.P_COMMISSION_RT] * ps[Q_N]
+
+
+@nb.njit(**_JIT)
+def close_pos(i: int, px: float, slip: float, reason: int, ts_i: int, ps: np.ndarray,
+              tr: np.ndarray, cnt: np.ndarray, p: np.ndarray, pauses: np.ndarray,
+              fs: np.ndarray, ist: np.ndarray) -> None:
+    """Close the position at reference price ``px`` (+ ``slip`` ticks against us) and book it."""
+    d = ps[Q_DIR]
+    n = ps[Q_N]
+    tick = p[K.P_TICK_SIZE]
+    tv = p[K.P_TICK_VALUE]
+    pv = tv / tick
+    # MFE/MAE cover the bars held and the exit price itself.
+    hi = max(ps[Q_HI], px)
+    lo = min(ps[Q_LO], px)
+    k = cnt[C_TRADES]
+    if k < tr.shape[0]:
+        gross = d * (px - ps[Q_ENTRY]) * pv * n
+        comm = p[K.P_COMMISSION_RT] * n
+        slip_usd = (ps[Q_ESLIP] + slip) * tv * n
+        tr[k, T_ENTRY_I] = ps[Q_ENTRY_I]
+        tr[k, T_EXIT_I] = i
+        tr[k, T_DIR] = d
+        tr[k, T_ENTRY_PX] = ps[Q_ENTRY]
+        tr[k, T_EXIT_PX] = px
+        tr[k, T_N] = n
+        tr[k, T_GROSS] = gross
+        tr[k, T_COMM] = comm
+        tr[k, T_SLIP] = slip_usd
+        tr[k, T_NET] = gross - comm - slip_usd
+        tr[k, T_REASON] = reason
+        tr[k, T_CONF] = ps[Q_CONF]
+        tr[k, T_PCLASS] = ps[Q_PCLASS]
+        if d > 0:
+            tr[k, T_MFE] = max(hi - ps[Q_ENTRY], 0.0) * pv * n
+            tr[k, T_MAE] = max(ps[Q_ENTRY] - lo, 0.0) * pv * n
+        else:
+            tr[k, T_MFE] = max(ps[Q_ENTRY] - lo, 0.0) * pv * n
+            tr[k, T_MAE] = max(hi - ps[Q_ENTRY], 0.0) * pv * n
+        tr[k, T_AMB] = ps[Q_AMB]
+        cnt[C_TRADES] = k + 1
+        K.on_trade_closed(p, pauses, fs, ist, gross - comm - slip_usd, ts_i)
+    ps[Q_DIR] = 0.0
+    ps[Q_N] = 0.0
+
+
+@nb.njit(**_JIT)
+def resolve_first(ts1: np.ndarray, h1: np.ndarray, l1: np.ndarray, t0: int, t1: int, d: float,
+                  stop: float, tgt: float, through: bool) -> int:
+    """Which level the 1-s bars inside [t0, t1) touch first: 1 stop, 2 target, 0 unknown/tie."""
+    j = np.searchsorted(ts1, t0)
+    while j < ts1.shape[0] and ts1[j] < t1:
+        if d > 0:
+            s_hit = l1[j] <= stop
+            t_hit = h1[j] > tgt if through else h1[j] >= tgt
+        else:
+            s_hit = h1[j] >= stop
+            t_hit = l1[j] < tgt if through else l1[j] <= tgt
+        if s_hit and t_hit:
+            return 0
+        if s_hit:
+            return 1
+        if t_hit:
+            return 2
+        j += 1
+    return 0
+
+
+@nb.njit(**_JIT)
+def bar_exits(i: int, ts: np.ndarray, o: np.ndarray, h: np.ndarray, lo_: np.ndarray,
+              ps: np.ndarray, sp: np.ndarray, p: np.ndarray, fs: np.ndarray, slip: float,
+              ts1: np.ndarray, h1: np.ndarray, l1: np.ndarray) -> tuple[int, float, float]:
+    """Bracket and risk-floor exits inside bar ``i``: (reason or -1, reference price, slip)."""
+    d = ps[Q_DIR]
+    through = sp[SP_FILL_MODE] == FM_CONSERVATIVE
+    rl, rwhy = K.floor_price(p, fs, int(d), int(ps[Q_N]), ps[Q_ENTRY])
+    stop = ps[Q_STOP]
+    tgt = ps[Q_TGT]
+    lslip = sp[SP_SLIP_LIMIT]
+    if d > 0:
+        risk_binds = rwhy != K.R_OK and rl >= stop
+        eff = rl if risk_binds else stop
+        sreason = X_RISK if risk_binds else X_STOP
+        if o[i] <= eff:                       # gapped through the stop: fill at the open
+            return sreason, o[i], slip
+        if o[i] > tgt or (not through and o[i] >= tgt):
+            return X_TARGET, tgt, lslip
+        s_hit = lo_[i] <= eff
+        t_hit = h[i] > tgt if through else h[i] >= tgt
+    else:
+        risk_binds = rwhy != K.R_OK and rl <= stop
+        eff = rl if risk_binds else stop
+        sreason = X_RISK if risk_binds else X_STOP
+        if o[i] >= eff:
+            return sreason, o[i], slip
+        if o[i] < tgt or (not through and o[i] <= tgt):
+            return X_TARGET, tgt, lslip
+        s_hit = h[i] >= eff
+        t_hit = lo_[i] < tgt if through else lo_[i] <= tgt
+    if s_hit and t_hit:
+        ps[Q_AMB] = 1.0
+        mode = sp[SP_SAME_BAR]
+        first = 1
+        if mode == 1:
+            first = 2
+        elif mode == 2 and ts1.shape[0] > 0:
+            r = resolve_first(ts1, h1, l1, ts[i], ts[i] + np.int64(sp[SP_BAR_NS]), d, eff, tgt,
+                              through)
+            first = 2 if r == 2 else 1
+        if first == 1:
+            return sreason, eff, slip
+        return X_TARGET, tgt, lslip
+    if s_hit:
+        return sreason, eff, slip
+    if t_hit:
+        return X_TARGET, tgt, lslip
+    return -1, 0.0, 0.0
+
+
+@nb.njit(**_JIT)
+def bracket_dist(i: int, d: int, c: np.ndarray, h: np.ndarray, lo_: np.ndarray,
+                 atr: np.ndarray, sp: np.ndarray, tick: float) -> tuple[float, float]:
+    """Stop and target distances (price units, whole ticks ≥ 1) decided at bar ``i``'s close."""
+    ratio = sp[SP_TARGET_TICKS] / sp[SP_STOP_TICKS]
+    b = sp[SP_BRACKET]
+    if b == 1 and atr.shape[0] > 0 and atr[i] > 0:
+        st = max(1.0, math.ceil(sp[SP_ATR_MULT] * atr[i] / tick - 1e-9))
+    elif b == 2:
+        lb = int(sp[SP_LOOKBACK])
+        j0 = max(0, i - lb + 1)
+        if d > 0:
+            ext = lo_[j0]
+            for j in range(j0, i + 1):
+                ext = min(ext, lo_[j])
+            st = max(1.0, math.ceil((c[i] - ext) / tick - 1e-9) + 1.0)
+        else:
+            ext = h[j0]
+            for j in range(j0, i + 1):
+                ext = max(ext, h[j])
+            st = max(1.0, math.ceil((ext - c[i]) / tick - 1e-9) + 1.0)
+    else:
+        st = sp[SP_STOP_TICKS]
+    tt = max(1.0, math.ceil(st * ratio - 1e-9))
+    return st * tick, tt * tick
+
+
+@nb.njit(**_JIT)
+def execute(i: int, px: float, is_open: bool, ts: np.ndarray, h: np.ndarray, lo_: np.ndarray,
+            row: int, sched: np.ndarray, rth: np.ndarray, pd_: np.ndarray, ps: np.ndarray,
+            sp: np.ndarray, p: np.ndarray, tiers: np.ndarray, confs: np.ndarray,
+            pauses: np.ndarray, fs: np.ndarray, ist: np.ndarray, tr: np.ndarray,
+            cnt: np.ndarray, denials: np.ndarray) -> None:
+    """Carry out the pending order at ``px`` (bar ``i``'s open, or its close if optimistic)."""
+    kind = int(pd_[D_KIND])
+    pd_[D_KIND] = PK_NONE
+    brk = int(pd_[D_BRK])
+    slip = slip_ticks(sp, int(rth[i]), brk)
+    if (kind == PK_EXIT or kind == PK_REVERSE) and ps[Q_DIR] != 0:
+        close_pos(i, px, slip, X_SIGNAL, ts[i], ps, tr, cnt, p, pauses, fs, ist)
+    if kind != PK_ENTRY and kind != PK_REVERSE:
+        return
+    if row < 0 or row != int(pd_[D_ROW]):       # never carry an order into another day
+        denials[K.R_OUTSIDE_HOURS] += 1
+        return
+    tick = p[K.P_TICK_SIZE]
+    ph = K.schedule_phase(sched, row, ts[i])
+    n, why = K.check_entry(p, tiers, confs, fs, ist, ts[i], pd_[D_CONF], pd_[D_SD] / tick, ph, brk)
+    if n <= 0:
+        denials[why] += 1
+        return
+    d = pd_[D_DIR]
+    ref = px
+    eslip = slip
+    if sp[SP_ENTRY_LIMIT] > 0 and is_open:
+        lim = pd_[D_LIMIT]
+        through = sp[SP_FILL_MODE] == FM_CONSERVATIVE
+        if d > 0:
+            ok = lo_[i] < lim if through else lo_[i] <= lim
+            ref = min(lim, px)
+        else:
+            ok = h[i] > lim if through else h[i] >= lim
+            ref = max(lim, px)
+        if not ok:
+            cnt[C_LIMIT_MISSED] += 1
+            return
+        eslip = sp[SP_SLIP_LIMIT]
+    elif sp[SP_ENTRY_LIMIT] > 0:
+        eslip = sp[SP_SLIP_LIMIT]
+    ps[Q_DIR] = d
+    ps[Q_N] = n
+    ps[Q_ENTRY] = ref
+    ps[Q_ESLIP] = eslip
+    ps[Q_ENTRY_I] = i
+    ps[Q_STOP] = ref - d * pd_[D_SD]
+    ps[Q_TGT] = ref + d * pd_[D_TD]
+    ps[Q_HI] = ref
+    ps[Q_LO] = ref
+    ps[Q_CONF] = pd_[D_CONF]
+    ps[Q_PCLASS] = pd_[D_PCLASS]
+    ps[Q_AMB] = 0.0
+    ps[Q_ROW] = row
+
+
+@nb.njit(**_JIT)
+def _emit(i: int, ist: np.ndarray, fs: np.ndarray, p: np.ndarray, prev: np.ndarray,
+          ev: np.ndarray, cnt: np.ndarray) -> None:
+    """Record risk state changes (halt, day stop, loss pause, profit target) as events."""
+    for slot, cur in ((0, ist[K.I_HALT]), (1, ist[K.I_DAY_STOP]), (2, ist[K.I_PAUSE_UNTIL])):
+        if cur != prev[slot]:
+            if cur != 0 and cnt[C_EVENTS] < ev.shape[0]:
+                k = cnt[C_EVENTS]
+                ev[k, 0] = i
+                ev[k, 1] = K.R_LOSS_PAUSE if slot == 2 else cur
+                ev[k, 2] = fs[K.F_BALANCE]
+                cnt[C_EVENTS] = k + 1
+            prev[slot] = cur
+    if (p[K.P_PROFIT_TARGET] > 0 and ist[K.I_TARGET_HIT] == 0
+            and fs[K.F_BALANCE] - p[K.P_START_BAL] >= p[K.P_PROFIT_TARGET]):
+        ist[K.I_TARGET_HIT] = 1
+        if cnt[C_EVENTS] < ev.shape[0]:
+            k = cnt[C_EVENTS]
+            ev[k, 0] = i
+            ev[k, 1] = K.R_PROFIT_TARGET
+            ev[k, 2] = fs[K.F_BALANCE]
+            cnt[C_EVENTS] = k + 1
+
