@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -54,6 +55,29 @@ def test_loop_matches_reference(seed: int, rate: float, name: str, fill: str, sa
                                        cooldown_bars=cooldown, slippage_model=slip, stop_ticks=6,
                                        target_ticks=9),
                    risk=LOOSE if loose else None)
-    res = run_backtest(bars, sig, profile=prof, bars_1s=one_s, record_equity=False)
+    res = run_backtest(bars, sig, profile=prof, bars_1s=one_s)
     ref = run_reference(bars, sig, profile=prof, bars_1s=one_s)
     _same(res.trades, ref)
+    _equity_is_marked_to_market(res, bars, prof)
+
+
+def _equity_is_marked_to_market(res, bars, prof) -> None:  # noqa: ANN001
+    """Equity = balance before the trade + open P&L net of commission on every bar held.
+
+    Checks the fast paths (flat skip and hold skip) write the same curve the full path would.
+    """
+    eq = res.equity["equity"].to_numpy()
+    c = bars["close"].to_numpy()
+    bal = prof.risk.starting_balance
+    pv = 1.25 / 0.25
+    prev_exit = 0
+    for t in res.trades.itertuples():
+        flat = eq[prev_exit + 1:t.entry_bar]
+        np.testing.assert_allclose(flat, bal, rtol=0, atol=1e-6)
+        held = slice(t.entry_bar + 1, t.exit_bar)
+        want = bal + (t.direction * (c[held] - t.entry_price) * pv * t.contracts
+                      - prof.costs.commission_round_trip * t.contracts)
+        np.testing.assert_allclose(eq[held], want, rtol=0, atol=1e-6)
+        bal += t.net_pnl
+        prev_exit = t.exit_bar
+    assert eq[-1] == pytest.approx(bal)
