@@ -219,6 +219,9 @@ def apply_breach(ist: np.ndarray, reason: int) -> None:
 def mark(p: np.ndarray, fs: np.ndarray, ist: np.ndarray, open_pnl: float) -> int:
     """Mark to market with the open P&L (net of its exit commission); return a breach reason.
 
+    The kill switch counts the cumulative NET loss below the starting balance (open P&L
+    included), not the sum of losing trades.
+
     Updates the day's peak equity, then checks every limit against the equity. A nonzero
     return means: flatten now. The breach is also recorded in the state (halt or day stop).
     """
@@ -240,7 +243,8 @@ def on_trade_closed(p: np.ndarray, pauses: np.ndarray, fs: np.ndarray, ist: np.n
 
     ``pauses`` rows are (losses, minutes) ascending. A streak equal to a row's count starts
     that pause; beyond the last row every further loss repeats the longest pause. A trade
-    that nets ≤ 0 after costs is a loss. Returns the breach reason (0 if none).
+    that nets ≤ 0 after costs is a loss; a win resets the streak; the streak carries across
+    trading days (the pause itself simply expires). Returns the breach reason (0 if none).
     """
     fs[F_BALANCE] += net_pnl
     if fs[F_BALANCE] > fs[F_PEAK_BAL]:
