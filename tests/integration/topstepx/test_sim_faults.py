@@ -15,7 +15,7 @@ from core.clock import SimClock
 from core.domain import OrderType, Side
 from core.venues.base import ConnectionState, OrderRequest, QuoteEvent
 from core.venues.topstepx.venue import TopstepXVenue
-from tests.integration.topstepx.conftest import Recorder, venue_for, wait_for
+from tests.integration.topstepx.conftest import T0, Recorder, venue_for, wait_for
 
 pytestmark = pytest.mark.asyncio
 
@@ -33,7 +33,7 @@ async def _assert_consistent(v: TopstepXVenue, acc: int) -> None:
     truth_orders = {(o.id, o.status) for o in await v.open_orders(acc)}
     mine_orders = {(o.id, o.status) for o in v.state.working(acc)}
     assert mine_orders == truth_orders
-    fills = await v.trades(acc, v.search_start_ns())
+    fills = await v.trades(acc, T0 - 86_400 * 10**9)  # the simulator's market time
     assert {f.id for f in fills} <= v.state.fill_ids
 
 

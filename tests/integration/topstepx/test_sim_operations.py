@@ -155,7 +155,7 @@ async def test_partial_close_ping_and_trades(venue: TopstepXVenue, sim: Any) -> 
     await venue.place_order(OrderRequest(acc, cid, Side.ASK, OrderType.MARKET, 3))
     await venue.partial_close(acc, cid, 2)
     assert [(p.type, p.size) for p in await venue.positions(acc)] == [(PositionType.SHORT, 1)]
-    fills = await venue.trades(acc, venue.search_start_ns())
+    fills = await venue.trades(acc, T0 - 86_400 * 10**9)  # the simulator's market time
     assert sum(f.size for f in fills) == 5
     assert [f.profit_and_loss is None for f in fills].count(True) >= 1  # the opening half-turn
     await venue.flatten(acc, cid)
