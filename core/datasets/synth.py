@@ -56,7 +56,7 @@ import pandas as pd
 
 from core import calendar as cal
 from core.datasets.roll import third_friday
-from core.datasets.schema import COLUMNS, NS_PER_SECOND, make_frame
+from core.datasets.schema import COLUMNS, NS_PER_SECOND
 from core.errors import DataError
 
 __all__ = ["PLANTED_PATTERN", "TICK", "generate", "generate_rows", "write_parquet"]
@@ -93,7 +93,7 @@ def _profiles(u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rth = (u >= 0) & (u < 23_400)
     # RTH: U-shape (busy first and last half hour, quiet lunch).
     v_rth = 0.72 + 0.95 * np.exp(-m / 22.0) + 0.55 * np.exp(-(390.0 - m) / 18.0)
-    p_rth = np.minimum(0.995, 0.91 + 0.13 * np.exp(-m / 30.0) + 0.13 * np.exp(-(390.0 - m) / 25.0))
+    p_rth = np.minimum(0.995, 0.93 + 0.13 * np.exp(-m / 30.0) + 0.13 * np.exp(-(390.0 - m) / 25.0))
     # ETH: quiet Asia, London open ~03:00 ET, pre-market ramp, 08:30 ET data, post-close fade.
     h = 9.5 + m / 60.0                            # ET clock hours (negative = previous evening)
     h = np.where(h < 0, h + 24.0, h)               # 18:00-24:00 the evening before
@@ -224,6 +224,15 @@ def generate(days: int, seed: int = 0, *, start: str = "2024-01-02", symbol: str
     Returns:
         Bar frame sorted by timestamp; seconds without trades are absent.
     """
+    return _generate(days, seed, start=start, symbol=symbol, planted=planted, strength=strength,
+                     rth_only=rth_only, start_price=start_price, progress=progress)
+
+
+def _generate(days: int, seed: int, *, start: Any = "2024-01-02", symbol: str = "MES",
+              planted: bool = False, strength: float = 1.0, rth_only: bool = False,
+              start_price: float = 4800.0, progress: Progress = None,
+              max_rows: int | None = None) -> pd.DataFrame:
+    """:func:`generate`, optionally stopping once ``max_rows`` rows exist (trimmed, no copy)."""
     if days < 1:
         raise DataError(f"days must be >= 1, got {days}", hint="ask for at least one trading day")
     if not 0.0 <= strength <= 8.0:
@@ -241,7 +250,10 @@ def generate(days: int, seed: int = 0, *, start: str = "2024-01-02", symbol: str
     dvol_z = r_dvol.standard_normal(size=days)
     state = np.array([round(start_price / TICK), 0.0, 0.0, 0.0, _VOL_RTH * 0.4, 1.0])
     q = _PL_Q * strength
-    cols: dict[str, list[np.ndarray]] = {c: [] for c in ("ts", "o", "h", "l", "c", "v", "sym")}
+    # Output columns are preallocated and the kernel writes straight into them: per-day chunks
+    # + one big concatenate would hold ~2.4x the output at peak (freed small chunks stay in RSS).
+    est = max_rows if max_rows is not None else int(days * _ROWS_PER_DAY[rth_only] * 1.1)
+    out = _Columns(est + 90_000)
     codes: list[str] = []
     x_day, prev_end, prev_roll = 0.0, None, None
     for d in range(days):
@@ -266,27 +278,60 @@ def generate(days: int, seed: int = 0, *, start: str = "2024-01-02", symbol: str
         if int(row.rth_close_ns) == int(row.rth_open_ns):   # holiday session: all overnight-like
             u = np.where((u >= 0) & (u < 23_400), -3600.0 * 4, u)
         vol, prob, vmean = _profiles(u)
-        buf_i = np.empty(n, np.int64)
-        bufs = [np.empty(n, np.float64) for _ in range(4)]
-        buf_v = np.empty(n, np.int64)
+        out.reserve(n)
+        j = out.n
         k = _kernel(int(day_seeds[d]), vol, prob, vmean, state, planted and q > 0, q,
-                    _PL_K, _PL_VOLX, _PL_WIN,
-                    buf_i, *bufs, buf_v)
-        cols["ts"].append(lo_ns + buf_i[:k] * NS_PER_SECOND)
-        for name, b in zip(("o", "h", "l", "c"), bufs):
-            cols[name].append(b[:k] * TICK)
-        cols["v"].append(buf_v[:k].copy())
-        cols["sym"].append(np.full(k, codes.index(code), dtype=np.int16))
+                    _PL_K, _PL_VOLX, _PL_WIN, *out.tails())
+        out.ts[j:j + k] *= NS_PER_SECOND          # second index -> UTC ns, in place
+        out.ts[j:j + k] += lo_ns
+        for arr in (out.o, out.h, out.l, out.c):
+            arr[j:j + k] *= TICK                    # ticks -> points (exact in float64)
+        out.sym[j:j + k] = codes.index(code)
+        out.n += k
         prev_end = hi_ns
         if progress is not None:
             progress(1)
-    data = {}
-    for name in list(cols):   # concatenate column by column, freeing chunks: peak ~1x output
-        data[name] = np.concatenate(cols.pop(name))
-    if (data["l"] < TICK).any():
-        raise DataError("synthetic price fell below one tick", hint="use another seed or fewer days")
-    sym = pd.Categorical.from_codes(data.pop("sym"), categories=codes)
-    return make_frame(data["ts"], data["o"], data["h"], data["l"], data["c"], data["v"], sym)
+        if max_rows is not None and out.n >= max_rows:
+            out.n = max_rows                        # trim the last day: exactly max_rows rows
+            break
+    return out.frame(codes)
+
+
+class _Columns:
+    """Growable preallocated output columns; the frame is built on views (no final copy)."""
+
+    def __init__(self, capacity: int) -> None:
+        self.n = 0
+        self._alloc(capacity)
+
+    def _alloc(self, capacity: int) -> None:
+        old = {k: getattr(self, k, None) for k in ("ts", "o", "h", "l", "c", "v", "sym")}
+        self.capacity = capacity
+        for name, dtype in (("ts", np.int64), ("o", np.float64), ("h", np.float64),
+                            ("l", np.float64), ("c", np.float64), ("v", np.int64), ("sym", np.int16)):
+            arr = np.empty(capacity, dtype)
+            if old[name] is not None:
+                arr[:self.n] = old[name][:self.n]
+            setattr(self, name, arr)
+
+    def reserve(self, extra: int) -> None:
+        if self.n + extra > self.capacity:          # rare: estimate too small -> grow 1.5x
+            self._alloc(max(self.n + extra, int(self.capacity * 1.5)))
+
+    def tails(self) -> tuple[np.ndarray, ...]:
+        j = self.n
+        return self.ts[j:], self.o[j:], self.h[j:], self.l[j:], self.c[j:], self.v[j:]
+
+    def frame(self, codes: list[str]) -> pd.DataFrame:
+        n = self.n
+        if n and (self.l[:n] < TICK).any():
+            raise DataError("synthetic price fell below one tick",
+                            hint="use another seed, fewer days or a higher start_price")
+        sym = pd.Categorical.from_codes(self.sym[:n], categories=codes)
+        # Same layout as schema.make_frame, but copy=False on views of the buffers.
+        return pd.DataFrame({"timestamp": self.ts[:n], "open": self.o[:n], "high": self.h[:n],
+                             "low": self.l[:n], "close": self.c[:n], "volume": self.v[:n],
+                             "symbol": sym}, columns=list(COLUMNS), copy=False)
 
 
 def generate_rows(rows: int, seed: int = 0, **kw: Any) -> pd.DataFrame:
@@ -300,11 +345,11 @@ def generate_rows(rows: int, seed: int = 0, **kw: Any) -> pd.DataFrame:
     if rows < 1:
         raise DataError(f"rows must be >= 1, got {rows}", hint="ask for at least one row")
     per_day = _ROWS_PER_DAY[bool(kw.get("rth_only", False))]
-    days = max(1, math.ceil(rows / per_day * 1.08))
-    while True:
-        frame = generate(days, seed, **kw)
+    days = max(1, math.ceil(rows / per_day * 1.5))   # generation stops at `rows` anyway
+    while True:   # prefix-stable generation: retrying with more days only appends days
+        frame = _generate(days, seed, max_rows=rows, **kw)
         if len(frame) >= rows:
-            return frame.iloc[:rows].reset_index(drop=True) if len(frame) > rows else frame
+            return frame
         days = math.ceil(days * rows / max(len(frame), 1) * 1.1) + 1
 
 
