@@ -67,10 +67,16 @@ def _signals(bars: pd.DataFrame, strategy: str | None, signals: Path | None, mod
 
         frame = pd.read_parquet(signals) if signals.suffix == ".parquet" else pd.read_csv(signals)
         return Signals.from_frame(bars, frame, name=signals.name)
-    # TODO(models): run a trained model here once core.ml exposes batch inference.
-    raise ConfigError(f"--model {model}: model-driven backtests are not wired in yet",
-                      hint="export predictions as timestamp,direction,confidence and pass "
-                           "--signals FILE")
+    from core.strategy.model import model_signals
+
+    with progress_task(f"predicting with {model}", 1.0) as adv:
+        done = [0.0]
+
+        def prog(f: float) -> None:
+            adv(f - done[0])
+            done[0] = f
+
+        return model_signals(bars, str(model), progress=prog)
 
 
 def _summary(res: Any, title: str) -> None:
@@ -144,7 +150,8 @@ def backtest(
         "--strategy", help="Built-in strategy: random (entries by coin flip) or sma-cross.")] = None,
     signals: Annotated[Path | None, typer.Option(
         "--signals", help="Parquet/CSV with timestamp, direction (-1/0/1), confidence.")] = None,
-    model: Annotated[str | None, typer.Option("--model", help="A trained model's name.")] = None,
+    model: Annotated[str | None, typer.Option(
+        "--model", help="A trained model: its name under models/ or its directory.")] = None,
     bar_seconds: Annotated[int, typer.Option(
         "--bar-seconds", help="Bar size when --data is a catalog root.")] = 1,
     walk_forward: Annotated[bool, typer.Option(

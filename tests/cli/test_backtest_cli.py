@@ -59,3 +59,18 @@ def test_backtest_bad_input_exits_2(bars_file: Path, tmp_path: Path) -> None:
     res = run("backtest", "--data", str(bars_file), "--profile", "no_such_profile",
               "--strategy", "random")
     assert res.exit_code == 2 and "profile not found" in res.output
+
+
+def test_backtest_with_a_trained_model(tmp_path: Path) -> None:
+    from core.datasets.synth import generate
+    from core.ml.benchmark import train_bench_model
+
+    frame = generate(1, seed=4, rth_only=True)
+    model_dir = train_bench_model("lightgbm", frame, tmp_path / "models")
+    data = tmp_path / "bars.parquet"
+    frame.to_parquet(data)
+    res = run("backtest", "--data", str(data), "--model", str(model_dir), "--baseline-seeds", "3")
+    assert res.exit_code == 0, res.output
+    assert "model" in res.output and "trades" in res.output
+    res = run("backtest", "--data", str(data), "--model", str(tmp_path / "nope"))
+    assert res.exit_code == 2
