@@ -284,22 +284,49 @@ class Catalog:
         cols = [c for c in COLUMNS if c in wanted or c == "timestamp"]
         filters = ([("timestamp", ">=", lo)] if lo is not None else []) + \
                   ([("timestamp", "<", hi)] if hi is not None else [])
-        tables = []
+        plan: list[tuple[Path, list | None]] = []
         for month, path in parts.items():
             if (hi is not None and files.month_start_ns(month) >= hi) or \
                     (lo is not None and files.month_start_ns(month + 1) <= lo):
                 continue
             whole = (lo is None or lo <= files.month_start_ns(month)) and \
                 (hi is None or files.month_start_ns(month + 1) <= hi)
-            t = self._read_partition(path, cols, None if whole else filters)
-            tables.append(t.replace_schema_metadata(None))
-        if not tables or not sum(t.num_rows for t in tables):
+            plan.append((path, None if whole else filters))
+        # Whole months know their row count from the footer; at most two edge months need
+        # reading first. Then one array per column is allocated and filled month by month, so
+        # peak memory is the result plus one month (not an Arrow copy of everything).
+        edge = {p: self._read_partition(p, cols, f) for p, f in plan if f}
+        sizes = [edge[p].num_rows if f else pq.read_metadata(p).num_rows for p, f in plan]
+        total = sum(sizes)
+        if not total:
             return empty_frame()[cols]
-        # split_blocks: no consolidation copy; self_destruct frees Arrow buffers as it goes.
-        df = pa.concat_tables(tables).to_pandas(split_blocks=True, self_destruct=True)
-        if "symbol" in df and not isinstance(df["symbol"].dtype, pd.CategoricalDtype):
-            df["symbol"] = df["symbol"].astype("category")
-        return df[cols]
+        dtypes = {c: np.float64 for c in ("open", "high", "low", "close")}
+        out = {c: np.empty(total, dtype=dtypes.get(c, np.int64)) for c in cols if c != "symbol"}
+        codes = np.empty(total, dtype=np.int32) if "symbol" in cols else None
+        categories: dict[str, int] = {}
+        at = 0
+        for (path, f), n in zip(plan, sizes, strict=True):
+            t = edge.pop(path) if f else self._read_partition(path, cols, None)
+            if t.num_rows != n:
+                raise DataError(f"partition {path} changed while it was being read",
+                                hint="do not write to the catalog while loading from it")
+            for c in out:
+                out[c][at:at + n] = t.column(c).to_numpy()
+            if codes is not None:
+                j = at
+                for chunk in t.column("symbol").chunks:
+                    remap = np.array([categories.setdefault(str(v), len(categories))
+                                      for v in chunk.dictionary.to_pylist()] or [0],
+                                     dtype=np.int32)
+                    idx = chunk.indices.to_numpy(zero_copy_only=False)
+                    codes[j:j + len(idx)] = remap[idx]
+                    j += len(idx)
+            at += n
+            del t
+        frame = {c: out[c] for c in cols if c != "symbol"}
+        if codes is not None:
+            frame["symbol"] = pd.Categorical.from_codes(codes, categories=list(categories))
+        return pd.DataFrame(frame, copy=False)[cols]
 
     def entries(self) -> list[CatalogEntry]:
         """Everything the catalog holds, sorted by root then bar size (footers only)."""
