@@ -251,3 +251,20 @@ def test_gap_finder_matches_a_sort_based_reference(points: list[tuple[int, bool]
                 and _catalog_files.trading_ns(a, b) >= gap_ns:
             want.append((a, b))
     assert got == tuple(want)
+
+
+def test_contracts_across_months_keep_their_symbols(tmp_path: Path) -> None:
+    cat = Catalog(tmp_path)
+    feb = minutes("2024-02-27 10:00", 30, symbol="MESH4")
+    mar = pd.concat([minutes("2024-03-12 10:00", 20, symbol="MESH4"),
+                     minutes("2024-03-13 10:00", 20, symbol="MESM4", price=5050.0)],
+                    ignore_index=True)
+    cat.append(pd.concat([feb, mar], ignore_index=True), root="MES", bar_seconds=60)
+    got = cat.load("MES", 60)
+    assert got["symbol"].astype(str).tolist() == ["MESH4"] * 50 + ["MESM4"] * 20
+    assert isinstance(got["symbol"].dtype, pd.CategoricalDtype)
+    (e,) = cat.entries()
+    assert e.contracts == ("MESH4", "MESM4")
+    edge = cat.load("MES", 60, start=et("2024-03-13 10:05"), end=et("2024-03-13 10:08"))
+    assert edge["symbol"].astype(str).tolist() == ["MESM4"] * 3
+    assert edge["close"].tolist() == mar["close"].iloc[25:28].tolist()
