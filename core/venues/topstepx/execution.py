@@ -239,6 +239,11 @@ class OrderExecution:
         body: dict[str, Any] = {"accountId": account_id, "orderId": order_id}
         cached = self.state.orders.get(order_id)
         cid = contract_id or (cached.contract_id if cached else None)
+        if cid is None and any(v is not None for v in (limit_price, stop_price, trail_price)):
+            # The hub may not have told us about this order yet: ask, so the price can be
+            # put on the contract's tick grid (the gateway rejects off-grid prices).
+            cur = await self.order_by_id(account_id, order_id)
+            cid = cur.contract_id if cur is not None else None
         tick = await self._tick(cid) if cid else 0.0
         if size is not None:
             body["size"] = int(size)

@@ -169,3 +169,19 @@ async def test_a_false_subscribe_completion_is_an_error(venue: TopstepXVenue, si
     with pytest.raises(RetryableVenueError, match="returned False"):
         await venue.subscribe_quotes(sim.contract.id)
     sim.config.subscribe_result = None
+
+
+async def test_modify_rounds_even_before_the_hub_reported_the_order(sim: Any) -> None:
+    v = venue_for(sim)
+    await v.connect(hubs=False)  # no hub: the client only knows the order through REST
+    try:
+        acc = (await v.accounts())[0].id
+        res = await v.place_order(OrderRequest(acc, sim.contract.id, Side.BID, OrderType.LIMIT, 1,
+                                               limit_price=4900.0))
+        assert res.order_id not in v.state.orders
+        await v.modify_order(acc, res.order_id, limit_price=4899.9)
+        o = next(x for x in await v.open_orders(acc) if x.id == res.order_id)
+        assert o.limit_price == 4900.0  # 4899.9 → nearest tick
+        await v.cancel_order(acc, res.order_id)
+    finally:
+        await v.close()
