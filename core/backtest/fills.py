@@ -243,7 +243,8 @@ def execute(i: int, px: float, is_open: bool, ts: np.ndarray, h: np.ndarray, lo_
         return
     tick = p[K.P_TICK_SIZE]
     ph = K.schedule_phase(sched, row, ts[i])
-    n, why = K.check_entry(p, tiers, confs, fs, ist, ts[i], pd_[D_CONF], pd_[D_SD] / tick, ph, brk)
+    n, why = K.check_entry(p, tiers, confs, fs, ist, ts[i], pd_[D_CONF], pd_[D_SD] / tick, ph, brk,
+                           0)
     if n <= 0:
         denials[why] += 1
         return

@@ -120,7 +120,7 @@ def run_reference(bars: pd.DataFrame, signals: Signals, *, profile: Profile,
             return
         ph = K.schedule_phase(sched, row, np.int64(ts[i]))
         nc, _why = K.check_entry(p, ra.tiers, ra.confs, fs, ist, np.int64(ts[i]), od.conf,
-                                 od.sd / tick, ph, od.brk)
+                                 od.sd / tick, ph, od.brk, 0)
         if nc <= 0:
             return
         ref, eslip = px, slip

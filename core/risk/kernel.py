@@ -95,7 +95,8 @@ R_VOLUME_PAUSE = 14
 R_SPREAD_PAUSE = 15
 R_BAD_STOP = 16
 R_PROFIT_TARGET = 17      # event only (informative)
-N_REASONS = 18
+R_CONTRACT_CAP = 18
+N_REASONS = 19
 REASONS = (
     "ok", "confidence below the minimum", "kill switch: cumulative loss limit",
     "account drawdown stop: manual review", "Topstep maximum loss limit breached",
@@ -104,6 +105,7 @@ REASONS = (
     "no new entries (end-of-day schedule)", "outside trading hours", "size rounds to zero",
     "volatility circuit breaker", "volume circuit breaker", "spread too wide",
     "stop distance must be positive", "profit target reached",
+    "contract cap reached (position + working orders)",
 )
 
 # --------------------------------------------------------------------------- schedule phases
@@ -360,8 +362,13 @@ def position_size(p: np.ndarray, tiers: np.ndarray, confs: np.ndarray, fs: np.nd
 @nb.njit(**_JIT)
 def check_entry(p: np.ndarray, tiers: np.ndarray, confs: np.ndarray, fs: np.ndarray,
                 ist: np.ndarray, ts: int, confidence: float, stop_ticks: float, phase: int,
-                breakers: int) -> tuple[int, int]:
-    """Decide a new entry: (contracts, reason). contracts > 0 only with reason R_OK."""
+                breakers: int, open_contracts: int) -> tuple[int, int]:
+    """Decide a new entry: (contracts, reason). contracts > 0 only with reason R_OK.
+
+    ``open_contracts`` counts what is already on the account in this instrument's units —
+    position plus working orders that could fill (Topstep counts the worst case) — and is
+    subtracted from the contract cap.
+    """
     if ist[I_HALT] != 0:
         return 0, int(ist[I_HALT])
     if ist[I_DAY_STOP] != 0:
@@ -391,7 +398,10 @@ def check_entry(p: np.ndarray, tiers: np.ndarray, confs: np.ndarray, fs: np.ndar
         factor *= 0.5
     if breakers & B_VOLU_HALVE:
         factor *= 0.5
-    n = position_size(p, tiers, confs, fs, confidence, stop_ticks, factor)
+    room = contract_cap(p, tiers, fs) - open_contracts
+    if room <= 0:
+        return 0, R_CONTRACT_CAP
+    n = min(position_size(p, tiers, confs, fs, confidence, stop_ticks, factor), room)
     if n <= 0:
         return 0, R_SIZE_ZERO
     return n, R_OK

@@ -32,6 +32,8 @@ class EntryIntent:
         stop_ticks: Distance of the protective stop in ticks (sizes the trade).
         atr, atr_normal, volume, volume_avg: Circuit-breaker inputs (0 = unknown, no breaker).
         spread_ticks: Current bid/ask spread in ticks when quotes exist (None = unknown).
+        open_contracts: Contracts already on the account (position + working orders that
+            could fill), counted against the contract cap.
     """
 
     ts_ns: int
@@ -43,6 +45,7 @@ class EntryIntent:
     volume: float = 0.0
     volume_avg: float = 0.0
     spread_ticks: float | None = None
+    open_contracts: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +152,8 @@ class RiskKernel:
         table, row = self._sched_row(intent.ts_ns)
         ph = int(K.schedule_phase(table, row, np.int64(intent.ts_ns)))
         n, why = K.check_entry(a.p, a.tiers, a.confs, self.fs, self.ist, np.int64(intent.ts_ns),
-                               float(intent.confidence), float(intent.stop_ticks), ph, bits)
+                               float(intent.confidence), float(intent.stop_ticks), ph, bits,
+                               int(intent.open_contracts))
         mode = K.MODE_NAMES[int(K.mode_of(self.fs, self.ist, np.int64(intent.ts_ns), ph, bits))]
         if n > 0:
             return Approved(int(n), mode)

@@ -256,3 +256,14 @@ def test_snapshot_restore_survives_restart() -> None:
     rk2.restore(snap)
     assert not rk2.check(EntryIntent(now, 1, 0.75, 8))
     assert rk2.status(now).balance == 940.0
+
+
+def test_contract_cap_counts_position_and_working_orders() -> None:
+    rk = RiskKernel(profile("topstep_50k_combine", risk=dict(max_risk_per_trade=10_000.0)))
+    now = t("2025-03-12", "10:00", CT)
+    r = rk.check(EntryIntent(now, 1, 0.95, 8))
+    assert isinstance(r, Approved) and r.contracts == 40            # $200 / $10 × 2.0 (cap 50)
+    r = rk.check(EntryIntent(now, 1, 0.95, 8, open_contracts=45))
+    assert isinstance(r, Approved) and r.contracts == 5
+    d = rk.check(EntryIntent(now, 1, 0.95, 8, open_contracts=50))
+    assert isinstance(d, Denied) and d.code == K.R_CONTRACT_CAP
