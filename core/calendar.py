@@ -12,7 +12,8 @@ What the calendar says (pandas_market_calendars 5.5, asserted in ``tests/unit/te
   on the previous evening (Sunday evening for Monday, the holiday evening for the day after
   a holiday) and closes 16:00 CT (= 17:00 ET). The 17:00-18:00 ET gap is the daily halt.
 * No session at all: New Year's Day, Christmas Day (and Good Friday before 2021 / 2022).
-* Early closes: day after Thanksgiving, Christmas Eve (and July 3 before 2022) at 12:15 CT;
+* Early closes: day after Thanksgiving, Christmas Eve and July 3 (weekday before Independence
+  Day) at 12:15 CT;
   the US holidays MLK, Presidents, Memorial, Juneteenth, Independence, Labor and Thanksgiving
   Day at 12:00 CT (Globex trades the holiday morning, then halts until the next evening);
   Good Friday from 2023 on at 08:15 CT. (Caveat: CME decides Good Friday every year — it
@@ -21,11 +22,13 @@ What the calendar says (pandas_market_calendars 5.5, asserted in ``tests/unit/te
 RTH is the cash-equity session 09:30-16:00 ET, cut at the Globex close on early-close days.
 Policy: a session has **no RTH** when the NYSE is closed that day (the holiday mornings above,
 Good Friday, national days of mourning): those hours trade thin, like the overnight. Such
-sessions have ``holiday=True`` and ``rth_open_ns == rth_close_ns``.
+sessions have ``holiday=True`` and ``rth_open_ns == rth_close_ns``. Known gap: unscheduled
+closures (e.g. the 2025-01-09 national day of mourning, when CME equities closed early) are a
+full session in the library; only the NYSE closure (-> no RTH) is reflected.
 
 Speed: the session table of the whole span is built once per span (``lru_cache``) and every
 vector query is a ``searchsorted`` over session bounds: O(k log n + n) for sorted input
-(slice fills), O(n log k) otherwise. No per-row time-zone conversion.
+(one ``np.repeat`` pass), O(n log k) otherwise. No per-row time-zone conversion.
 """
 
 from __future__ import annotations

@@ -71,7 +71,6 @@ PLANTED_PATTERN = (
 
 # Calibration (see module docstring). Per-trade-second tick sigma at activity 1.
 _SIGMA = 0.86
-_P_RTH, _P_ETH = 0.89, 0.40        # target shares of seconds with a trade
 _VOL_RTH, _VOL_ETH = 38.0, 6.0     # mean contracts per traded second
 _ROWS_PER_DAY = {False: 43_500, True: 20_700}   # full session / RTH only (for generate_rows)
 _QUARTER_CODES = {3: "H", 6: "M", 9: "U", 12: "Z"}

@@ -100,6 +100,13 @@ def test_early_closes_as_pandas_market_calendars_says() -> None:
         assert row.rth_open_ns == et_ns(d.year, d.month, d.day, 9, 30)
         assert row.rth_close_ns == row.close_ns      # RTH cut at the early close
         assert cal.is_early_close(d)
+    # July 3 (a weekday before Independence Day): 12:15 CT too; July 4 itself is a Globex-only
+    # holiday morning (halt 12:00 CT); 2025-01-09 (NYSE closed, day of mourning): no RTH.
+    assert cal.sessions("2024-07-03", "2024-07-03").close_ns.iloc[0] == et_ns(2024, 7, 3, 13, 15)
+    j4 = cal.sessions("2024-07-04", "2024-07-04").iloc[0]
+    assert j4.holiday and j4.early_close and j4.close_ns == et_ns(2024, 7, 4, 13, 0)
+    mourning = cal.sessions("2025-01-09", "2025-01-09").iloc[0]
+    assert mourning.holiday and mourning.rth_open_ns == mourning.rth_close_ns
     # Thanksgiving Day: Globex trades the morning, halts 12:00 CT; NYSE closed -> no RTH.
     tg = cal.sessions("2024-11-28", "2024-11-28").iloc[0]
     assert tg.early_close and tg.holiday
