@@ -191,6 +191,13 @@ def test_csv_date_time_columns_no_header_semicolon(tmp_path: Path) -> None:
     assert list(r.frame["symbol"].cat.categories) == ["MESH4"]
 
 
+def test_csv_decimal_comma(tmp_path: Path) -> None:
+    p = _csv(tmp_path / "MES_eu.csv", ["Date;Time;Open;High;Low;Close;Volume",
+                                       "08.01.2024;09:30:00;4800,25;4801;4800;4800,5;120"])
+    [r] = read_bars(p)
+    assert r.frame["open"].iloc[0] == 4800.25 and r.frame["timestamp"].iloc[0] == T0
+
+
 def test_csv_date_time_with_colons_tab_delimited(tmp_path: Path) -> None:
     p = _csv(tmp_path / "ES.tsv", [
         "Date\tTime\tOpen\tHigh\tLow\tClose\tVolume",

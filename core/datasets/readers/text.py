@@ -80,7 +80,11 @@ def read_text_bars(path: Path, *, symbol: str | None, tz: str | None,
                         hint="export the bars again; the file holds only the header line")
     report(progress, 0.05)
     offset = 1 if has_header else 0
-    table = _read(path, delim, names, mapping, has_header)
+    # "4800,25;..." (European export): with ';' or tab delimiters a comma is the decimal mark.
+    decimal = "," if delim != "," and any("," in ln for ln in lines[1:20]) else "."
+    if decimal == ",":
+        notes.append("decimal comma detected (e.g. 4800,25)")
+    table = _read(path, delim, names, mapping, has_header, decimal)
     report(progress, 0.6)
     if table.num_rows == 0:
         raise DataError(f"{path}: no data rows", hint="export the bars again")
@@ -194,7 +198,7 @@ def _map_columns(path: Path, names: list[str], columns: dict[str, str] | None,
 
 
 def _read(path: Path, delim: str, names: list[str], mapping: dict[str, str],
-          has_header: bool) -> pa.Table:
+          has_header: bool, decimal: str = ".") -> pa.Table:
     # Read every column as text or float: explicit types stop arrow from guessing per block.
     types: dict[str, pa.DataType] = {}
     for canon, col in mapping.items():
@@ -209,7 +213,7 @@ def _read(path: Path, delim: str, names: list[str], mapping: dict[str, str],
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1 if has_header else 0,
                                            block_size=8 << 20),
             parse_options=pacsv.ParseOptions(delimiter=delim),
-            convert_options=pacsv.ConvertOptions(column_types=types,
+            convert_options=pacsv.ConvertOptions(column_types=types, decimal_point=decimal,
                                                  include_columns=list(mapping.values()),
                                                  strings_can_be_null=True,
                                                  quoted_strings_can_be_null=True))
