@@ -5,8 +5,10 @@ One entry point, :func:`read_bars`, for every format:
 ===========  ==============================================================================
 format       what
 ===========  ==============================================================================
-parquet      ``timestamp`` int64 ns UTC (or ``ts`` timestamp[ns, tz]) + OHLCV + symbol
-csv          delimited text, naive local stamps (default America/New_York) or date+time
+parquet      ``timestamp`` int64 ns UTC (or ``ts`` timestamp[ns, tz]) + OHLCV + symbol;
+             trade ticks (ts, price[, size]) are aggregated to 1 s bars (noted)
+csv          delimited text (.gz/.bz2/.zst too), naive local stamps (default
+             America/New_York), stamps with offsets, epoch numbers, or date + time columns
 dbn          Databento DBN v1-v3, ohlcv-1s/1m/1h/1d or trades (→ 1 s bars), plain or .zst
 topstepx     ProjectX ``History/retrieveBars`` JSON (envelope or bare list)
 ===========  ==============================================================================
