@@ -235,3 +235,18 @@ def run_loop(ts: np.ndarray, o: np.ndarray, h: np.ndarray, lo_: np.ndarray, c: n
         _emit(i, ist, fs, p, prev, ev, cnt)
         i += 1
     return cnt, denials, fs, ist
+
+
+def _flush_stale_caches() -> None:
+    """Recompile the cross-module callers when the risk kernel or fill rules changed."""
+    import numba.core.registry  # noqa: F401 - dispatcher types
+
+    from core.backtest import _jitcache, fills, prep
+
+    disp = [run_loop, hold_skip]
+    for mod in (fills, prep):
+        disp += [v for v in vars(mod).values() if hasattr(v, "_cache") and hasattr(v, "py_func")]
+    _jitcache.ensure_fresh(disp)
+
+
+_flush_stale_caches()
