@@ -24,7 +24,7 @@ import pandas as pd
 
 from core.datasets.resample import session_ids
 from core.datasets.schema import COLUMNS, PRICE_COLUMNS
-from core.domain.instruments import MONTH_CODES, QUARTERLY_MONTHS, root_of
+from core.domain.instruments import INSTRUMENTS, MONTH_CODES, QUARTERLY_MONTHS, root_of
 from core.errors import ConfigError, DataError
 
 __all__ = ["Roll", "back_adjust", "detect_rolls", "third_friday"]
@@ -124,8 +124,11 @@ def detect_rolls(frame: pd.DataFrame, *, jump_factor: float = 5.0,
         idx = np.flatnonzero(codes[1:] != codes[:-1]) + 1
         return [Roll(int(ts[i]), cats[codes[i - 1]], cats[codes[i]],
                      float(opens[i] - closes[i - 1]), int(i)) for i in idx]
-    return _suspected_rolls(ts, opens, closes, root_of(next(iter(used))), jump_factor,
-                            min_jump_frac, window_days)
+    root = root_of(next(iter(used)))
+    inst = INSTRUMENTS.get(root)
+    if inst is not None and not inst.months:  # spot/ETF series have no contracts to roll
+        return []
+    return _suspected_rolls(ts, opens, closes, root, jump_factor, min_jump_frac, window_days)
 
 
 def _suspected_rolls(ts: np.ndarray, opens: np.ndarray, closes: np.ndarray, root: str,

@@ -67,6 +67,9 @@ def test_root_only_series_flags_a_jump_before_expiry_only() -> None:
     feb = ["2024-02-12", "2024-02-13", "2024-02-14", "2024-02-15", "2024-02-16", "2024-02-20"]
     g = session_bars(feb, [5000, 5001, 5000.5, 5002, 5001, 5060], ["MES"] * 6)
     assert detect_rolls(g) == []
+    # An ETF has no contracts: the same jump before expiry is never a roll.
+    spy = session_bars(days, prices, ["SPY"] * len(days))
+    assert detect_rolls(spy) == []
 
 
 def test_real_mes_file_dec_to_mar_roll(shared_data: Path) -> None:
