@@ -163,7 +163,7 @@ class Catalog:
         entry = self._dir(root, bar_seconds)
         stored = self._partitions(entry)
         months = files.month_index(ts)
-        cuts = [0, *(np.flatnonzero(np.diff(months)) + 1).tolist(), len(ts)]
+        cuts = [0, *(np.flatnonzero(np.diff(months)) + 1).tolist(), len(ts)] if len(ts) else [0]
         dups = overwritten = added = 0
         conflicts: list[Conflicts] = []
         written: list[str] = []

@@ -200,6 +200,8 @@ def test_bad_input_and_missing_entries(tmp_path: Path, monkeypatch: pytest.Monke
     with pytest.raises(DataError, match="lacks column"):
         cat.append(minutes("2024-03-05 10:00", 1).drop(columns=["symbol"]), root="MES",
                    bar_seconds=60)
+    empty = cat.append(minutes("2024-03-05 10:00", 0), root="MES", bar_seconds=60)
+    assert (empty.rows_in, empty.rows_added, empty.partitions_written, empty.gaps) == (0, 0, 0, ())
     cat.remove("MES", 60)
     assert cat.entries() == [] and files_under(tmp_path) == []
     with pytest.raises(DataError):
