@@ -16,7 +16,7 @@ The work is fully vectorised: group starts come from a ``searchsorted`` of the b
 :func:`numpy.flatnonzero` on bin changes when bins outnumber rows) merged with the symbol
 changes, sessions are looked up about twice per output bar, and the aggregates come from
 ``np.maximum.reduceat`` / ``np.minimum.reduceat`` / ``np.add.reduceat``. 33.2 M one-second
-rows resample to 1 minute in about 2 s on two heavily shared cores.
+rows resample to 1 minute in 0.6 s on two cores (2.2 s while they were heavily shared).
 """
 
 from __future__ import annotations
