@@ -150,7 +150,7 @@ def import_cmd(
             console.print(f"    note: {note}", highlight=False, markup=False)
         if out.conflicts:
             console.print("    [yellow]conflicting rows kept as stored[/] (first examples): "
-                          f"{list(out.conflicts)[:3]}", highlight=False)
+                          f"{list(out.conflicts[:3])}", highlight=False)
 
 
 @app.command("info")
