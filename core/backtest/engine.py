@@ -11,8 +11,9 @@ price filled the order (its open for next-bar-open fills, its close for close fi
 optimistic entries); ``entry_ns``/``exit_ns`` hold the same as int64. Prices are reference
 prices before slippage; ``slippage`` and ``commission`` are dollars for the whole trade, so
 ``net_pnl = gross_pnl − commission − slippage`` exactly. ``mfe``/``mae`` are dollars for the
-whole position (both ≥ 0). ``equity`` has one row per bar: ``timestamp`` (int64 UTC ns, bar
-start), ``equity`` (balance + open P&L net of commission at the bar's close) and ``drawdown``
+whole position (both ≥ 0); ``entry_slippage`` is the entry leg's part of ``slippage``. ``equity`` has one row per bar: ``timestamp`` (int64 UTC ns, bar
+start), ``equity`` (balance + open P&L net of commission and entry slippage, at the bar's
+close: the account's true equity before exit costs) and ``drawdown``
 (equity − running peak, ≤ 0).
 """
 
@@ -283,6 +284,7 @@ def trades_frame(tr: np.ndarray, ts: np.ndarray) -> pd.DataFrame:
         "entry_ns": ens, "exit_ns": xns,
         "entry_bar": ei, "exit_bar": xi,
         "ambiguous": tr[:, L.T_AMB] > 0,
+        "entry_slippage": tr[:, L.T_ESLIP],
     })
 
 

@@ -40,8 +40,8 @@ FM_CONSERVATIVE, FM_OPTIMISTIC, FM_REALISTIC = 0, 1, 2
 
 # trade table columns
 T_ENTRY_I, T_EXIT_I, T_DIR, T_ENTRY_PX, T_EXIT_PX, T_N, T_GROSS, T_COMM, T_SLIP, T_NET, \
-    T_REASON, T_CONF, T_PCLASS, T_MFE, T_MAE, T_AMB = range(16)
-N_TCOLS = 16
+    T_REASON, T_CONF, T_PCLASS, T_MFE, T_MAE, T_AMB, T_ESLIP = range(17)
+N_TCOLS = 17
 X_TARGET, X_STOP, X_TIME, X_EOD, X_SIGNAL, X_RISK = range(6)
 EXIT_REASONS = ("target", "stop", "time", "eod_flatten", "signal", "risk")
 
@@ -72,11 +72,12 @@ def slip_ticks(sp: np.ndarray, rth: int, brk: int) -> float:
 
 @nb.njit(**_JIT)
 def open_pnl_net(p: np.ndarray, ps: np.ndarray, price: float) -> float:
-    """Open P&L at ``price`` net of the round-trip commission (what an exit would realise)."""
+    """Open P&L at ``price`` net of the commission and the entry's slippage (true equity)."""
     if ps[Q_DIR] == 0:
         return 0.0
     pv = p[K.P_TICK_VALUE] / p[K.P_TICK_SIZE]
-    return ps[Q_DIR] * (price - ps[Q_ENTRY]) * pv * ps[Q_N] - p[K.P_COMMISSION_RT] * ps[Q_N]
+    return (ps[Q_DIR] * (price - ps[Q_ENTRY]) * pv * ps[Q_N]
+            - (p[K.P_COMMISSION_RT] + ps[Q_ESLIP] * p[K.P_TICK_VALUE]) * ps[Q_N])
 
 
 @nb.njit(**_JIT)
@@ -117,6 +118,7 @@ def close_pos(i: int, px: float, slip: float, reason: int, ts_i: int, ps: np.nda
             tr[k, T_MFE] = max(ps[Q_ENTRY] - lo, 0.0) * pv * n
             tr[k, T_MAE] = max(hi - ps[Q_ENTRY], 0.0) * pv * n
         tr[k, T_AMB] = ps[Q_AMB]
+        tr[k, T_ESLIP] = ps[Q_ESLIP] * tv * n
         cnt[C_TRADES] = k + 1
         K.on_trade_closed(p, pauses, fs, ist, gross - comm - slip_usd, ts_i)
     ps[Q_DIR] = 0.0
@@ -152,7 +154,8 @@ def bar_exits(i: int, ts: np.ndarray, o: np.ndarray, h: np.ndarray, lo_: np.ndar
     """Bracket and risk-floor exits inside bar ``i``: (reason or -1, reference price, slip)."""
     d = ps[Q_DIR]
     through = sp[SP_FILL_MODE] == FM_CONSERVATIVE
-    rl, rwhy = K.floor_price(p, fs, int(d), int(ps[Q_N]), ps[Q_ENTRY])
+    rl, rwhy = K.floor_price(p, fs, int(d), int(ps[Q_N]), ps[Q_ENTRY],
+                             ps[Q_ESLIP] * p[K.P_TICK_VALUE] * ps[Q_N])
     stop = ps[Q_STOP]
     tgt = ps[Q_TGT]
     lslip = sp[SP_SLIP_LIMIT]

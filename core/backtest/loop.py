@@ -31,7 +31,7 @@ from core.backtest.fills import (  # noqa: F401 - re-exported: engine/reference 
     SP_SAME_BAR, SP_SLIP_RTH, SP_SLIP_ETH, SP_SLIP_VOL, SP_SLIP_LIMIT, SP_BAR_NS, N_SP,
     FM_CONSERVATIVE, FM_OPTIMISTIC, FM_REALISTIC, T_ENTRY_I, T_EXIT_I, T_DIR, T_ENTRY_PX,
     T_EXIT_PX, T_N, T_GROSS, T_COMM, T_SLIP, T_NET, T_REASON, T_CONF, T_PCLASS, T_MFE, T_MAE,
-    T_AMB, N_TCOLS, X_TARGET, X_STOP, X_TIME, X_EOD, X_SIGNAL, X_RISK, EXIT_REASONS, Q_DIR,
+    T_AMB, T_ESLIP, N_TCOLS, X_TARGET, X_STOP, X_TIME, X_EOD, X_SIGNAL, X_RISK, EXIT_REASONS, Q_DIR,
     Q_N, Q_ENTRY, Q_ESLIP, Q_ENTRY_I, Q_STOP, Q_TGT, Q_HI, Q_LO, Q_CONF, Q_PCLASS, Q_AMB,
     Q_ROW, N_Q, D_KIND, D_DIR, D_CONF, D_PCLASS, D_SD, D_TD, D_ROW, D_LIMIT, D_BRK, N_D,
     PK_NONE, PK_ENTRY, PK_EXIT, PK_REVERSE, C_TRADES, C_EVENTS, C_LIMIT_MISSED, _JIT,
@@ -56,7 +56,8 @@ def hold_skip(i: int, ts: np.ndarray, h: np.ndarray, lo_: np.ndarray, c: np.ndar
     """
     n = ts.shape[0]
     d = ps[Q_DIR]
-    rl, rwhy = K.floor_price(p, fs, int(d), int(ps[Q_N]), ps[Q_ENTRY])
+    rl, rwhy = K.floor_price(p, fs, int(d), int(ps[Q_N]), ps[Q_ENTRY],
+                             ps[Q_ESLIP] * p[K.P_TICK_VALUE] * ps[Q_N])
     stop = ps[Q_STOP]
     tgt = ps[Q_TGT]
     e0 = ps[Q_ENTRY]
@@ -77,7 +78,7 @@ def hold_skip(i: int, ts: np.ndarray, h: np.ndarray, lo_: np.ndarray, c: np.ndar
     be_on = be >= 0 and ((d > 0 and stop < e0) or (d < 0 and stop > e0))
     pv = p[K.P_TICK_VALUE] / tick
     nc = ps[Q_N]
-    comm = p[K.P_COMMISSION_RT] * nc
+    comm = (p[K.P_COMMISSION_RT] + ps[Q_ESLIP] * p[K.P_TICK_VALUE]) * nc
     hi = ps[Q_HI]
     lo = ps[Q_LO]
     j = i

@@ -97,14 +97,15 @@ def run_reference(bars: pd.DataFrame, signals: Signals, *, profile: Profile,
         adv = (pos.entry - lo_) if pos.d > 0 else (hi - pos.entry)
         trades.append([pos.entry_i, i, pos.d, pos.entry, px, pos.n, gross, comm, slip_usd,
                        gross - comm - slip_usd, reason, pos.conf, pos.pclass,
-                       max(fav, 0.0) * pv * pos.n, max(adv, 0.0) * pv * pos.n, float(pos.amb)])
+                       max(fav, 0.0) * pv * pos.n, max(adv, 0.0) * pv * pos.n, float(pos.amb),
+                       pos.eslip * tv * pos.n])
         K.on_trade_closed(p, ra.pauses, fs, ist, gross - comm - slip_usd, np.int64(ts[i]))
         pos = None
 
     def open_net(px: float) -> float:
         if pos is None:
             return 0.0
-        return pos.d * (px - pos.entry) * pv * pos.n - comm_rt * pos.n
+        return pos.d * (px - pos.entry) * pv * pos.n - (comm_rt + pos.eslip * tv) * pos.n
 
     def do_order(i: int, px: float, at_open: bool, row: int) -> None:
         nonlocal order, pos
@@ -219,7 +220,7 @@ def _bracket(i: int, pos: _Pos, o: np.ndarray, h: np.ndarray, lo: np.ndarray, ts
              sp: np.ndarray, p: np.ndarray, fs: np.ndarray, slip: float, through: bool,
              pr: E.Prepared, close) -> None:  # noqa: ANN001 - a local closure
     """Stop / target / risk floor inside bar i, in the documented order."""
-    rl, rwhy = K.floor_price(p, fs, pos.d, pos.n, pos.entry)
+    rl, rwhy = K.floor_price(p, fs, pos.d, pos.n, pos.entry, pos.eslip * p[K.P_TICK_VALUE] * pos.n)
     lslip = float(sp[L.SP_SLIP_LIMIT])
     sgn = pos.d
     # Mirror shorts onto longs: a short's stop above is a long's stop below in -price.

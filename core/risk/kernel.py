@@ -47,7 +47,8 @@ P_TOPSTEP_DLL = 22        # optional purchased daily loss limit ($), 0 = none
 P_TIERS_DAY_START = 23    # 1: size tiers from the previous session's close (XFA scaling)
 P_PROFIT_TARGET = 24      # 0 = none
 P_CONSISTENCY = 25        # best day ÷ total profit cap, 0 = none
-N_PARAMS = 26
+P_MLL_BUFFER = 26         # $ above the MLL at which we liquidate (worst exit slippage at the cap)
+N_PARAMS = 27
 
 # --------------------------------------------------------------------------- state fs[...] / ist[...]
 F_BALANCE = 0
@@ -181,8 +182,9 @@ def risk_floor(p: np.ndarray, fs: np.ndarray) -> tuple[float, int]:
     lvl = p[P_START_BAL] - p[P_KILL]
     if lvl > best:
         best, why = lvl, R_KILL_SWITCH
-    if p[P_HAS_MLL] > 0 and fs[F_MLL_LEVEL] > best:
-        best, why = fs[F_MLL_LEVEL], R_MLL
+    # Liquidate a buffer ABOVE Topstep's MLL: the exit's slippage must not cross the real line.
+    if p[P_HAS_MLL] > 0 and fs[F_MLL_LEVEL] + p[P_MLL_BUFFER] > best:
+        best, why = fs[F_MLL_LEVEL] + p[P_MLL_BUFFER], R_MLL
     lvl = fs[F_PEAK_BAL] - p[P_ACCT_DD]
     if lvl > best:
         best, why = lvl, R_ACCOUNT_DRAWDOWN
@@ -433,18 +435,19 @@ def consistency_ratio(p: np.ndarray, fs: np.ndarray) -> float:
 
 @nb.njit(**_JIT)
 def floor_price(p: np.ndarray, fs: np.ndarray, direction: int, contracts: int,
-                entry_price: float) -> tuple[float, int]:
+                entry_price: float, entry_cost: float) -> tuple[float, int]:
     """The price at which the open position's equity touches the risk floor (a synthetic stop).
 
     Long: breach when price ≤ level (rounded down to the tick grid); short: price ≥ level
-    (rounded up). Returns (level, reason); reason 0 and ±inf when no floor applies.
+    (rounded up). ``entry_cost`` is the entry's slippage in dollars (already paid, part of
+    the true equity). Returns (level, reason); reason 0 and ±inf when no floor applies.
     """
     floor, why = risk_floor(p, fs)
     if why == R_OK or contracts <= 0:
         return (-np.inf if direction > 0 else np.inf), R_OK
     pv = p[P_TICK_VALUE] / p[P_TICK_SIZE] * contracts
-    # equity(price) = balance + dir × (price − entry) × pv − commission
-    x = (floor - fs[F_BALANCE] + p[P_COMMISSION_RT] * contracts) / pv
+    # equity(price) = balance + dir × (price − entry) × pv − commission − entry slippage
+    x = (floor - fs[F_BALANCE] + p[P_COMMISSION_RT] * contracts + entry_cost) / pv
     ts_ = p[P_TICK_SIZE]
     if direction > 0:
         lvl = math.floor((entry_price + x) / ts_ + 1e-9) * ts_

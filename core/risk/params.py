@@ -79,6 +79,12 @@ def risk_arrays(profile: Profile) -> RiskArrays:
         p[K.P_TIERS_DAY_START] = 1.0 if ts.program == "xfa" else 0.0
         p[K.P_PROFIT_TARGET] = ts.profit_target or 0.0
         p[K.P_CONSISTENCY] = ts.consistency_pct or 0.0
+        # Worst modelled exit slippage plus one tick of level rounding, at the full contract cap
+        # (topstepx-gateway §9.7: flatten at the floor plus a buffer), so our liquidation fills
+        # above Topstep's line (50K: 50 MES × 4 ticks × $1.25 = $250 above the MLL).
+        worst = max(profile.costs.slippage_ticks_eth, profile.costs.slippage_ticks_volatile,
+                    profile.costs.slippage_ticks)
+        p[K.P_MLL_BUFFER] = cap * (worst + 1.0) * inst.tick_value
     tiers = np.array([[t.min_balance, t.max_contracts, t.risk_pct] for t in r.size_tiers],
                      dtype=np.float64).reshape(-1, 3)
     confs = np.array([[c.min_confidence, c.multiplier] for c in r.confidence_steps],

@@ -107,11 +107,15 @@ def _mll_levels(trades: pd.DataFrame, start: float, mll: float) -> pd.Series:
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), rate=st.sampled_from([0.01, 0.05]),
        sigma=st.sampled_from([1.0, 4.0]),
-       name=st.sampled_from(["account_1k", "topstep_50k_combine"]),
-       conf=st.sampled_from([0.65, 0.75, 0.95]))
+       name=st.sampled_from(["account_1k", "topstep_50k_combine", "topstep_50k_xfa"]),
+       conf=st.sampled_from([0.65, 0.75, 0.95]), mll_binds=st.booleans())
 def test_no_risk_limit_is_ever_exceeded(seed: int, rate: float, sigma: float, name: str,
-                                        conf: float) -> None:
+                                        conf: float, mll_binds: bool) -> None:
     prof = profile(name)
+    if mll_binds and prof.topstep:   # house limits out of the way: the MLL is the last line
+        prof = profile(name, risk=dict(max_daily_loss=1e6, max_daily_drawdown=1e6,
+                                       account_drawdown_stop=1e6, kill_switch_loss=1e6),
+                       topstep=dict(daily_loss_limit=None))
     bars = random_walk_bars(6_000, seed=seed, bar_seconds=60, sigma_ticks=sigma,
                             rth_only=name == "account_1k")
     res = run_backtest(bars, random_signals(len(bars), seed=seed, rate=rate, confidence=conf),
@@ -138,8 +142,9 @@ def test_no_risk_limit_is_ever_exceeded(seed: int, rate: float, sigma: float, na
     bal = r.starting_balance + tr["net_pnl"].cumsum()
     assert (bal >= r.starting_balance - r.kill_switch_loss - slack).all()
     if prof.topstep:
+        # Liquidation happens a buffer above the MLL: even with slippage the real line holds.
         lvl = _mll_levels(tr, r.starting_balance, prof.topstep.max_loss_limit)
-        assert (bal >= lvl - slack).all()
+        assert (bal > lvl).all()
     # after a halt, nothing trades
     halts = res.risk_events[res.risk_events["kind"] == "halt"]
     if len(halts):

@@ -76,7 +76,7 @@ def _equity_is_marked_to_market(res, bars, prof) -> None:  # noqa: ANN001
         np.testing.assert_allclose(flat, bal, rtol=0, atol=1e-6)
         held = slice(t.entry_bar + 1, t.exit_bar)
         want = bal + (t.direction * (c[held] - t.entry_price) * pv * t.contracts
-                      - prof.costs.commission_round_trip * t.contracts)
+                      - prof.costs.commission_round_trip * t.contracts - t.entry_slippage)
         np.testing.assert_allclose(eq[held], want, rtol=0, atol=1e-6)
         bal += t.net_pnl
         prev_exit = t.exit_bar
