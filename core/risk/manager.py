@@ -131,7 +131,12 @@ class RiskKernel:
             K.on_day_start(self.arrays.p, self.fs, self.ist, day)
 
     def mark(self, open_pnl_net: float) -> Denied | None:
-        """Mark to market; a :class:`Denied` means a limit was touched: flatten now."""
+        """Mark to market; a :class:`Denied` means a limit was touched: flatten now.
+
+        Args:
+            open_pnl_net: Open P&L from the ACTUAL fill price (slippage included) at the
+                current price, minus the position's round-trip commission.
+        """
         why = int(K.mark(self.arrays.p, self.fs, self.ist, float(open_pnl_net)))
         return None if why == K.R_OK else Denied(K.REASONS[why], why, self._mode_name(0))
 
