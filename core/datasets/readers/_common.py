@@ -121,7 +121,11 @@ def _frame(raw: RawBars, rows: np.ndarray | None, keep: np.ndarray | None) -> pd
     scan for unused categories here, and file dictionaries hold only used values anyway.
     """
     def take(a: np.ndarray) -> np.ndarray:
-        return a if rows is None else a[rows]
+        if rows is not None:
+            return a[rows]
+        # Arrow-backed arrays are read-only views; a frame built on them breaks every later
+        # in-place edit ("assignment destination is read-only"), so own a copy then.
+        return a if a.flags.writeable else a.copy()
 
     sym = raw.symbol
     if rows is not None and keep is not None:
