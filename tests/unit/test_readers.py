@@ -39,9 +39,8 @@ def _write_parquet(path: Path, cols: dict, symbol: str | list[str] = "MESH4",
 
 def _check_canonical(r: ReadResult) -> None:
     f = r.frame
-    g = f.copy(deep=False)
     for col in ("timestamp", "open", "high", "low", "close", "volume"):
-        g.loc[0, col] = g[col].iloc[0]  # later in-place edits must work (no read-only arrays)
+        f.loc[0, col] = f[col].iloc[0]  # later in-place edits must work (no read-only arrays)
     assert tuple(f.columns) == COLUMNS
     assert f["timestamp"].dtype == np.int64 and f["volume"].dtype == np.int64
     assert all(f[c].dtype == np.float64 for c in ("open", "high", "low", "close"))
