@@ -51,7 +51,7 @@ class TorchModel:
     def __init__(self, kind: str, *, arch: dict[str, Any] | None = None, window: int = 32,
                  epochs: int = 50, batch_size: int = 512, lr: float = 1e-3,
                  weight_decay: float = 1e-4, patience: int = 10, loss: str = "weighted",
-                 focal_gamma: float = 2.0, seed: int = 7, num_threads: int = 2,
+                 focal_gamma: float = 2.0, seed: int = 7, num_threads: int = 1,
                  device: str = "cpu", checkpoint_dir: Path | None = None,
                  resume: bool = False, init_from: TorchModel | None = None) -> None:
         if kind not in ARCH_DEFAULTS:
@@ -244,6 +244,9 @@ class TorchModel:
         """
         torch = _torch()
         assert self.scaler is not None
+        if self._ring is None:
+            # One bar is tiny work: extra intra-op threads only add wake-up latency.
+            torch.set_num_threads(self.num_threads)
         z = self.scaler.transform(x.reshape(1, -1))[0]
         if self._ring is None:
             self._ring = np.repeat(z[None, :], self.window, axis=0)
