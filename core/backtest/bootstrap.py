@@ -73,5 +73,10 @@ def bootstrap_profit_factor(net_pnl: np.ndarray, *, n_boot: int = 2000, level: f
     finite = pfs[~np.isnan(pfs)]
     if finite.size == 0:
         return Interval(float(est), math.nan, math.nan, level)
+    # Order statistics instead of np.quantile: resamples without losses have PF = inf, and
+    # interpolating between inf values is undefined (it warns and returns NaN).
+    srt = np.sort(finite)
     a = (1 - level) / 2
-    return Interval(float(est), float(np.quantile(finite, a)), float(np.quantile(finite, 1 - a)), level)
+    lo = srt[min(srt.size - 1, int(np.floor(a * (srt.size - 1))))]
+    hi = srt[min(srt.size - 1, int(np.ceil((1 - a) * (srt.size - 1))))]
+    return Interval(float(est), float(lo), float(hi), level)

@@ -102,8 +102,8 @@ def to_ns(values: pd.Series | np.ndarray) -> np.ndarray:
         return values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]").astype(np.int64)
     arr = np.asarray(values)
     if np.issubdtype(arr.dtype, np.datetime64):
-        return arr.astype("datetime64[ns]").astype(np.int64)
-    return arr.astype(np.int64)
+        return arr.astype("datetime64[ns]").view(np.int64)
+    return np.asarray(arr, dtype=np.int64)  # no copy when already int64 (33 M-bar curves)
 
 
 def _trading_day(ts_ns: np.ndarray) -> np.ndarray:
@@ -172,16 +172,18 @@ def drawdown(equity: pd.DataFrame) -> Drawdown:
     after = np.flatnonzero(eq[trough:] >= peak[trough])
     rec = int(trough + after[0]) if after.size else None
     end_ns = ts[rec] if rec is not None else ts[-1]
-    # Longest underwater stretch: runs where equity is below its running peak.
-    under = dd > 0
+    # Longest underwater stretch: runs where equity is below its running peak, measured
+    # from the last bar at the peak to the first bar back at it (vectorised: a random-walk
+    # curve of 33 M bars has millions of runs).
+    under = np.zeros(dd.size + 2, dtype=bool)
+    under[1:-1] = dd > 0
+    change = np.flatnonzero(under[1:] != under[:-1])  # alternating run starts and stops
+    starts, stops = change[0::2], change[1::2]
     longest = 0.0
-    if under.any():
-        edges = np.diff(np.concatenate([[0], under.astype(np.int8), [0]]))
-        starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-        for s0, s1 in zip(starts, stops):
-            start_ns = ts[s0 - 1] if s0 > 0 else ts[s0]
-            stop_ns = ts[s1] if s1 < len(ts) else ts[-1]
-            longest = max(longest, (stop_ns - start_ns) / NS_PER_DAY)
+    if starts.size:
+        start_ns = ts[np.maximum(starts - 1, 0)]
+        stop_ns = ts[np.minimum(stops, ts.size - 1)]
+        longest = float((stop_ns - start_ns).max()) / NS_PER_DAY
     return Drawdown(depth=depth, depth_pct=depth / peak[trough] if peak[trough] > 0 else math.nan,
                     peak_ns=int(ts[peak_idx]), trough_ns=int(ts[trough]),
                     recovery_ns=int(ts[rec]) if rec is not None else None,
@@ -286,9 +288,25 @@ def _span_days(equity: pd.DataFrame, trades: pd.DataFrame) -> float:
 
 
 def _daily_with_flat_days(daily: pd.Series, equity: pd.DataFrame) -> np.ndarray:
-    """Daily P&L including zero for trading days the backtest covered without trades."""
+    """Daily P&L including zero for trading days the backtest covered without trades.
+
+    The covered days come from the session table (a session counts when any equity
+    timestamp falls inside it): O(sessions · log bars), no per-bar time-zone work, which
+    matters on 33 M-bar curves.
+    """
     if equity.empty:
         return daily.to_numpy(float)
-    days = np.unique(_trading_day(to_ns(equity["timestamp"])))
-    idx = pd.to_datetime(days * NS_PER_DAY)
+    from core import calendar
+
+    ts = to_ns(equity["timestamp"])
+    if ts.size > 1 and not (ts[1:] >= ts[:-1]).all():
+        ts = np.sort(ts)
+    first = pd.Timestamp(int(ts[0]), tz="UTC").tz_convert("America/New_York")
+    last = pd.Timestamp(int(ts[-1]), tz="UTC").tz_convert("America/New_York")
+    sess = calendar.sessions((first - pd.Timedelta(days=1)).strftime("%Y-%m-%d"),
+                             (last + pd.Timedelta(days=1)).strftime("%Y-%m-%d"))
+    opens = sess["open_ns"].to_numpy(np.int64)
+    closes = sess["close_ns"].to_numpy(np.int64)
+    covered = np.searchsorted(ts, closes, side="left") > np.searchsorted(ts, opens, side="left")
+    idx = pd.DatetimeIndex(pd.to_datetime(sess["trading_day"].to_numpy()[covered]))
     return daily.reindex(idx.union(daily.index), fill_value=0.0).to_numpy(float)
