@@ -7,8 +7,9 @@ Layout of one fold (time flows right)::
     ... all folds ...                                            | final holdout (never used
                                                                  |  for training or selection)
 
-* Lengths are durations (ns), not row counts: 1-second and 1-minute data get the same
-  calendar-time folds.
+* :func:`walk_forward` takes lengths as durations (ns); :func:`walk_forward_auto` places the
+  boundaries at row quantiles (session-only data has long empty nights) — either way the
+  boundaries are timestamps and purging/embargo are in time, never in rows.
 * A row's label looks ``purge_ns`` into the future (lookahead + one bar). A train row is
   kept only if its whole label window ends *before* validation starts minus the embargo;
   a validation row only if its label window ends before the test period starts minus the
