@@ -106,6 +106,19 @@ def csv_file(lines: int, seed: int = 0) -> Path:
 
 
 def _maxrss_bytes() -> int:
+    """Peak resident memory of this process in bytes.
+
+    Reads ``VmHWM`` (the high-water mark of this address space) rather than ``ru_maxrss``:
+    on Linux a child started from a big parent inherits the parent's ``ru_maxrss`` across
+    fork + exec, which would charge the generator's memory to the pipeline.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     import resource
 
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024  # Linux: KiB
