@@ -21,3 +21,12 @@ def shared_data() -> Path:
         pytest.skip(f"real market data not found at {SHARED_DATA} "
                     "(set SCALPDESK_SHARED_DATA or check out ../shared beside the project)")
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _isolated_trial_ledger(tmp_path_factory: pytest.TempPathFactory,
+                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Backtests append to the trial ledger: keep tests from writing into the checkout."""
+    if "SCALPDESK_LEDGER" not in os.environ:
+        monkeypatch.setenv("SCALPDESK_LEDGER",
+                           str(tmp_path_factory.getbasetemp() / "trials.jsonl"))

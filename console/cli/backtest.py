@@ -51,7 +51,7 @@ def _load_bars(data: str, bar_seconds: int) -> tuple[pd.DataFrame, float]:
 
 
 def _signals(bars: pd.DataFrame, strategy: str | None, signals: Path | None, model: str | None,
-             seed: int) -> Any:
+             seed: int, in_sample: bool = False) -> Any:
     from core.backtest import Signals
     from core.errors import ConfigError
     from core.strategy import builtin_signals
@@ -76,7 +76,43 @@ def _signals(bars: pd.DataFrame, strategy: str | None, signals: Path | None, mod
             adv(f - done[0])
             done[0] = f
 
-        return model_signals(bars, str(model), progress=prog)
+        sig = model_signals(bars, str(model), progress=prog)
+    return _guard_in_sample(bars, sig, str(model), in_sample)
+
+
+def _guard_in_sample(bars: pd.DataFrame, sig: Any, model: str, in_sample: bool) -> Any:
+    """Never let a model's training data pass for a backtest (the second-worst outcome).
+
+    Bars the saved model was fitted, stopped or calibrated on get no signals unless the user
+    asks for them with --in-sample, and then the verdict says it is not evidence.
+    """
+    import pandas as pd
+
+    from core.errors import ConfigError
+    from core.strategy.model import drop_in_sample, in_sample_mask, model_training_span
+
+    span = model_training_span(model)
+    mask = in_sample_mask(bars, span)
+    if not mask.any():
+        return sig
+    first, oos = (pd.Timestamp(x, tz="UTC").strftime("%Y-%m-%d %H:%M") for x in span)
+    share = f"{int(mask.sum()):,} of {len(bars):,} bars ({mask.mean():.0%})"
+    if in_sample:
+        console.print(f"[bold red]warning:[/] {share} lie in model {model}'s training data "
+                      f"({first} → {oos} UTC); results on them are in-sample and prove nothing")
+        from dataclasses import replace
+
+        return replace(sig, name=f"{sig.name} (IN-SAMPLE)")
+    if mask.all():
+        raise ConfigError(
+            f"every bar of --data lies in model {model}'s training data ({first} → {oos} UTC): "
+            "a backtest there is in-sample and proves nothing",
+            hint="backtest on bars after the model's holdout start, or pass --in-sample to see "
+                 "the (meaningless) in-sample result anyway")
+    console.print(f"[yellow]note:[/] {share} lie in model {model}'s training data ({first} → "
+                  f"{oos} UTC) and get no signals; only later bars are traded "
+                  "(--in-sample to include them)")
+    return drop_in_sample(sig, mask)
 
 
 def _summary(res: Any, title: str) -> None:
@@ -91,7 +127,7 @@ def _summary(res: Any, title: str) -> None:
         ("net P&L (after costs)", f"{res.net_pnl:,.2f}"),
         ("gross P&L / costs", f"{gross:,.2f} / {costs:,.2f}"),
         ("win rate", f"{(t['net_pnl'] > 0).mean():.1%}" if len(t) else "-"),
-        ("max drawdown", f"{-res.equity['drawdown'].min():,.2f}" if len(res.equity) else "-"),
+        ("max drawdown", f"{abs(float(res.equity['drawdown'].min())):,.2f}" if len(res.equity) else "-"),
         ("exit reasons", ", ".join(f"{k} {v}" for k, v in
                                    t["exit_reason"].value_counts().items() if v) or "-"),
         ("same-bar ambiguity", f"{res.ambiguity.share_affected:.1%} of trades; net "
@@ -106,7 +142,39 @@ def _summary(res: Any, title: str) -> None:
     console.print(tab)
 
 
-def _honesty(res: Any, profile: Any, baseline: Any, report: Path | None, title: str) -> None:
+def _data_hash(bars: pd.DataFrame) -> str:
+    """A cheap fingerprint of the bars, so trials on the same data are counted together."""
+    import hashlib
+
+    import numpy as np
+
+    ts = bars["timestamp"].to_numpy(np.int64)
+    close = bars["close"].to_numpy(float)
+    h = hashlib.sha256(f"{len(ts)}:{ts[:1]}:{ts[-1:]}:{close.sum():.6f}".encode())
+    h.update(np.ascontiguousarray(close[:: max(1, len(close) // 4096)]).tobytes())
+    return h.hexdigest()[:16]
+
+
+def _record_trial(res: Any, profile: Any, stats: Any, data_hash: str) -> Any:
+    """Append this run to the trial ledger and return the ledger's summary for the DSR."""
+    import math
+
+    import numpy as np
+
+    from core.backtest.ledger import append_trial, trial_summary
+    from core.backtest.stats import daily_pnl
+
+    daily = daily_pnl(res.trades).to_numpy(float)
+    sr = float(daily.mean() / daily.std(ddof=1)) if daily.size > 2 and daily.std(ddof=1) > 0 else math.nan
+    append_trial({"kind": "backtest", "data_hash": data_hash, "signals": res.params.get("signals"),
+                  "profile": profile.name, "trades": stats.trades, "net_pnl": stats.net_pnl,
+                  "sharpe_per_period": sr if math.isfinite(sr) else None})
+    del np
+    return trial_summary(data_hash=data_hash), daily
+
+
+def _honesty(res: Any, profile: Any, baseline: Any, report: Path | None, title: str,
+             data_hash: str = "", in_sample: bool = False) -> None:
     """Stats, verdict and HTML report from the stats modules (skipped if they are absent)."""
     try:
         from core.backtest.bootstrap import bootstrap_expectancy, bootstrap_profit_factor
@@ -123,15 +191,42 @@ def _honesty(res: Any, profile: Any, baseline: Any, report: Path | None, title: 
     pf_ci = bootstrap_profit_factor(net) if len(net) else None
     amb = (res.ambiguity.pessimistic_pnl, res.ambiguity.optimistic_pnl,
            res.ambiguity.share_affected)
+    from core.backtest.dsr import deflated_sharpe
+
+    trials, daily = _record_trial(res, profile, stats, data_hash)
+    dsr = deflated_sharpe(daily, n_trials=trials.n_trials, sr_variance=trials.sr_variance) \
+        if daily.size > 2 else None
     verdict = make_verdict(stats, exp_ci, pf_ci=pf_ci, ambiguity=amb,
-                           baseline_percentile=baseline.percentile if baseline else None)
+                           baseline_percentile=baseline.percentile if baseline else None,
+                           deflated_sharpe=dsr, n_trials=trials.n_trials)
+    if in_sample:
+        from dataclasses import replace
+
+        verdict = replace(verdict, label="in-sample: not evidence",
+                          warnings=verdict.warnings + ("these bars trained the model; only an "
+                                                       "out-of-sample backtest can show an edge",))
     console.print(verdict.text(), markup=False, highlight=False)
+    combine = None
+    top = profile.topstep
+    if (top is not None and top.program == "combine" and top.profit_target and daily.size >= 5
+            and not in_sample):  # an in-sample pass rate would be pure fiction
+        from core.backtest.montecarlo import CombineRules, combine_pass_probability
+
+        combine = combine_pass_probability(daily, CombineRules(
+            starting_balance=float(top.account_size), profit_target=float(top.profit_target),
+            max_loss_limit=float(top.max_loss_limit), daily_loss_limit=top.daily_loss_limit,
+            consistency_pct=top.consistency_pct), seed=0)
+        days = f"{combine.median_days_to_pass:.0f}" if combine.median_days_to_pass else "–"
+        console.print(f"Topstep Combine (Monte Carlo, {combine.paths:,} block-bootstrapped paths of "
+                      f"{combine.horizon_days} days): pass {combine.p_pass:.1%}, fail "
+                      f"{combine.p_fail:.1%}, still open {combine.p_open:.1%}; median days to pass "
+                      f"{days} (MLL checked at each day's close only)", highlight=False)
     if report is not None:
         from core.backtest.report import ReportInputs, write_html
 
         path = write_html(report, ReportInputs(
             title=title, stats=stats, trades=res.trades, equity=res.equity, verdict=verdict,
-            baseline_pnls=baseline.pnls if baseline else None, ambiguity=amb,
+            baseline_pnls=baseline.pnls if baseline else None, ambiguity=amb, combine=combine,
             notes=(f"profile {profile.name}", f"signals {res.params['signals']}")))
         console.print(f"report written: {path}")
     del np
@@ -164,6 +259,9 @@ def backtest(
         "--report", help="Write a self-contained HTML report here.")] = None,
     trades_out: Annotated[Path | None, typer.Option(
         "--trades-out", help="Write the trade log (.parquet or .csv).")] = None,
+    in_sample: Annotated[bool, typer.Option(
+        "--in-sample", help=("With --model: also trade bars the model was trained on (by "
+                             "default they get no signals; in-sample results prove nothing)."))] = False,
 ) -> None:
     """Run one backtest and print the summary, the baseline and the verdict."""
     if ctx.invoked_subcommand is not None:
@@ -183,7 +281,7 @@ def backtest(
         prof = load_profile(prof_name)
         with progress_task("loading bars", None):
             bars, bsec = _load_bars(data, bar_seconds)
-        sig = _signals(bars, strategy, signals, model, seed)
+        sig = _signals(bars, strategy, signals, model, seed, in_sample)
         with progress_task("backtest", 1.0) as adv:
             last = [0.0]
 
@@ -216,7 +314,8 @@ def backtest(
                 res.trades.to_parquet(tmp, index=False)
             os.replace(tmp, trades_out)
             console.print(f"trades written: {trades_out}")
-        _honesty(res, prof, base, report, title)
+        _honesty(res, prof, base, report, title, data_hash=_data_hash(bars),
+                 in_sample=bool(model and in_sample))
 
     run_cli(work)
 

@@ -57,6 +57,9 @@ def make_verdict(stats: Stats, expectancy_ci: Interval, *, pf_ci: Interval | Non
     reasons: list[str] = []
     warnings: list[str] = []
     n = stats.trades
+    if n == 0:
+        return Verdict("too few trades", "no trades were taken, so there is nothing to judge",
+                       ("check the confidence floor, the signals and the risk rules",))
     exp = f"{_money(expectancy_ci.estimate)} per trade after costs " \
           f"(95 % CI {_money(expectancy_ci.low)} to {_money(expectancy_ci.high)}) over {n:,} trades"
     if pf_ci is not None and not math.isnan(pf_ci.estimate):

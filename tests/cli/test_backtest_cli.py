@@ -74,3 +74,31 @@ def test_backtest_with_a_trained_model(tmp_path: Path) -> None:
     assert "model" in res.output and "trades" in res.output
     res = run("backtest", "--data", str(data), "--model", str(tmp_path / "nope"))
     assert res.exit_code == 2
+
+
+def test_model_backtest_never_passes_training_data_off_as_evidence(tmp_path: Path) -> None:
+    """Bars a model was trained on are not traded unless asked, and then flagged in-sample."""
+    from core.datasets.synth import generate
+    from core.ml.benchmark import train_bench_model
+    from core.strategy.model import in_sample_mask, model_training_span
+
+    frame = generate(2, seed=5, rth_only=True)
+    model_dir = train_bench_model("lightgbm", frame, tmp_path / "models")
+    span = model_training_span(model_dir)
+    mask = in_sample_mask(frame, span)
+    assert 0 < mask.sum() < len(frame)
+    data = tmp_path / "bars.parquet"
+    frame.to_parquet(data)
+    res = run("backtest", "--data", str(data), "--model", str(model_dir), "--baseline-seeds", "0")
+    assert res.exit_code == 0, res.output
+    out = " ".join(res.output.split())  # rich wraps long lines
+    assert "get no signals" in out and "out of sample only" in out
+    res = run("backtest", "--data", str(data), "--model", str(model_dir), "--baseline-seeds", "0",
+              "--in-sample")
+    assert res.exit_code == 0, res.output
+    out = " ".join(res.output.split())
+    assert "in-sample: not evidence" in out and "prove nothing" in out
+    inside = tmp_path / "inside.parquet"
+    frame[mask].reset_index(drop=True).to_parquet(inside)
+    res = run("backtest", "--data", str(inside), "--model", str(model_dir))
+    assert res.exit_code == 2 and "training data" in " ".join(res.output.split())
