@@ -6,6 +6,10 @@ data in → checked → resampled → (research → backtest → simulator) as t
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -56,6 +60,61 @@ def _data_steps(workdir: Path, days: int, seed: int) -> dict:
     return {"path": path, "frame": result.frame, "minute": minute, "catalog": cat}
 
 
+def _scalpdesk(*args: str, env: dict[str, str] | None = None) -> int:
+    """Run a scalpdesk command exactly as a user would type it (same console script)."""
+    cmd = [sys.executable, "-m", "console", *args]
+    console.print(f"[dim]$ scalpdesk {' '.join(args)}[/dim]", highlight=False)
+    return subprocess.run(cmd, env={**os.environ, **(env or {})}, check=False).returncode
+
+
+def _research_steps(workdir: Path, data: Path) -> bool:
+    """Walk-forward training and an out-of-sample backtest of the trained model."""
+    _step("4. Research: LightGBM with purged walk-forward validation (honest verdict)")
+    rc = _scalpdesk("train", "--data", str(data), "--model", "lightgbm", "--folds", "3",
+                    "--name", "demo", "--models-dir", str(workdir / "models"))
+    if rc != 0:
+        return False
+    _step("5. Backtest the model on bars it never saw ($1,000 profile: costs, risk rules, EOD flat)")
+    rc = _scalpdesk("backtest", "--data", str(data), "--model", str(workdir / "models" / "demo"),
+                    "--profile", "demo", "--baseline-seeds", "50",
+                    "--report", str(workdir / "report.html"),
+                    env={"SCALPDESK_LEDGER": str(workdir / "trials.jsonl")})
+    return rc == 0
+
+
+def _venue_steps(data: Path) -> bool:
+    """Start the ProjectX-compatible simulator and run the connection check against it."""
+    _step("6. Broker: the local TopstepX-compatible simulator and `venue check`")
+    cmd = [sys.executable, "-m", "console", "sim", "run", "--data", str(data), "--port", "0",
+           "--speed", "10"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    urls: dict[str, str] = {}
+    try:
+        deadline = time.monotonic() + 60
+        assert proc.stdout is not None
+        while len(urls) < 3 and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            m = re.match(r"\s*(REST|user hub|market hub)\s+(http\S+)", line)
+            if m:
+                urls[m.group(1)] = m.group(2)
+        if len(urls) < 3:
+            console.print("[red]the simulator did not start[/]")
+            return False
+        console.print(f"simulator listening at {urls['REST']}")
+        rc = _scalpdesk("venue", "check", "--api-url", urls["REST"], "--user-hub", urls["user hub"],
+                        "--market-hub", urls["market hub"], "--seconds", "2",
+                        env={"TOPSTEPX_USERNAME": "sim", "TOPSTEPX_API_KEY": "sim-key"})
+        return rc == 0
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``demo`` command to the root app."""
 
@@ -67,13 +126,19 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run the end-to-end demo on embedded synthetic data (no network, nothing left behind).
 
-        Generates MES-like 1-second bars, imports and validates them, filters regular trading
-        hours and resamples to 1 minute.
+        Generates MES-like 1-second bars (with a weak planted pattern), imports and validates
+        them, filters regular trading hours and resamples to 1 minute; trains LightGBM with
+        purged walk-forward validation; backtests the model out of sample under the $1,000
+        profile's costs and risk rules with a random-entry baseline and an HTML report; then
+        starts the TopstepX-compatible simulator and runs `scalpdesk venue check` against it.
         """
         with tempfile.TemporaryDirectory(prefix="scalpdesk-demo-") as tmp:
             workdir = keep or Path(tmp)
             workdir.mkdir(parents=True, exist_ok=True)
-            _data_steps(workdir, days, seed)
-            console.rule("[green]demo finished")
+            out = _data_steps(workdir, days, seed)
+            ok = _research_steps(workdir, out["path"]) and _venue_steps(out["path"])
+            console.rule("[green]demo finished" if ok else "[red]demo stopped at a failed step")
             if keep:
-                console.print(f"files kept in {workdir}")
+                console.print(f"files kept in {workdir} (report: {workdir / 'report.html'})")
+            if not ok:
+                raise typer.Exit(1)
