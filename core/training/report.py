@@ -1,7 +1,7 @@
 """Aggregate fold results and say, in words, whether there is an edge after costs.
 
 The verdict is deliberately conservative. "possible edge" needs all of: out-of-sample AUC
-above 0.5 by more than two standard errors across folds, at least two folds with ≥ 100
+above 0.5 by more than two standard errors across at least three folds, at least two folds with ≥ 100
 trades, a pooled expectancy after costs whose 95 % interval is above zero, beating the
 random-direction baseline, and most counted folds profitable. Anything less is "no edge
 after costs" (or "not enough trades to judge"), with the numbers that led there.
@@ -83,7 +83,8 @@ def summarize(results: list[FoldResult], *, min_confidence: float) -> Summary:
     profitable = sum(1 for r in counted if r.trading.expectancy > 0)
     auc_txt = f"out-of-sample AUC {auc_mean:.2f}" + (f" ± {auc_sd:.2f}" if math.isfinite(auc_sd) else "")
     auc_txt += f" over {len(wf)} fold{'s' if len(wf) != 1 else ''}"
-    predictive = math.isfinite(auc_se) and auc_mean - 2 * auc_se > 0.5
+    # Overlapping labels make one fold's AUC noisy: ask for 3+ folds before calling it skill.
+    predictive = len(aucs) >= 3 and math.isfinite(auc_se) and auc_mean - 2 * auc_se > 0.5
     caveats: list[str] = []
     edge = False
     if not counted:
