@@ -7,6 +7,7 @@ than ~30 trades the intervals are wide by design: that width *is* the honest ans
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,8 +31,27 @@ class Interval:
         return value < self.low or value > self.high
 
 
-def _resample_idx(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    return rng.integers(0, n, size=(n_boot, n))
+def _bootstrap(x: np.ndarray, stat: Callable[[np.ndarray], np.ndarray], n_boot: int,
+               seed: int) -> np.ndarray:
+    """``stat`` (row-wise over a (k, n) sample matrix) of ``n_boot`` resamples of ``x``.
+
+    Chunked so 10^5 trades × 2000 resamples never needs gigabytes at once.
+    """
+    rng = np.random.default_rng(seed)
+    out = np.empty(n_boot)
+    chunk = max(1, 20_000_000 // max(x.size, 1))
+    for start in range(0, n_boot, chunk):
+        k = min(chunk, n_boot - start)
+        out[start:start + k] = stat(x[rng.integers(0, x.size, size=(k, x.size))])
+    return out
+
+
+def _profit_factors(s: np.ndarray) -> np.ndarray:
+    wins = np.where(s > 0, s, 0.0).sum(axis=1)
+    losses = -np.where(s < 0, s, 0.0).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(losses > 0, wins / np.where(losses > 0, losses, 1.0),
+                        np.where(wins > 0, np.inf, np.nan))
 
 
 def bootstrap_expectancy(net_pnl: np.ndarray, *, n_boot: int = 2000, level: float = 0.95,
@@ -40,13 +60,7 @@ def bootstrap_expectancy(net_pnl: np.ndarray, *, n_boot: int = 2000, level: floa
     x = np.asarray(net_pnl, dtype=float)
     if x.size == 0:
         return Interval(math.nan, math.nan, math.nan, level)
-    rng = np.random.default_rng(seed)
-    # Chunked so 10^5 trades × 2000 resamples never needs gigabytes.
-    means = np.empty(n_boot)
-    chunk = max(1, 20_000_000 // max(x.size, 1))
-    for start in range(0, n_boot, chunk):
-        k = min(chunk, n_boot - start)
-        means[start:start + k] = x[_resample_idx(x.size, k, rng)].mean(axis=1)
+    means = _bootstrap(x, lambda s: s.mean(axis=1), n_boot, seed)
     a = (1 - level) / 2
     return Interval(float(x.mean()), float(np.quantile(means, a)), float(np.quantile(means, 1 - a)), level)
 
@@ -57,17 +71,7 @@ def bootstrap_profit_factor(net_pnl: np.ndarray, *, n_boot: int = 2000, level: f
     x = np.asarray(net_pnl, dtype=float)
     if x.size == 0:
         return Interval(math.nan, math.nan, math.nan, level)
-    rng = np.random.default_rng(seed)
-    pfs = np.empty(n_boot)
-    chunk = max(1, 20_000_000 // max(x.size, 1))
-    for start in range(0, n_boot, chunk):
-        k = min(chunk, n_boot - start)
-        s = x[_resample_idx(x.size, k, rng)]
-        wins = np.where(s > 0, s, 0.0).sum(axis=1)
-        losses = -np.where(s < 0, s, 0.0).sum(axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            pfs[start:start + k] = np.where(losses > 0, wins / np.where(losses > 0, losses, 1.0),
-                                            np.where(wins > 0, np.inf, np.nan))
+    pfs = _bootstrap(x, _profit_factors, n_boot, seed)
     wins, losses = x[x > 0].sum(), -x[x < 0].sum()
     est = wins / losses if losses > 0 else (math.inf if wins > 0 else math.nan)
     finite = pfs[~np.isnan(pfs)]
