@@ -259,6 +259,9 @@ def backtest(
         "--report", help="Write a self-contained HTML report here.")] = None,
     trades_out: Annotated[Path | None, typer.Option(
         "--trades-out", help="Write the trade log (.parquet or .csv).")] = None,
+    resolve_1s: Annotated[str | None, typer.Option(
+        "--resolve-1s", help=("1-second bars (file or catalog root) to settle bars where both "
+                              "stop and target were reachable, instead of assuming the worst."))] = None,
     in_sample: Annotated[bool, typer.Option(
         "--in-sample", help=("With --model: also trade bars the model was trained on (by "
                              "default they get no signals; in-sample results prove nothing)."))] = False,
@@ -281,6 +284,19 @@ def backtest(
         prof = load_profile(prof_name)
         with progress_task("loading bars", None):
             bars, bsec = _load_bars(data, bar_seconds)
+        bars_1s = None
+        if resolve_1s:
+            from dataclasses import replace
+
+            from core.errors import DataError
+
+            with progress_task("loading 1-second bars", None):
+                bars_1s, sec1 = _load_bars(resolve_1s, 1)
+            if sec1 != 1:
+                raise DataError(f"--resolve-1s {resolve_1s}: holds {sec1:g}-second bars, not 1-second",
+                                hint="point it at 1-second bars of the same instrument")
+            # Settling from finer bars is the profile's "resolve" mode.
+            prof = replace(prof, strategy=replace(prof.strategy, same_bar="resolve"))
         sig = _signals(bars, strategy, signals, model, seed, in_sample)
         with progress_task("backtest", 1.0) as adv:
             last = [0.0]
@@ -289,7 +305,7 @@ def backtest(
                 adv(f - last[0])
                 last[0] = f
 
-            res = run_backtest(bars, sig, profile=prof, seed=seed, progress=prog)
+            res = run_backtest(bars, sig, profile=prof, seed=seed, progress=prog, bars_1s=bars_1s)
         title = f"{prof.name} · {sig.name} · {len(bars):,} bars of {bsec:g} s"
         _summary(res, title)
         base = None

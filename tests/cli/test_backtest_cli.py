@@ -102,3 +102,19 @@ def test_model_backtest_never_passes_training_data_off_as_evidence(tmp_path: Pat
     frame[mask].reset_index(drop=True).to_parquet(inside)
     res = run("backtest", "--data", str(inside), "--model", str(model_dir))
     assert res.exit_code == 2 and "training data" in " ".join(res.output.split())
+
+
+def test_real_es_minutes_settled_from_real_es_seconds(tmp_path: Path, shared_data: Path) -> None:
+    """The ES 1-second sample settles same-bar stop/target on its own 1-minute bars."""
+    es_1s = shared_data / "es_1s_esm8_2018-05-07_from_ticks_rtrawl.parquet"
+    es_1m = tmp_path / "es_1m.parquet"
+    assert run("data", "resample", str(es_1s), "--to", "1m", "--out", str(es_1m)).exit_code == 0
+    args = ("backtest", "--data", str(es_1m), "--strategy", "random", "--profile", "account_1k",
+            "--baseline-seeds", "5", "--trades-out", str(tmp_path / "t.csv"),
+            "--report", str(tmp_path / "r.html"))
+    res = run(*args, "--resolve-1s", str(es_1s))
+    assert res.exit_code == 0, res.output
+    assert "same-bar ambiguity" in res.output and (tmp_path / "r.html").exists()
+    assert (tmp_path / "t.csv").read_text().startswith("entry_time")
+    res = run(*args, "--resolve-1s", str(es_1m))  # minute bars cannot settle minute bars
+    assert res.exit_code == 2 and "not 1-second" in " ".join(res.output.split())
