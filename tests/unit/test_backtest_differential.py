@@ -58,7 +58,15 @@ def test_loop_matches_reference(seed: int, rate: float, name: str, fill: str, sa
     res = run_backtest(bars, sig, profile=prof, bars_1s=one_s)
     ref = run_reference(bars, sig, profile=prof, bars_1s=one_s)
     _same(res.trades, ref)
+    _fills_on_tick_grid(res.trades)
     _equity_is_marked_to_market(res, bars, prof)
+
+
+def _fills_on_tick_grid(trades) -> None:  # noqa: ANN001
+    """Every fill price (before slippage, which is booked in money) is a real MES price."""
+    for col in ("entry_price", "exit_price"):
+        ticks = trades[col].to_numpy(float) / 0.25
+        assert np.abs(ticks - np.round(ticks)).max(initial=0.0) < 1e-6, col
 
 
 def _equity_is_marked_to_market(res, bars, prof) -> None:  # noqa: ANN001
