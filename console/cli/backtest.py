@@ -174,7 +174,7 @@ def _record_trial(res: Any, profile: Any, stats: Any, data_hash: str) -> Any:
 
 
 def _honesty(res: Any, profile: Any, baseline: Any, report: Path | None, title: str,
-             data_hash: str = "", in_sample: bool = False) -> None:
+             data_hash: str = "", in_sample: bool = False, stitched: Any = None) -> None:
     """Stats, verdict and HTML report from the stats modules (skipped if they are absent)."""
     try:
         from core.backtest.bootstrap import bootstrap_expectancy, bootstrap_profit_factor
@@ -227,6 +227,7 @@ def _honesty(res: Any, profile: Any, baseline: Any, report: Path | None, title: 
         path = write_html(report, ReportInputs(
             title=title, stats=stats, trades=res.trades, equity=res.equity, verdict=verdict,
             baseline_pnls=baseline.pnls if baseline else None, ambiguity=amb, combine=combine,
+            stitched_equity=stitched,
             notes=(f"profile {profile.name}", f"signals {res.params['signals']}")))
         console.print(f"report written: {path}")
     del np
@@ -320,8 +321,7 @@ def backtest(
                 base = random_baseline(bars, res, prof, n_seeds=baseline_seeds, seed=seed,
                                        progress=bprog)
             console.print(base.summary(), markup=False, highlight=False)
-        if walk_forward:
-            _walk_forward(bars, sig, prof, folds)
+        stitched = _walk_forward(bars, sig, prof, folds) if walk_forward else None
         if trades_out is not None:
             tmp = trades_out.with_name(f".{trades_out.name}.tmp")
             if trades_out.suffix == ".csv":
@@ -330,15 +330,20 @@ def backtest(
                 res.trades.to_parquet(tmp, index=False)
             os.replace(tmp, trades_out)
             console.print(f"trades written: {trades_out}")
-        _honesty(res, prof, base, report, title, data_hash=_data_hash(bars),
+        _honesty(res, prof, base, report, title, data_hash=_data_hash(bars), stitched=stitched,
                  in_sample=bool(model and in_sample))
 
     run_cli(work)
 
 
-def _walk_forward(bars: pd.DataFrame, sig: Any, prof: Any, folds: int) -> None:
-    """Consecutive time folds, each a fresh account: per-fold table + stitched net P&L."""
+def _walk_forward(bars: pd.DataFrame, sig: Any, prof: Any, folds: int) -> pd.DataFrame:
+    """Consecutive time folds, each a fresh account: per-fold table + stitched net P&L.
+
+    Returns the stitched out-of-sample equity curve: each fold's P&L path appended to the
+    previous folds' total, starting from the profile's starting balance.
+    """
     import numpy as np
+    import pandas as pd
     from rich.table import Table
 
     from core.backtest import Signals, run_backtest
@@ -349,6 +354,7 @@ def _walk_forward(bars: pd.DataFrame, sig: Any, prof: Any, folds: int) -> None:
     for col in ("fold", "from", "to", "trades", "net P&L", "win rate"):
         tab.add_column(col)
     stitched = 0.0
+    curves: list[pd.DataFrame] = []
     for k in range(folds):
         a, b = int(edges[k]), int(edges[k + 1])
         if b <= a:
@@ -357,14 +363,19 @@ def _walk_forward(bars: pd.DataFrame, sig: Any, prof: Any, folds: int) -> None:
         s = Signals(sig.direction[a:b], sig.confidence[a:b],
                     None if sig.predicted_class is None else sig.predicted_class[a:b],
                     None if sig.atr is None else sig.atr[a:b], sig.name)
-        r = run_backtest(part, s, profile=prof, record_equity=False)
+        r = run_backtest(part, s, profile=prof)
+        if len(r.equity):
+            curves.append(pd.DataFrame({
+                "timestamp": r.equity["timestamp"].to_numpy(),
+                "equity": r.equity["equity"].to_numpy(float) + stitched}))
         stitched += r.net_pnl
         t = r.trades
-        import pandas as pd
-
         tab.add_row(str(k + 1), str(pd.Timestamp(int(part["timestamp"].iloc[0]), tz="UTC").date()),
                     str(pd.Timestamp(int(part["timestamp"].iloc[-1]), tz="UTC").date()),
                     f"{len(t):,}", f"{r.net_pnl:,.2f}",
                     f"{(t['net_pnl'] > 0).mean():.1%}" if len(t) else "-")
     console.print(tab)
     console.print(f"stitched out-of-sample net P&L: {stitched:,.2f}")
+    if not curves:
+        return pd.DataFrame({"timestamp": np.empty(0, np.int64), "equity": np.empty(0)})
+    return pd.concat(curves, ignore_index=True)

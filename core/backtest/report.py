@@ -37,6 +37,7 @@ class ReportInputs:
     baseline_pnls: np.ndarray | None = None  #: net P&L of each random-entry run
     ambiguity: tuple[float, float, float] | None = None  #: pessimistic, optimistic, share
     combine: CombineOutcome | None = None
+    stitched_equity: pd.DataFrame | None = None  #: walk-forward folds, out of sample, stitched
     notes: tuple[str, ...] = ()
 
 
@@ -74,6 +75,14 @@ def _figures(inp: ReportInputs) -> list[tuple[str, object]]:
                                  line={"width": 1, "color": "#c0392b"}), row=2, col=1)
         fig.update_layout(title="Equity and drawdown ($)", height=480, showlegend=False)
         figs.append(("equity", fig))
+    if inp.stitched_equity is not None and not inp.stitched_equity.empty:
+        ts, eq = _decimate(to_ns(inp.stitched_equity["timestamp"]),
+                           inp.stitched_equity["equity"].to_numpy(float))
+        fig = go.Figure(go.Scatter(x=pd.to_datetime(ts, utc=True), y=eq, name="stitched",
+                                   line={"width": 1}))
+        fig.update_layout(title="Walk-forward: stitched out-of-sample equity ($, each fold a "
+                                "fresh account)", height=320)
+        figs.append(("stitched", fig))
     if not inp.trades.empty:
         net = inp.trades["net_pnl"].to_numpy(float)
         fig = go.Figure(go.Histogram(x=net, nbinsx=60, name="net P&L per trade"))

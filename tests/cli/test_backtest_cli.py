@@ -118,3 +118,17 @@ def test_real_es_minutes_settled_from_real_es_seconds(tmp_path: Path, shared_dat
     assert (tmp_path / "t.csv").read_text().startswith("entry_time")
     res = run(*args, "--resolve-1s", str(es_1m))  # minute bars cannot settle minute bars
     assert res.exit_code == 2 and "not 1-second" in " ".join(res.output.split())
+
+
+def test_walk_forward_report_has_stitched_out_of_sample_equity(tmp_path: Path) -> None:
+    from core.datasets.synth import generate
+
+    data = tmp_path / "bars.parquet"
+    generate(3, seed=2, rth_only=True).to_parquet(data)
+    report = tmp_path / "wf.html"
+    res = run("backtest", "--data", str(data), "--strategy", "sma-cross", "--walk-forward",
+              "--folds", "3", "--baseline-seeds", "0", "--report", str(report))
+    assert res.exit_code == 0, res.output
+    assert "stitched out-of-sample net P&L" in res.output
+    html = report.read_text()
+    assert "stitched out-of-sample equity" in html and 'id="stitched"' in html
