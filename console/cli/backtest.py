@@ -310,7 +310,7 @@ def backtest(
         title = f"{prof.name} · {sig.name} · {len(bars):,} bars of {bsec:g} s"
         _summary(res, title)
         base = None
-        if baseline_seeds > 0:
+        if baseline_seeds > 0 and len(res.trades):  # no trades: nothing to compare
             with progress_task(f"random baseline ({baseline_seeds} seeds)", 1.0) as adv:
                 done = [0.0]
 
