@@ -159,8 +159,6 @@ def _record_trial(res: Any, profile: Any, stats: Any, data_hash: str) -> Any:
     """Append this run to the trial ledger and return the ledger's summary for the DSR."""
     import math
 
-    import numpy as np
-
     from core.backtest.ledger import append_trial, trial_summary
     from core.backtest.stats import daily_pnl
 
@@ -169,21 +167,15 @@ def _record_trial(res: Any, profile: Any, stats: Any, data_hash: str) -> Any:
     append_trial({"kind": "backtest", "data_hash": data_hash, "signals": res.params.get("signals"),
                   "profile": profile.name, "trades": stats.trades, "net_pnl": stats.net_pnl,
                   "sharpe_per_period": sr if math.isfinite(sr) else None})
-    del np
     return trial_summary(data_hash=data_hash), daily
 
 
 def _honesty(res: Any, profile: Any, baseline: Any, report: Path | None, title: str,
              data_hash: str = "", in_sample: bool = False, stitched: Any = None) -> None:
-    """Stats, verdict and HTML report from the stats modules (skipped if they are absent)."""
-    try:
-        from core.backtest.bootstrap import bootstrap_expectancy, bootstrap_profit_factor
-        from core.backtest.stats import compute_stats
-        from core.backtest.verdict import make_verdict
-    except ImportError:  # the stats layer is optional at this point of the project
-        console.print("[dim](stats/verdict modules not available: summary only)[/dim]")
-        return
-    import numpy as np
+    """Stats, ledger, deflated Sharpe, verdict, Combine estimate and the HTML report."""
+    from core.backtest.bootstrap import bootstrap_expectancy, bootstrap_profit_factor
+    from core.backtest.stats import compute_stats
+    from core.backtest.verdict import make_verdict
 
     stats = compute_stats(res.trades, res.equity, starting_balance=profile.risk.starting_balance)
     net = res.trades["net_pnl"].to_numpy(float)
@@ -230,7 +222,6 @@ def _honesty(res: Any, profile: Any, baseline: Any, report: Path | None, title: 
             stitched_equity=stitched,
             notes=(f"profile {profile.name}", f"signals {res.params['signals']}")))
         console.print(f"report written: {path}")
-    del np
 
 
 @app.callback()

@@ -53,8 +53,6 @@ def _read_all(paths: list[Path], fmt: str, symbol: str | None, tz: str | None,
 
 
 def _print_report(result, report) -> None:  # noqa: ANN001 - core types, imported lazily
-    from core.datasets.schema import NS_PER_SECOND  # noqa: F401  (keeps import cost local)
-
     status = "[green]ok[/]" if report.ok else "[red]FAILED[/]"
     console.print(f"{status} {result.source} [{result.root}, {result.format}, "
                   f"{_bar_name(result.bar_seconds)}]")

@@ -7,17 +7,16 @@ the pipeline's own and not the generator's or an earlier run's. Timings use
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from core.bench.isolated import peak_rss_bytes, run_in_fresh_process
 
 #: Where generated benchmark inputs are cached between runs (reused when present).
 BENCH_DIR = Path(os.environ.get("SCALPDESK_BENCH_DIR", ".bench"))
@@ -105,27 +104,9 @@ def csv_file(lines: int, seed: int = 0) -> Path:
     return path
 
 
-def _maxrss_bytes() -> int:
-    """Peak resident memory of this process in bytes.
-
-    Reads ``VmHWM`` (the high-water mark of this address space) rather than ``ru_maxrss``:
-    on Linux a child started from a big parent inherits the parent's ``ru_maxrss`` across
-    fork + exec, which would charge the generator's memory to the pipeline.
-    """
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    import resource
-
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024  # Linux: KiB
-
-
 def measure_pipeline(path: Path) -> DataRun:
     """Load → validate → RTH filter → resample to 1 minute, timing each step (this process)."""
+    path = Path(path)
     from core import calendar
     from core.datasets.readers import read_bars
     from core.datasets.resample import resample
@@ -145,11 +126,12 @@ def measure_pipeline(path: Path) -> DataRun:
     t4 = time.perf_counter()
     return DataRun(rows=len(result.frame), load_s=t1 - t0, validate_s=t2 - t1,
                    rth_filter_s=t3 - t2, rth_rows=len(rth), resample_1m_s=t4 - t3,
-                   minute_rows=len(minute), peak_rss_bytes=_maxrss_bytes())
+                   minute_rows=len(minute), peak_rss_bytes=peak_rss_bytes())
 
 
 def measure_csv(path: Path) -> CsvRun:
     """Import (read + validate) a 1-minute CSV, timing each step (this process)."""
+    path = Path(path)
     from core.datasets.readers import read_bars
     from core.datasets.validate import validate
 
@@ -159,20 +141,12 @@ def measure_csv(path: Path) -> CsvRun:
     validate(result.frame, source=str(path), bar_seconds=result.bar_seconds).raise_if_errors()
     t2 = time.perf_counter()
     return CsvRun(lines=len(result.frame), import_s=t1 - t0, validate_s=t2 - t1,
-                  peak_rss_bytes=_maxrss_bytes())
+                  peak_rss_bytes=peak_rss_bytes())
 
 
 def run_isolated(kind: str, path: Path) -> dict:
-    """Run one measurement in a fresh interpreter and return its fields as a dict."""
-    code = ("import json,sys; from dataclasses import asdict; from pathlib import Path; "
-            "from core.bench import data as d; "
-            f"r = d.measure_{kind}(Path(sys.argv[1])); print(json.dumps(asdict(r)))")
-    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
-                         text=True, check=False)
-    if out.returncode != 0:
-        from core.errors import CoreError
-        raise CoreError(f"benchmark run failed:\n{out.stderr.strip()[-2000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    """Run ``measure_<kind>`` on ``path`` in a fresh interpreter; its fields as a dict."""
+    return run_in_fresh_process("core.bench.data", f"measure_{kind}", path=str(path))
 
 
 def median_of(runs: list[dict]) -> dict:
@@ -186,5 +160,5 @@ def median_of(runs: list[dict]) -> dict:
     return out
 
 
-__all__ = ["BENCH_DIR", "CsvRun", "DataRun", "asdict", "csv_file", "measure_csv",
+__all__ = ["BENCH_DIR", "CsvRun", "DataRun", "csv_file", "measure_csv",
            "measure_pipeline", "median_of", "run_isolated", "synth_file"]

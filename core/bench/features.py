@@ -11,16 +11,14 @@ Timings use ``time.perf_counter_ns``/``process_time`` (latency timers, not wall-
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from core.bench.data import BENCH_DIR, _maxrss_bytes
+from core.bench.data import BENCH_DIR
+from core.bench.isolated import peak_rss_bytes, run_in_fresh_process
 
 
 @dataclass(frozen=True)
@@ -78,7 +76,7 @@ def measure_batch(path: Path, feature_set: str = "default") -> BatchRun:
     X, names = compute_features(frame, feature_set)
     t2, c2 = time.perf_counter(), time.process_time()
     return BatchRun(rows=len(frame), features=len(names), load_s=t1 - t0, wall_s=t2 - t1,
-                    cpu_s=c2 - c1, peak_rss_bytes=_maxrss_bytes(), output_bytes=int(X.nbytes))
+                    cpu_s=c2 - c1, peak_rss_bytes=peak_rss_bytes(), output_bytes=int(X.nbytes))
 
 
 def measure_stream(path: Path, bars: int = 20_000, feature_set: str = "default",
@@ -128,18 +126,9 @@ def measure_stream(path: Path, bars: int = 20_000, feature_set: str = "default",
 
 def run_isolated(kind: str, path: Path, feature_set: str = "default") -> dict:
     """One measurement (``batch`` or ``stream``) in a fresh interpreter, as a dict."""
-    code = ("import json,sys; from dataclasses import asdict; from pathlib import Path; "
-            "from core.bench import features as f; "
-            f"r = f.measure_{kind}(Path(sys.argv[1]), feature_set=sys.argv[2]); "
-            "print(json.dumps(asdict(r)))")
-    out = subprocess.run([sys.executable, "-c", code, str(path), feature_set],
-                         capture_output=True, text=True, check=False)
-    if out.returncode != 0:
-        from core.errors import CoreError
-
-        raise CoreError(f"benchmark run failed:\n{out.stderr.strip()[-2000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_in_fresh_process("core.bench.features", f"measure_{kind}", path=str(path),
+                                feature_set=feature_set)
 
 
-__all__ = ["BatchRun", "StreamRun", "asdict", "measure_batch", "measure_stream", "rth_file",
+__all__ = ["BatchRun", "StreamRun", "measure_batch", "measure_stream", "rth_file",
            "run_isolated"]

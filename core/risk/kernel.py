@@ -315,13 +315,24 @@ def spread_update(p: np.ndarray, fs: np.ndarray, spread_ticks: float) -> bool:
 
 
 @nb.njit(**_JIT)
-def contract_cap(p: np.ndarray, tiers: np.ndarray, fs: np.ndarray) -> int:
-    """Largest allowed position: the balance tier's cap within the hard/prop-firm cap (0: none)."""
+def tier_index(p: np.ndarray, tiers: np.ndarray, fs: np.ndarray) -> int:
+    """Row of the balance tier in force (−1 below the lowest tier).
+
+    The balance is the day's starting balance when the profile sizes by it (XFA scaling),
+    else the current balance.
+    """
     bal = fs[F_DAY_START_BAL] if p[P_TIERS_DAY_START] > 0 else fs[F_BALANCE]
     k = -1
     for r in range(tiers.shape[0]):
         if bal >= tiers[r, 0]:
             k = r
+    return k
+
+
+@nb.njit(**_JIT)
+def contract_cap(p: np.ndarray, tiers: np.ndarray, fs: np.ndarray) -> int:
+    """Largest allowed position: the balance tier's cap within the hard/prop-firm cap (0: none)."""
+    k = tier_index(p, tiers, fs)
     if k < 0:
         return 0
     return int(min(tiers[k, 1], p[P_MAX_CONTRACTS]))
@@ -339,11 +350,7 @@ def position_size(p: np.ndarray, tiers: np.ndarray, confs: np.ndarray, fs: np.nd
     """
     if stop_ticks <= 0 or confidence < p[P_MIN_CONF]:
         return 0
-    bal = fs[F_DAY_START_BAL] if p[P_TIERS_DAY_START] > 0 else fs[F_BALANCE]
-    k = -1
-    for r in range(tiers.shape[0]):
-        if bal >= tiers[r, 0]:
-            k = r
+    k = tier_index(p, tiers, fs)
     if k < 0:
         return 0
     cap = min(tiers[k, 1], p[P_MAX_CONTRACTS])
