@@ -32,58 +32,11 @@ from core.config import Profile
 from core.errors import DataError
 from core.risk import kernel as K
 from core.risk.params import risk_arrays, schedule_covering
+from core.strategy.signals import Signals, ns_of
 
 TRADE_COLUMNS = ("entry_time", "exit_time", "direction", "entry_price", "exit_price", "contracts",
                  "gross_pnl", "commission", "slippage", "net_pnl", "exit_reason",
                  "model_confidence", "predicted_class", "mfe", "mae")
-
-
-@dataclass(frozen=True)
-class Signals:
-    """Per-bar model output aligned with the bars (same length, same order).
-
-    Attributes:
-        direction: int8 −1 short / 0 none-or-flat / +1 long.
-        confidence: Probability of the predicted class (0..1). A 0 direction with confidence
-            ≥ the profile's minimum is a FLAT signal (exit); below it, nothing.
-        predicted_class: The model's class per bar (defaults to ``direction``).
-        atr: Optional per-bar ATR in price units (else computed causally, Wilder).
-        name: Label for reports.
-    """
-
-    direction: np.ndarray
-    confidence: np.ndarray
-    predicted_class: np.ndarray | None = None
-    atr: np.ndarray | None = None
-    name: str = "signals"
-
-    @classmethod
-    def from_frame(cls, bars: pd.DataFrame, frame: pd.DataFrame, *, name: str = "file") -> Signals:
-        """Align a (timestamp, direction, confidence[, predicted_class]) table to ``bars``.
-
-        Bars without a row get no signal. Timestamps may be int64 ns or datetimes.
-        """
-        missing = [c for c in ("timestamp", "direction", "confidence") if c not in frame.columns]
-        if missing:
-            raise DataError(f"signals: missing column(s) {', '.join(missing)}",
-                            hint="a signals file needs timestamp, direction (-1/0/1), confidence")
-        ts = _ns(frame["timestamp"])
-        bts = _ns(bars["timestamp"])
-        idx = np.searchsorted(bts, ts)
-        ok = (idx < len(bts)) & (bts[np.minimum(idx, len(bts) - 1)] == ts)
-        d = np.zeros(len(bts), np.int8)
-        cf = np.zeros(len(bts), np.float64)
-        dirs = frame["direction"].to_numpy()
-        if not np.isin(dirs, (-1, 0, 1)).all():
-            raise DataError("signals: direction must be -1, 0 or 1",
-                            hint="encode short as -1, none/flat as 0, long as 1")
-        d[idx[ok]] = dirs[ok].astype(np.int8)
-        cf[idx[ok]] = frame["confidence"].to_numpy(np.float64)[ok]
-        pc = None
-        if "predicted_class" in frame.columns:
-            pc = np.zeros(len(bts), np.int8)
-            pc[idx[ok]] = frame["predicted_class"].to_numpy()[ok].astype(np.int8)
-        return cls(direction=d, confidence=cf, predicted_class=pc, name=name)
 
 
 @dataclass(frozen=True)
@@ -112,13 +65,7 @@ class BacktestResult:
         return float(self.trades["net_pnl"].sum()) if len(self.trades) else 0.0
 
 
-def _ns(col: Any) -> np.ndarray:
-    a = col.to_numpy() if hasattr(col, "to_numpy") else np.asarray(col)
-    if a.dtype.kind == "M":
-        if getattr(col, "dt", None) is not None and col.dt.tz is not None:
-            a = col.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
-        return a.astype("datetime64[ns]").view(np.int64)
-    return a.astype(np.int64, copy=False)
+_ns = ns_of
 
 
 def bar_arrays(bars: pd.DataFrame) -> dict[str, np.ndarray]:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from core.backtest import engine as E
 from core.backtest import loop as L
-from core.backtest.engine import Signals
+from core.strategy.signals import Signals
 from core.config import Profile
 from core.risk import kernel as K
 

@@ -15,6 +15,7 @@ import numpy as np
 from core.domain import Prediction
 from core.errors import ModelError
 from core.ml.artifacts import Bundle, load_artifact
+from core.strategy.signals import direction_of_row
 
 
 class StreamingPredictor:
@@ -37,7 +38,6 @@ class StreamingPredictor:
         self._out = np.empty(len(self.bundle.classes), dtype=np.float64)
         self._moves = np.asarray(cfg["class_moves"]["mean"], dtype=np.float64)
         self._abs = np.asarray(cfg["class_moves"]["abs"], dtype=np.float64)
-        self._dirs = np.sign(self.bundle.classes).astype(int)
         self.ready = False  #: False while any feature is still warming up
 
     def warm_up(self, frame: Any) -> None:
@@ -49,7 +49,9 @@ class StreamingPredictor:
         row = self.stream.update(ts_ns, o, h, l, c, v)
         self.ready = not bool(np.isnan(row).any())
         p = self.bundle.calibrator.apply_row(self.bundle.model.predict_row(row), self._out)
-        k = int(p.argmax())
-        return Prediction(ts=int(ts_ns), direction=int(self._dirs[k]), confidence=float(p[k]),
+        # The one probabilities → direction rule (core.strategy.signals): a row still warming
+        # up carries no signal, exactly as in the backtest's batch signals.
+        direction, confidence, _k = direction_of_row(p, self.bundle.classes, self.ready)
+        return Prediction(ts=int(ts_ns), direction=direction, confidence=confidence,
                           predicted_move=float(p @ self._moves), volatility=float(p @ self._abs),
                           probabilities=tuple(p.tolist()))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.backtest.engine import Signals
+from core.strategy.signals import Signals
 from core.errors import ConfigError
 
 BUILTINS = ("random", "sma-cross")

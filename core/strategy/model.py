@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.backtest.engine import Signals
+from core.strategy.signals import Signals, direction_from_proba
 from core.errors import ModelError
 
 _CHUNK = 1 << 20
@@ -49,11 +49,8 @@ def model_signals(bars: pd.DataFrame, model: str | Path, *,
     for a in range(0, n, _CHUNK):
         b = min(n, a + _CHUNK)
         proba = bundle.predict_proba(X[a:b])
-        k = proba.argmax(axis=1)
         ok = ~np.isnan(X[a:b]).any(axis=1)
-        direction[a:b] = np.where(ok, np.sign(classes[k]), 0).astype(np.int8)
-        conf[a:b] = np.where(ok, proba[np.arange(b - a), k], 0.0)
-        pclass[a:b] = classes[k].astype(np.int8)
+        direction[a:b], conf[a:b], pclass[a:b] = direction_from_proba(proba, classes, ok)
         if progress is not None:
             progress(b / n)
     return Signals(direction=direction, confidence=conf, predicted_class=pclass,

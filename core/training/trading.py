@@ -181,9 +181,11 @@ def trading_metrics(bars: dict[str, np.ndarray], sig: np.ndarray, spec: BracketS
 
 def signals_from_proba(proba: np.ndarray, classes: np.ndarray, min_confidence: float
                        ) -> tuple[np.ndarray, np.ndarray]:
-    """Direction (−1/0/+1) and confidence per row; below ``min_confidence`` → 0 (no trade)."""
-    k = proba.argmax(axis=1)
-    conf = proba[np.arange(len(proba)), k]
-    direction = np.sign(np.asarray(classes)[k]).astype(np.int64)
-    direction[conf < min_confidence] = 0
-    return direction, conf
+    """Direction (−1/0/+1) and confidence per row; below ``min_confidence`` → 0 (no trade).
+
+    Delegates to the one rule, :func:`core.strategy.signals.direction_from_proba`.
+    """
+    from core.strategy.signals import direction_from_proba
+
+    direction, conf, _ = direction_from_proba(proba, classes, min_confidence=min_confidence)
+    return direction.astype(np.int64), conf

@@ -73,4 +73,4 @@ def test_metrics_baseline_and_signals() -> None:
     assert np.isfinite(m.baseline_expectancy) and sum(m.by_exit.values()) == m.trades
     proba = np.array([[0.7, 0.2, 0.1], [0.1, 0.5, 0.4], [0.1, 0.25, 0.65]])
     d, c = signals_from_proba(proba, np.array([-1, 0, 1]), 0.6)
-    assert d.tolist() == [-1, 0, 1] and c.tolist() == [0.7, 0.5, 0.65]
+    assert d.tolist() == [-1, 0, 1] and c.tolist() == [0.7, 0.0, 0.65]   # below the floor: no signal
