@@ -102,6 +102,9 @@ class ScheduleSettings:
     flat_at: str = "16:30"
     entries_resume_at: str | None = "09:30"
     rth_only: bool = True
+    sessions: str = "cme"
+    daily_cut: str = "00:00"
+    close_margin_minutes: float = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +137,9 @@ class StrategySettings:
     time_stop_minutes: float | None = 30.0
     entry_order: str = "market"
     cooldown_bars: int = 0
-    allow_reversal: bool = True
+    on_opposite: str = "reverse"
+    stop_fill: str = "stop_market"
+    bracket_anchor: str = "reference"
     fill_mode: str = "realistic"
     slippage_model: str = "session"
     same_bar: str = "pessimistic"
@@ -191,10 +196,14 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "strategy.fill_mode": ("conservative", "optimistic", "realistic"),
     "strategy.slippage_model": ("fixed", "session", "volatility"),
     "strategy.same_bar": ("pessimistic", "optimistic", "resolve"),
+    "strategy.on_opposite": ("reverse", "exit", "ignore"),
+    "strategy.stop_fill": ("stop_market", "at_stop"),
+    "strategy.bracket_anchor": ("reference", "fill"),
+    "schedule.sessions": ("cme", "continuous"),
     "label.kind": ("direction", "binary", "triple_barrier", "volatility"),
     "venue.kind": ("sim", "topstepx"),
 }
-_HHMM_KEYS = {"reduce_size_at", "no_new_entries_at", "exit_at", "flat_at", "entries_resume_at",
+_HHMM_KEYS = {"daily_cut", "reduce_size_at", "no_new_entries_at", "exit_at", "flat_at", "entries_resume_at",
               "flat_by", "entries_blocked_until"}
 _SECTIONS: dict[str, type] = {
     "costs": CostSettings, "risk": RiskSettings, "schedule": ScheduleSettings,

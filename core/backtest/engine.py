@@ -117,7 +117,7 @@ def strategy_array(profile: Profile, bar_ns: int) -> np.ndarray:
     sp[L.SP_TIME_STOP_NS] = 0.0 if not s.time_stop_minutes else s.time_stop_minutes * 60e9
     sp[L.SP_ENTRY_LIMIT] = 1.0 if s.entry_order == "limit" else 0.0
     sp[L.SP_COOLDOWN] = s.cooldown_bars
-    sp[L.SP_REVERSAL] = 1.0 if s.allow_reversal else 0.0
+    sp[L.SP_REVERSAL] = 1.0 if s.on_opposite == "reverse" else 0.0
     sp[L.SP_FILL_MODE] = ("conservative", "optimistic", "realistic").index(s.fill_mode)
     sp[L.SP_SLIP_MODEL] = ("fixed", "session", "volatility").index(s.slippage_model)
     sp[L.SP_SAME_BAR] = ("pessimistic", "optimistic", "resolve").index(s.same_bar)

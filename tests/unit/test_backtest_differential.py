@@ -51,7 +51,7 @@ def test_loop_matches_reference(seed: int, rate: float, name: str, fill: str, sa
                          confidence=float(np.random.default_rng(seed).choice([0.65, 0.75, 0.95])))
     prof = profile(name, strategy=dict(fill_mode=fill, same_bar=same_bar, bracket=bracket,
                                        breakeven_after_ticks=be, time_stop_minutes=time_stop,
-                                       entry_order=entry, allow_reversal=reversal,
+                                       entry_order=entry, on_opposite="reverse" if reversal else "exit",
                                        cooldown_bars=cooldown, slippage_model=slip, stop_ticks=6,
                                        target_ticks=9),
                    risk=LOOSE if loose else None)
