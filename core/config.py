@@ -4,7 +4,9 @@ A profile (``profiles/*.toml``) holds every number the product trades by: costs,
 the end-of-day schedule, prop-firm rules, the strategy's bracket, the label and the venue.
 :func:`load_profile` checks the whole file at once and raises one :class:`ConfigError`
 listing *every* problem, each naming the file and the dotted key, with "did you mean …?"
-suggestions for misspelt keys. :func:`set_profile_value` edits a profile in place with
+suggestions for misspelt keys. Numbers must be finite, and limits positive and coherent with
+each other and the starting balance: a ``nan`` or oversized limit would switch its rule off
+without a word. :func:`set_profile_value` edits a profile in place with
 tomlkit so the user's comments and layout survive.
 """
 
@@ -12,10 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import os
 import tomllib
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -205,6 +209,11 @@ CHOICES: dict[str, tuple[str, ...]] = {
 }
 _HHMM_KEYS = {"daily_cut", "reduce_size_at", "no_new_entries_at", "exit_at", "flat_at", "entries_resume_at",
               "flat_by", "entries_blocked_until"}
+#: Keys that were renamed: the message says what to write instead of a bare "unknown key".
+RENAMED: dict[str, str] = {
+    "strategy.allow_reversal":
+        'renamed: use on_opposite = "reverse" (was true) or "exit" (was false)',
+}
 _SECTIONS: dict[str, type] = {
     "costs": CostSettings, "risk": RiskSettings, "schedule": ScheduleSettings,
     "topstep": TopstepSettings, "strategy": StrategySettings, "label": LabelSettings,
@@ -219,9 +228,13 @@ class _Problems:
     def __init__(self, file: str) -> None:
         self.file = file
         self.items: list[str] = []
+        #: Keys already reported, so range checks do not pile a second message onto a key
+        #: whose value is already known to be unusable (e.g. ``nan`` or a string).
+        self.keys: set[str] = set()
 
     def add(self, key: str, message: str) -> None:
         self.items.append(f"{self.file}: {key}: {message}")
+        self.keys.add(key)
 
 
 def _suggest(word: str, options: typing.Iterable[str]) -> str:
@@ -266,7 +279,13 @@ def _coerce(value: Any, tp: Any, key: str, probs: _Problems) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             probs.add(key, f"expected a number, got {value!r}")
             return value
-        return float(value)
+        value = float(value)
+        if not math.isfinite(value):
+            # TOML accepts nan/inf (and 1e400 overflows to inf); every comparison with nan is
+            # False, so a nan limit would silently never trigger: refuse it here.
+            probs.add(key, f"must be a finite number, got {value} (nan/inf switch the rule off); "
+                      "write a plain number")
+        return value
     if tp is str:
         if not isinstance(value, str):
             probs.add(key, f"expected a string, got {value!r}")
@@ -282,7 +301,7 @@ def _build(cls: type, table: dict[str, Any], prefix: str, probs: _Problems) -> A
     for key, value in table.items():
         dotted = f"{prefix}.{key}" if prefix else key
         if key not in fields:
-            probs.add(dotted, "unknown key" + _suggest(key, fields))
+            probs.add(dotted, RENAMED.get(dotted) or "unknown key" + _suggest(key, fields))
             continue
         kwargs[key] = _coerce(value, hints[key], dotted, probs)
     for name, f in fields.items():
@@ -302,53 +321,298 @@ def _optional(tp: Any) -> bool:
     return type(None) in typing.get_args(tp)
 
 
+def _fmt(x: float) -> str:
+    """A number as a user would type it back into the TOML file (50, 0.6, 1e+12)."""
+    x = float(x)
+    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else f"{x:.6g}"
+
+
+class _Checker:
+    """Range and coherence checks over one profile section, skipping unusable values.
+
+    A value is usable when it is a real, finite number whose key has no problem yet (a key
+    already reported as ``nan`` or as a string would otherwise produce a second, confusing
+    message, or crash a comparison).
+    """
+
+    def __init__(self, obj: Any, section: str, probs: _Problems) -> None:
+        self.obj = obj
+        self.section = section
+        self.probs = probs
+
+    def key(self, name: str) -> str:
+        return f"{self.section}.{name}"
+
+    def num(self, name: str) -> float | None:
+        """The usable numeric value of ``name``, or None (missing, unusable, already reported)."""
+        val = getattr(self.obj, name)
+        if self.key(name) in self.probs.keys or isinstance(val, bool) \
+                or not isinstance(val, (int, float)) or not math.isfinite(val):
+            return None
+        return float(val)
+
+    def add(self, name: str, message: str) -> None:
+        self.probs.add(self.key(name), message)
+
+    def at_least(self, name: str, low: float, fix: str) -> None:
+        v = self.num(name)
+        if v is not None and v < low:
+            self.add(name, f"must be at least {_fmt(low)}, got {_fmt(v)}; {fix}")
+
+    def above(self, name: str, low: float, fix: str) -> None:
+        v = self.num(name)
+        if v is not None and v <= low:
+            self.add(name, f"must be greater than {_fmt(low)}, got {_fmt(v)}; {fix}")
+
+
 def _check_values(prof: Profile, probs: _Problems) -> None:
-    """Range and consistency checks that types alone cannot express."""
+    """Range and coherence checks that types alone cannot express.
+
+    Every rule exists because a value outside it switches a protection off or makes it
+    meaningless without any error (a daily loss larger than the account never fires; a trade
+    risk above the day's budget makes the daily limit unreachable by design). Each message
+    names the key, its value, the related key and value, and a fix. Sections that failed to
+    build are skipped (their problems are already listed).
+    """
     for dotted, choices in CHOICES.items():
         section, key = dotted.split(".")
         obj = getattr(prof, section)
-        if obj is None:
+        if obj is None or dotted in probs.keys:
             continue
         val = getattr(obj, key)
-        if val not in choices:
+        if isinstance(val, str) and val not in choices:
             probs.add(dotted, f"{val!r} is not one of {', '.join(choices)}" + _suggest(str(val), choices))
     for section in ("schedule", "topstep"):
         obj = getattr(prof, section)
         if obj is None:
             continue
-        for key in _HHMM_KEYS & {f.name for f in dataclasses.fields(obj)}:
+        for key in sorted(_HHMM_KEYS & {f.name for f in dataclasses.fields(obj)}):
             val = getattr(obj, key)
-            if val is not None and not _is_hhmm(val):
+            if isinstance(val, str) and not _is_hhmm(val):
                 probs.add(f"{section}.{key}", f"{val!r} is not a time like '16:30'")
-    r = prof.risk
-    for key in ("starting_balance", "max_daily_loss", "max_daily_drawdown", "max_risk_per_trade",
-                "account_drawdown_stop", "kill_switch_loss"):
-        if getattr(r, key) <= 0:
-            probs.add(f"risk.{key}", "must be greater than 0")
-    if not 0.0 <= r.min_confidence <= 1.0:
-        probs.add("risk.min_confidence", "must be between 0 and 1 (e.g. 0.60)")
-    if r.max_contracts < 1:
-        probs.add("risk.max_contracts", "must be at least 1")
-    if not r.size_tiers:
-        probs.add("risk.size_tiers", "at least one [[risk.size_tiers]] table is required")
-    balances = [t.min_balance for t in r.size_tiers]
-    if balances != sorted(balances):
-        probs.add("risk.size_tiers", "tiers must be in ascending min_balance order")
-    for i, t in enumerate(r.size_tiers):
-        if not 0 < t.risk_pct < 0.2:
-            probs.add(f"risk.size_tiers[{i}].risk_pct", "must be a fraction such as 0.02 (2 %)")
-    steps = [s.min_confidence for s in r.confidence_steps]
-    if steps != sorted(steps):
-        probs.add("risk.confidence_steps", "steps must be in ascending min_confidence order")
-    if prof.costs.commission_round_trip < 0:
-        probs.add("costs.commission_round_trip", "must not be negative")
-    s = prof.strategy
-    if s.stop_ticks <= 0 or s.target_ticks <= 0:
-        probs.add("strategy.stop_ticks", "stop_ticks and target_ticks must be positive")
-    for section, tz in (("schedule", prof.schedule.timezone),
-                        ("topstep", prof.topstep.timezone if prof.topstep else None)):
-        if tz is not None and not _valid_tz(tz):
+    for section in ("schedule", "topstep"):
+        obj = getattr(prof, section)
+        tz = getattr(obj, "timezone", None)
+        if isinstance(tz, str) and not _valid_tz(tz):
             probs.add(f"{section}.timezone", f"unknown time zone {tz!r} (e.g. America/Chicago)")
+    if prof.risk is not None:
+        _check_risk(_Checker(prof.risk, "risk", probs))
+    if prof.costs is not None:
+        _check_costs(_Checker(prof.costs, "costs", probs))
+    if prof.schedule is not None:
+        _check_schedule(_Checker(prof.schedule, "schedule", probs))
+    if prof.topstep is not None:
+        _check_topstep(_Checker(prof.topstep, "topstep", probs), prof)
+    if prof.strategy is not None:
+        _check_strategy(_Checker(prof.strategy, "strategy", probs))
+    if prof.label is not None:
+        _check_label(_Checker(prof.label, "label", probs))
+
+
+def _check_risk(c: _Checker) -> None:
+    """Account limits: positive, below the starting balance, and inside each other."""
+    r = c.obj
+    start = c.num("starting_balance")
+    c.above("starting_balance", 0, "set the account's balance, e.g. 1000")
+    if start is not None and start <= 0:
+        start = None  # the limits below are relative to a usable balance only
+    # (key, ≤ allowed?, example fraction of the balance): a limit equal to the balance can
+    # only fire once the account is empty, so the daily ones must be strictly below it.
+    for name, inclusive, frac in (("max_daily_loss", False, 0.05), ("max_daily_drawdown", False, 0.075),
+                                  ("account_drawdown_stop", True, 0.2), ("kill_switch_loss", True, 0.3)):
+        v = c.num(name)
+        if v is None:
+            continue
+        pct = f"{frac * 100:g} %"
+        example = (f"e.g. {_fmt(start * frac)} ({pct} of the balance)" if start
+                   else f"e.g. {pct} of the balance")
+        limit = f"risk.starting_balance ({_fmt(start)})" if start else "risk.starting_balance"
+        bound = "at most" if inclusive else "below"
+        if v <= 0 or (start is not None and (v > start if inclusive else v >= start)):
+            c.add(name, f"must be greater than 0 and {bound} {limit}, got {_fmt(v)}; {example}")
+    mdl, mrt = c.num("max_daily_loss"), c.num("max_risk_per_trade")
+    if mrt is not None:
+        if mrt <= 0:
+            c.add("max_risk_per_trade", f"must be greater than 0, got {_fmt(mrt)}; e.g. "
+                  + (f"{_fmt(mdl / 2)} (half of risk.max_daily_loss)" if mdl and mdl > 0 else "25"))
+        elif mdl is not None and mdl > 0 and mrt > mdl:
+            c.add("max_risk_per_trade", f"{_fmt(mrt)} is above risk.max_daily_loss ({_fmt(mdl)}): "
+                  "one trade may not risk more than the day's budget; "
+                  f"set it ≤ {_fmt(mdl)}, e.g. {_fmt(mdl / 2)}")
+    mb = c.num("min_balance")
+    if mb is not None and (mb < 0 or (start is not None and mb >= start)):
+        limit = f"risk.starting_balance ({_fmt(start)})" if start else "risk.starting_balance"
+        c.add("min_balance", f"must be at least 0 and below {limit}, got {_fmt(mb)}; "
+              f"e.g. {_fmt(start * 0.7) if start else 0} (no entries below it)")
+    conf = c.num("min_confidence")
+    if conf is not None and not 0.0 <= conf <= 1.0:
+        c.add("min_confidence", f"must be between 0 and 1, got {_fmt(conf)}; e.g. 0.60 for 60 %")
+    c.at_least("max_contracts", 1, "e.g. 1")
+    c.above("volatility_breaker_multiple", 1,
+            "the breaker trips when ATR exceeds this multiple of normal, e.g. 3.0 "
+            "(a large number such as 1000 effectively disables it)")
+    vfr = c.num("volume_floor_ratio")
+    if vfr is not None and not 0.0 <= vfr < 1.0:
+        c.add("volume_floor_ratio", f"must be at least 0 and below 1 (a fraction of average volume), "
+              f"got {_fmt(vfr)}; e.g. 0.10")
+    c.at_least("spread_pause_ticks", 0, "e.g. 2")
+    c.at_least("spread_resume_ticks", 0, "e.g. 1")
+    sp, sr = c.num("spread_pause_ticks"), c.num("spread_resume_ticks")
+    if sp is not None and sr is not None and sp >= 0 and sr > sp:
+        c.add("spread_resume_ticks", f"{_fmt(sr)} is above risk.spread_pause_ticks ({_fmt(sp)}); "
+              f"resume at or below the pause level, e.g. {_fmt(max(sp - 1, 0))}")
+    _check_rows(c, "size_tiers", r.size_tiers, SizeTier, order_by="min_balance", rules=(
+        ("min_balance", lambda v: v >= 0, "must be at least 0", "e.g. 700"),
+        ("max_contracts", lambda v: v >= 1, "must be at least 1", "e.g. 1"),
+        ("risk_pct", lambda v: 0 < v < 0.2, "must be a fraction above 0 and below 0.2",
+         "e.g. 0.02 for 2 %"),
+    ))
+    if not r.size_tiers and c.key("size_tiers") not in c.probs.keys:
+        c.add("size_tiers", "at least one [[risk.size_tiers]] table is required")
+    _check_rows(c, "confidence_steps", r.confidence_steps, ConfidenceStep, order_by="min_confidence", rules=(
+        ("min_confidence", lambda v: 0 <= v <= 1, "must be between 0 and 1", "e.g. 0.60"),
+        ("multiplier", lambda v: 0 < v <= 4, "must be above 0 and at most 4", "e.g. 1.0"),
+    ))
+    _check_rows(c, "loss_pauses", r.loss_pauses, LossPause, order_by="losses", rules=(
+        ("losses", lambda v: v >= 1, "must be at least 1", "e.g. 3"),
+        ("minutes", lambda v: v >= 0, "must be at least 0", "e.g. 15"),
+    ))
+
+
+def _check_rows(c: _Checker, name: str, rows: Any, cls: type, *, order_by: str,
+                rules: tuple[tuple[str, Callable[[float], bool], str, str], ...]) -> None:
+    """Per-row ranges of an array of tables, and strictly ascending ``order_by``.
+
+    Strictly: of two rows with the same threshold one can never apply, which is never what
+    the user meant.
+    """
+    if not isinstance(rows, tuple):
+        return
+    keys: list[float] = []
+    for i, row in enumerate(rows):
+        if not isinstance(row, cls):
+            continue  # failed to build: already reported
+        rc = _Checker(row, f"{c.key(name)}[{i}]", c.probs)
+        for field_name, ok, rule, example in rules:
+            v = rc.num(field_name)
+            if v is not None and not ok(v):
+                rc.add(field_name, f"{rule}, got {_fmt(v)}; {example}")
+        v = rc.num(order_by)
+        if v is not None:
+            keys.append(v)
+    if keys != sorted(set(keys)) and len(keys) == len(rows):
+        c.add(name, f"rows must be in strictly ascending {order_by} order, got "
+              f"{', '.join(_fmt(k) for k in keys)}; reorder the [[{c.key(name)}]] tables")
+
+
+def _check_costs(c: _Checker) -> None:
+    """Costs are never negative (a negative cost would pay the strategy to trade)."""
+    c.at_least("commission_round_trip", 0, "e.g. 0.84 ($ per contract, round trip)")
+    for name in ("slippage_ticks", "slippage_ticks_eth", "slippage_ticks_volatile", "limit_slippage_ticks"):
+        c.at_least(name, 0, "slippage is in ticks against you, e.g. 1.0")
+
+
+def _hhmm_minutes(c: _Checker, name: str) -> int | None:
+    val = getattr(c.obj, name)
+    if c.key(name) in c.probs.keys or not isinstance(val, str) or not _is_hhmm(val):
+        return None
+    h, m = val.split(":")
+    return int(h) * 60 + int(m)
+
+
+#: The end-of-day steps, in the order they must happen.
+_EOD_ORDER = ("reduce_size_at", "no_new_entries_at", "exit_at", "flat_at")
+
+
+def _check_schedule(c: _Checker) -> None:
+    """Reduce factor, close margin, and (on CME sessions) the end-of-day steps in order."""
+    rf = c.num("reduce_factor")
+    if rf is not None and not 0 < rf <= 1:
+        c.add("reduce_factor", f"must be above 0 and at most 1, got {_fmt(rf)}; e.g. 0.5 halves new size")
+    cm = c.num("close_margin_minutes")
+    if cm is not None and not 0 <= cm < 120:
+        c.add("close_margin_minutes", f"must be at least 0 and below 120, got {_fmt(cm)}; e.g. 5")
+    if c.obj.sessions != "cme":
+        return  # continuous markets have no end-of-day flatten
+    for early, late in zip(_EOD_ORDER, _EOD_ORDER[1:]):
+        a, b = _hhmm_minutes(c, early), _hhmm_minutes(c, late)
+        if a is not None and b is not None and a > b:
+            c.add(late, f"{getattr(c.obj, late)!r} is before schedule.{early} "
+                  f"({getattr(c.obj, early)!r}); the steps must run {' ≤ '.join(_EOD_ORDER)}: "
+                  f"move {late} to {getattr(c.obj, early)!r} or later, or {early} earlier")
+
+
+def _check_topstep(c: _Checker, prof: Profile) -> None:
+    """Topstep rules against each other and the account's starting balance."""
+    t = c.obj
+    c.above("account_size", 0, "e.g. 50000")
+    c.at_least("max_minis", 1, "e.g. 5 for the 50K")
+    start = None
+    if prof.risk is not None:
+        start = _Checker(prof.risk, "risk", c.probs).num("starting_balance")
+    size = c.num("account_size")
+    if start is not None and size is not None and size > 0 and start != size:
+        # The MLL locks at risk.starting_balance (core/risk), so it must be the account's size
+        # (XFA profiles use the nominal basis: 50,000 = the displayed $0).
+        c.probs.add("risk.starting_balance", f"{_fmt(start)} differs from topstep.account_size "
+                    f"({_fmt(size)}); a Topstep account starts at its size: set it to {_fmt(size)}")
+    mll = c.num("max_loss_limit")
+    # An XFA's MLL is fixed at $0 after the first payout (profiles/README.md): any loss below
+    # the start halts. That 0 is a real rule, not a switched-off one, so XFA may use it.
+    mll_floor_ok = t.program == "xfa" and mll == 0
+    too_big = mll is not None and start is not None and start > 0 and mll >= start
+    if mll is not None and not mll_floor_ok and (mll <= 0 or too_big):
+        limit = f" and below risk.starting_balance ({_fmt(start)})" if start and start > 0 else ""
+        c.add("max_loss_limit", f"must be greater than 0{limit}, got {_fmt(mll)}; e.g. 2000 for the 50K"
+              + (" (0 is allowed only for an XFA after its first payout)" if mll == 0 else ""))
+    dll = None if t.daily_loss_limit is None else c.num("daily_loss_limit")
+    if dll is not None:
+        if dll <= 0:
+            c.add("daily_loss_limit", f"must be greater than 0, got {_fmt(dll)}; "
+                  "delete the line if you did not buy the daily loss limit")
+        elif mll is not None and mll > 0 and dll > mll:
+            c.add("daily_loss_limit", f"{_fmt(dll)} is above topstep.max_loss_limit ({_fmt(mll)}) so it "
+                  f"could never trigger; set it ≤ {_fmt(mll)}, or delete the line if you did not buy it")
+    if t.profit_target is not None:
+        c.above("profit_target", 0, "e.g. 3000 for the 50K, or delete the line (XFA has none)")
+    cp = None if t.consistency_pct is None else c.num("consistency_pct")
+    if cp is not None and not 0 < cp <= 1:
+        c.add("consistency_pct", f"must be a fraction above 0 and at most 1, got {_fmt(cp)}; "
+              "e.g. 0.50 for 50 %")
+    # Our must-be-flat time has to come before Topstep's own deadline (same zone only:
+    # comparing wall times across zones would need a date).
+    sch = prof.schedule
+    if sch is not None and sch.sessions == "cme" and sch.timezone == t.timezone:
+        ours = _hhmm_minutes(_Checker(sch, "schedule", c.probs), "flat_at")
+        theirs = _hhmm_minutes(c, "flat_by")
+        if ours is not None and theirs is not None and ours > theirs:
+            c.probs.add("schedule.flat_at", f"{sch.flat_at!r} is after topstep.flat_by ({t.flat_by!r}); "
+                        f"be flat before Topstep's deadline, e.g. 5 minutes earlier")
+
+
+def _check_strategy(c: _Checker) -> None:
+    """Bracket sizes and timers (a zero/negative stop would never trigger or always trigger)."""
+    s = c.obj
+    c.above("stop_ticks", 0, "e.g. 8")
+    c.above("target_ticks", 0, "e.g. 12")
+    c.above("atr_multiple", 0, "e.g. 1.5")
+    c.at_least("atr_period", 1, "e.g. 14")
+    cd = c.num("cooldown_bars")
+    if cd is not None and cd < 0:
+        c.add("cooldown_bars", f"must be at least 0, got {_fmt(cd)}; 0 now lets a signal on the exit "
+              "bar itself enter (it used to need -1)")
+    if s.time_stop_minutes is not None:
+        c.above("time_stop_minutes", 0, "e.g. 30, or delete the line for no time stop")
+    if s.breakeven_after_ticks is not None:
+        c.at_least("breakeven_after_ticks", 0, "e.g. 6, or delete the line to never move the stop")
+
+
+def _check_label(c: _Checker) -> None:
+    """The research target's horizon and thresholds."""
+    c.above("lookahead_seconds", 0, "e.g. 30")
+    c.at_least("threshold_ticks", 0, "e.g. 3")
+    if c.obj.threshold_pct is not None:
+        c.above("threshold_pct", 0, "e.g. 0.001, or delete the line to use threshold_ticks")
 
 
 def _is_hhmm(text: str) -> bool:
@@ -441,8 +705,10 @@ def profile_from_dict(raw: dict[str, Any], *, source: str = "<profile>",
             continue
         kwargs[section] = _build(cls, table, section, probs)
     prof: Profile | None = None
-    if not probs.items:
+    if all(kwargs.get(s) is not None for s in ("costs", "risk")):
         prof = Profile(path=path, **kwargs)
+        # Range and coherence checks run even when other keys have type problems, so one
+        # validate run lists everything; they skip keys that already have a problem.
         _check_values(prof, probs)
     if probs.items or prof is None:
         n = len(probs.items)
@@ -482,6 +748,9 @@ def set_profile_value(path: str | Path, dotted_key: str, value: str) -> Profile:
     if section != "profile" and cls is None:
         raise ConfigError(f"{path}: unknown section {section!r}" + _suggest(section, _SECTIONS),
                           hint=f"sections: profile, {', '.join(_SECTIONS)}")
+    if dotted_key in RENAMED:
+        raise ConfigError(f"{path}: {dotted_key}: {RENAMED[dotted_key]}",
+                          hint=f"keys of [{section}]: {', '.join(sorted(allowed))}")
     if key not in allowed:
         raise ConfigError(f"{path}: unknown key {dotted_key!r}" + _suggest(key, allowed),
                           hint=f"keys of [{section}]: {', '.join(sorted(allowed))}")
