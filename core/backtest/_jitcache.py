@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 _ROOT = Path(__file__).resolve().parents[1]
-DEPENDENCIES = ("risk/kernel.py", "backtest/fills.py", "backtest/loop.py", "backtest/prep.py",
-                "risk/params.py")
+DEPENDENCIES = ("risk/layout.py", "risk/limits.py", "risk/sizing.py", "risk/breakers.py",
+                "risk/events.py", "risk/kernel.py", "strategy/steps.py", "backtest/fills.py",
+                "backtest/loop.py", "backtest/prep.py", "risk/params.py")
 
 
 def sources_hash() -> str:

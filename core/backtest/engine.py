@@ -33,6 +33,7 @@ from core.errors import DataError
 from core.risk import kernel as K
 from core.risk.params import risk_arrays, schedule_covering
 from core.strategy.signals import Signals, ns_of
+from core.strategy.steps import OPPOSITE_NAMES
 
 TRADE_COLUMNS = ("entry_time", "exit_time", "direction", "entry_price", "exit_price", "contracts",
                  "gross_pnl", "commission", "slippage", "net_pnl", "exit_reason",
@@ -117,7 +118,10 @@ def strategy_array(profile: Profile, bar_ns: int) -> np.ndarray:
     sp[L.SP_TIME_STOP_NS] = 0.0 if not s.time_stop_minutes else s.time_stop_minutes * 60e9
     sp[L.SP_ENTRY_LIMIT] = 1.0 if s.entry_order == "limit" else 0.0
     sp[L.SP_COOLDOWN] = s.cooldown_bars
-    sp[L.SP_REVERSAL] = 1.0 if s.on_opposite == "reverse" else 0.0
+    sp[L.SP_OPPOSITE] = OPPOSITE_NAMES.index(s.on_opposite)
+    sp[L.SP_STOP_FILL] = 1.0 if s.stop_fill == "at_stop" else 0.0
+    sp[L.SP_ANCHOR] = 1.0 if s.bracket_anchor == "fill" else 0.0
+    sp[L.SP_CONTINUOUS] = 1.0 if profile.schedule.sessions == "continuous" else 0.0
     sp[L.SP_FILL_MODE] = ("conservative", "optimistic", "realistic").index(s.fill_mode)
     sp[L.SP_SLIP_MODEL] = ("fixed", "session", "volatility").index(s.slippage_model)
     sp[L.SP_SAME_BAR] = ("pessimistic", "optimistic", "resolve").index(s.same_bar)
@@ -156,6 +160,32 @@ class Prepared:
     ts1: np.ndarray
     h1: np.ndarray
     l1: np.ndarray
+    notes: tuple[str, ...] = ()
+
+
+def coarse_bar_note(bar_ns: int, sched: np.ndarray) -> str | None:
+    """Say so when bars are coarser than the end-of-day schedule's last steps.
+
+    A bar longer than the gap between the market-exit and the must-be-flat time cannot be
+    held to its close near the deadline: the position exits at the OPEN of the last bar that
+    opens before the exit time (core.backtest.loop.eod_exit_due), never at a price after the
+    deadline.
+    """
+    if not len(sched):
+        return None
+    gaps = sched[:, K.S_FLAT] - sched[:, K.S_EXIT]
+    gaps = gaps[(gaps > 0) & (gaps < 86_400 * 10**9)]
+    if not len(gaps) or bar_ns <= int(np.median(gaps)):
+        return None
+    return (f"bars of {bar_ns / 1e9:,.0f} s are coarser than the end-of-day schedule "
+            f"(market exit → must be flat: {int(np.median(gaps)) / 60e9:.0f} min): positions exit "
+            "at the open of the last bar that opens before the market-exit time")
+
+
+def denial_lines(denials: dict[str, int]) -> list[str]:
+    """Entries the risk kernel refused, in words, most frequent first ("12 entries skipped: …")."""
+    return [f"{v:,} entr{'y' if v == 1 else 'ies'} skipped: {k}"
+            for k, v in sorted(denials.items(), key=lambda kv: -kv[1])]
 
 
 def prepare(bars: pd.DataFrame, profile: Profile, *, atr: np.ndarray | None = None,
@@ -172,7 +202,7 @@ def prepare(bars: pd.DataFrame, profile: Profile, *, atr: np.ndarray | None = No
         rows, rth = np.zeros(0, np.int32), np.zeros(0, np.uint8)
     want_atr = atr is None and profile.strategy.bracket == "atr"
     atr_c, brk = atr_and_breakers(arr["high"], arr["low"], arr["close"], arr["volume"],
-                                  max(int(profile.strategy.atr_period), 1), ra.p, want_atr)
+                                  int(ra.p[K.P_BREAKER_PERIOD]), ra.p, want_atr)
     if atr is not None:
         atr_c = np.ascontiguousarray(atr, dtype=np.float64)
     if bars_1s is not None and len(bars_1s):
@@ -180,9 +210,10 @@ def prepare(bars: pd.DataFrame, profile: Profile, *, atr: np.ndarray | None = No
         ts1, h1, l1 = a1["ts"], a1["high"], a1["low"]
     else:
         ts1, h1, l1 = np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+    note = coarse_bar_note(bar_ns, sch.table) if profile.schedule.sessions == "cme" else None
     return Prepared(arr, rows, rth, brk, atr_c, np.ascontiguousarray(sch.table),
                     np.ascontiguousarray(sch.day), strategy_array(profile, bar_ns), ra, bar_ns,
-                    ts1, h1, l1)
+                    ts1, h1, l1, notes=(note,) if note else ())
 
 
 def run_prepared(pr: Prepared, action: np.ndarray, conf: np.ndarray, pclass: np.ndarray, *,
@@ -295,8 +326,7 @@ def run_backtest(bars: pd.DataFrame, signals: Signals, *, profile: Profile,
         "timestamp": pd.to_datetime(ts[ei], unit="ns", utc=True),
         "code": codes,
         "event": [K.REASONS[c] for c in codes],
-        "kind": ["halt" if K.is_halt_reason(int(c)) else "pause" if c == K.R_LOSS_PAUSE
-                 else "info" if c == K.R_PROFIT_TARGET else "day_stop" for c in codes],
+        "kind": [event_kind(int(c)) for c in codes],
         "balance": ev[:, 2],
     })
     params = {
@@ -309,12 +339,26 @@ def run_backtest(bars: pd.DataFrame, signals: Signals, *, profile: Profile,
         "final_balance": float(fs[K.F_BALANCE]),
         "denials": {K.REASONS[k]: int(v) for k, v in enumerate(den) if v},
         "limit_entries_missed": int(cnt[L.C_LIMIT_MISSED]),
+        "notes": list(pr.notes),
         "resolved_with_1s": bool(len(pr.ts1)),
     }
     if progress:
         progress(1.0)
     return BacktestResult(trades=trades, equity=equity, ambiguity=amb, risk_events=events,
                           params=params)
+
+
+def event_kind(code: int) -> str:
+    """Kind of a risk event: halt, day_stop, pause, operator or info."""
+    if K.is_halt_reason(code):
+        return "halt"
+    if code == K.R_LOSS_PAUSE:
+        return "pause"
+    if code == K.R_MANUAL_PAUSE:
+        return "operator"
+    if code == K.R_PROFIT_TARGET:
+        return "info"
+    return "day_stop"
 
 
 def with_strategy(profile: Profile, **changes: Any) -> Profile:

@@ -1,40 +1,25 @@
-"""Fill and exit rules of the backtest loop (compiled helpers and the loop's table layouts).
+"""The simulated broker of the backtest: fills and exits (compiled), and the loop's tables.
 
-See core/backtest/loop.py for the per-bar event order and the fill assumptions; this module
-holds the pieces: slippage, closing a position into the trade table, bracket exits inside a
-bar (with the risk floor as a synthetic stop and 1-second resolution), bracket distances,
-executing a pending order, and risk-event recording.
+See core/backtest/loop.py for the per-bar event order and the fill assumptions. This module
+is the only backtest-specific rule set — what the exchange would have done with our orders:
+slippage, closing a position into the trade table, bracket exits inside a bar (with the risk
+floor as a synthetic stop and 1-second resolution) and executing a pending order. Every
+TRADING rule it applies (the entry check and sizing, bracket levels, limits) is a step of
+core/risk or core/strategy that the live engine calls too.
 """
 
 from __future__ import annotations
-
-import math
 
 import numba as nb
 import numpy as np
 
 from core.risk import kernel as K
-
-# strategy / fill parameters sp[...]
-SP_BRACKET = 0            # 0 fixed, 1 atr, 2 structure
-SP_STOP_TICKS = 1
-SP_TARGET_TICKS = 2
-SP_ATR_MULT = 3
-SP_LOOKBACK = 4           # swing lookback (bars) of the structure bracket
-SP_BE_TICKS = 5           # breakeven after this many ticks of profit; < 0 = off
-SP_TIME_STOP_NS = 6       # <= 0 = off
-SP_ENTRY_LIMIT = 7        # 1: limit entry at the signal close (valid one bar)
-SP_COOLDOWN = 8
-SP_REVERSAL = 9
-SP_FILL_MODE = 10         # 0 conservative, 1 optimistic, 2 realistic
-SP_SLIP_MODEL = 11        # 0 fixed, 1 session, 2 volatility
-SP_SAME_BAR = 12          # 0 pessimistic, 1 optimistic, 2 resolve
-SP_SLIP_RTH = 13
-SP_SLIP_ETH = 14
-SP_SLIP_VOL = 15
-SP_SLIP_LIMIT = 16
-SP_BAR_NS = 17
-N_SP = 18
+from core.strategy.steps import (  # noqa: F401 - the loop's slot names live with the strategy
+    N_SP, PK_ENTRY, PK_EXIT, PK_NONE, PK_REVERSE, SP_ANCHOR, SP_ATR_MULT, SP_BAR_NS, SP_BE_TICKS,
+    SP_BRACKET, SP_CONTINUOUS, SP_COOLDOWN, SP_ENTRY_LIMIT, SP_FILL_MODE, SP_LOOKBACK,
+    SP_OPPOSITE, SP_SAME_BAR, SP_SLIP_ETH, SP_SLIP_LIMIT, SP_SLIP_MODEL, SP_SLIP_RTH,
+    SP_SLIP_VOL, SP_STOP_FILL, SP_STOP_TICKS, SP_TARGET_TICKS, SP_TIME_STOP_NS, bracket_levels,
+)
 
 FM_CONSERVATIVE, FM_OPTIMISTIC, FM_REALISTIC = 0, 1, 2
 
@@ -52,7 +37,6 @@ N_Q = 13
 # pending order pd[...]
 D_KIND, D_DIR, D_CONF, D_PCLASS, D_SD, D_TD, D_ROW, D_LIMIT, D_BRK = range(9)
 N_D = 9
-PK_NONE, PK_ENTRY, PK_EXIT, PK_REVERSE = 0, 1, 2, 3
 # counters
 C_TRADES, C_EVENTS, C_LIMIT_MISSED = 0, 1, 2
 
@@ -71,13 +55,9 @@ def slip_ticks(sp: np.ndarray, rth: int, brk: int) -> float:
 
 
 @nb.njit(**_JIT)
-def open_pnl_net(p: np.ndarray, ps: np.ndarray, price: float) -> float:
-    """Open P&L at ``price`` net of the commission and the entry's slippage (true equity)."""
-    if ps[Q_DIR] == 0:
-        return 0.0
-    pv = p[K.P_TICK_VALUE] / p[K.P_TICK_SIZE]
-    return (ps[Q_DIR] * (price - ps[Q_ENTRY]) * pv * ps[Q_N]
-            - (p[K.P_COMMISSION_RT] + ps[Q_ESLIP] * p[K.P_TICK_VALUE]) * ps[Q_N])
+def pos_open_pnl(p: np.ndarray, ps: np.ndarray, price: float) -> float:
+    """The position's open P&L at ``price`` (the risk kernel's true-equity definition)."""
+    return K.open_pnl_net(p, ps[Q_DIR], ps[Q_N], ps[Q_ENTRY], ps[Q_ESLIP], price)
 
 
 @nb.njit(**_JIT)
@@ -159,12 +139,16 @@ def bar_exits(i: int, ts: np.ndarray, o: np.ndarray, h: np.ndarray, lo_: np.ndar
     stop = ps[Q_STOP]
     tgt = ps[Q_TGT]
     lslip = sp[SP_SLIP_LIMIT]
+    # A bracket stop is a stop-market order (slippage) unless the profile says it fills at the
+    # stop price; the risk floor is always a market liquidation.
+    sslip_stop = 0.0 if sp[SP_STOP_FILL] > 0 else slip
     if d > 0:
         risk_binds = rwhy != K.R_OK and rl >= stop
         eff = rl if risk_binds else stop
         sreason = X_RISK if risk_binds else X_STOP
+        sslip = slip if risk_binds else sslip_stop
         if o[i] <= eff:                       # gapped through the stop: fill at the open
-            return sreason, o[i], slip
+            return sreason, o[i], sslip
         if o[i] > tgt or (not through and o[i] >= tgt):
             return X_TARGET, tgt, lslip
         s_hit = lo_[i] <= eff
@@ -173,8 +157,9 @@ def bar_exits(i: int, ts: np.ndarray, o: np.ndarray, h: np.ndarray, lo_: np.ndar
         risk_binds = rwhy != K.R_OK and rl <= stop
         eff = rl if risk_binds else stop
         sreason = X_RISK if risk_binds else X_STOP
+        sslip = slip if risk_binds else sslip_stop
         if o[i] >= eff:
-            return sreason, o[i], slip
+            return sreason, o[i], sslip
         if o[i] < tgt or (not through and o[i] <= tgt):
             return X_TARGET, tgt, lslip
         s_hit = h[i] >= eff
@@ -190,40 +175,13 @@ def bar_exits(i: int, ts: np.ndarray, o: np.ndarray, h: np.ndarray, lo_: np.ndar
                               through)
             first = 2 if r == 2 else 1
         if first == 1:
-            return sreason, eff, slip
+            return sreason, eff, sslip
         return X_TARGET, tgt, lslip
     if s_hit:
-        return sreason, eff, slip
+        return sreason, eff, sslip
     if t_hit:
         return X_TARGET, tgt, lslip
     return -1, 0.0, 0.0
-
-
-@nb.njit(**_JIT)
-def bracket_dist(i: int, d: int, c: np.ndarray, h: np.ndarray, lo_: np.ndarray,
-                 atr: np.ndarray, sp: np.ndarray, tick: float) -> tuple[float, float]:
-    """Stop and target distances (price units, whole ticks ≥ 1) decided at bar ``i``'s close."""
-    ratio = sp[SP_TARGET_TICKS] / sp[SP_STOP_TICKS]
-    b = sp[SP_BRACKET]
-    if b == 1 and atr.shape[0] > 0 and atr[i] > 0:
-        st = max(1.0, math.ceil(sp[SP_ATR_MULT] * atr[i] / tick - 1e-9))
-    elif b == 2:
-        lb = int(sp[SP_LOOKBACK])
-        j0 = max(0, i - lb + 1)
-        if d > 0:
-            ext = lo_[j0]
-            for j in range(j0, i + 1):
-                ext = min(ext, lo_[j])
-            st = max(1.0, math.ceil((c[i] - ext) / tick - 1e-9) + 1.0)
-        else:
-            ext = h[j0]
-            for j in range(j0, i + 1):
-                ext = max(ext, h[j])
-            st = max(1.0, math.ceil((ext - c[i]) / tick - 1e-9) + 1.0)
-    else:
-        st = sp[SP_STOP_TICKS]
-    tt = max(1.0, math.ceil(st * ratio - 1e-9))
-    return st * tick, tt * tick
 
 
 @nb.njit(**_JIT)
@@ -241,7 +199,8 @@ def execute(i: int, px: float, is_open: bool, ts: np.ndarray, h: np.ndarray, lo_
         close_pos(i, px, slip, X_SIGNAL, ts[i], ps, tr, cnt, p, pauses, fs, ist)
     if kind != PK_ENTRY and kind != PK_REVERSE:
         return
-    if row < 0 or row != int(pd_[D_ROW]):       # never carry an order into another day
+    # Never carry an entry into another trading day (CME sessions); 24/7 markets have no break.
+    if row < 0 or (row != int(pd_[D_ROW]) and sp[SP_CONTINUOUS] == 0):
         denials[K.R_OUTSIDE_HOURS] += 1
         return
     tick = p[K.P_TICK_SIZE]
@@ -274,36 +233,10 @@ def execute(i: int, px: float, is_open: bool, ts: np.ndarray, h: np.ndarray, lo_
     ps[Q_ENTRY] = ref
     ps[Q_ESLIP] = eslip
     ps[Q_ENTRY_I] = i
-    ps[Q_STOP] = ref - d * pd_[D_SD]
-    ps[Q_TGT] = ref + d * pd_[D_TD]
+    ps[Q_STOP], ps[Q_TGT] = bracket_levels(sp, d, ref, eslip, pd_[D_SD], pd_[D_TD], tick)
     ps[Q_HI] = ref
     ps[Q_LO] = ref
     ps[Q_CONF] = pd_[D_CONF]
     ps[Q_PCLASS] = pd_[D_PCLASS]
     ps[Q_AMB] = 0.0
     ps[Q_ROW] = row
-
-
-@nb.njit(**_JIT)
-def _emit(i: int, ist: np.ndarray, fs: np.ndarray, p: np.ndarray, prev: np.ndarray,
-          ev: np.ndarray, cnt: np.ndarray) -> None:
-    """Record risk state changes (halt, day stop, loss pause, profit target) as events."""
-    for slot, cur in ((0, ist[K.I_HALT]), (1, ist[K.I_DAY_STOP]), (2, ist[K.I_PAUSE_UNTIL])):
-        if cur != prev[slot]:
-            if cur != 0 and cnt[C_EVENTS] < ev.shape[0]:
-                k = cnt[C_EVENTS]
-                ev[k, 0] = i
-                ev[k, 1] = K.R_LOSS_PAUSE if slot == 2 else cur
-                ev[k, 2] = fs[K.F_BALANCE]
-                cnt[C_EVENTS] = k + 1
-            prev[slot] = cur
-    if (p[K.P_PROFIT_TARGET] > 0 and ist[K.I_TARGET_HIT] == 0
-            and fs[K.F_BALANCE] - p[K.P_START_BAL] >= p[K.P_PROFIT_TARGET]):
-        ist[K.I_TARGET_HIT] = 1
-        if cnt[C_EVENTS] < ev.shape[0]:
-            k = cnt[C_EVENTS]
-            ev[k, 0] = i
-            ev[k, 1] = K.R_PROFIT_TARGET
-            ev[k, 2] = fs[K.F_BALANCE]
-            cnt[C_EVENTS] = k + 1
-

@@ -27,18 +27,32 @@ import numpy as np
 
 from core.backtest.fills import (  # noqa: F401 - re-exported: engine/reference use L.*
     SP_BRACKET, SP_STOP_TICKS, SP_TARGET_TICKS, SP_ATR_MULT, SP_LOOKBACK, SP_BE_TICKS,
-    SP_TIME_STOP_NS, SP_ENTRY_LIMIT, SP_COOLDOWN, SP_REVERSAL, SP_FILL_MODE, SP_SLIP_MODEL,
-    SP_SAME_BAR, SP_SLIP_RTH, SP_SLIP_ETH, SP_SLIP_VOL, SP_SLIP_LIMIT, SP_BAR_NS, N_SP,
+    SP_TIME_STOP_NS, SP_ENTRY_LIMIT, SP_COOLDOWN, SP_OPPOSITE, SP_FILL_MODE, SP_SLIP_MODEL,
+    SP_SAME_BAR, SP_SLIP_RTH, SP_SLIP_ETH, SP_SLIP_VOL, SP_SLIP_LIMIT, SP_BAR_NS, SP_STOP_FILL,
+    SP_ANCHOR, SP_CONTINUOUS, N_SP,
     FM_CONSERVATIVE, FM_OPTIMISTIC, FM_REALISTIC, T_ENTRY_I, T_EXIT_I, T_DIR, T_ENTRY_PX,
     T_EXIT_PX, T_N, T_GROSS, T_COMM, T_SLIP, T_NET, T_REASON, T_CONF, T_PCLASS, T_MFE, T_MAE,
     T_AMB, T_ESLIP, N_TCOLS, X_TARGET, X_STOP, X_TIME, X_EOD, X_SIGNAL, X_RISK, EXIT_REASONS, Q_DIR,
     Q_N, Q_ENTRY, Q_ESLIP, Q_ENTRY_I, Q_STOP, Q_TGT, Q_HI, Q_LO, Q_CONF, Q_PCLASS, Q_AMB,
     Q_ROW, N_Q, D_KIND, D_DIR, D_CONF, D_PCLASS, D_SD, D_TD, D_ROW, D_LIMIT, D_BRK, N_D,
     PK_NONE, PK_ENTRY, PK_EXIT, PK_REVERSE, C_TRADES, C_EVENTS, C_LIMIT_MISSED, _JIT,
-    slip_ticks, open_pnl_net, close_pos, resolve_first, bar_exits, bracket_dist, execute,
-    _emit,
+    slip_ticks, pos_open_pnl, close_pos, resolve_first, bar_exits, execute,
 )
+from core.risk import events as RE
 from core.risk import kernel as K
+from core.strategy.steps import bracket_distance, decide
+
+
+@nb.njit(**_JIT)
+def eod_exit_due(sched: np.ndarray, row: int, ts_i: int, bar_ns: int) -> bool:
+    """The end-of-day market exit is due at bar ``ts_i``'s OPEN: the bar would close after it.
+
+    A bar that closes after the market-exit time cannot be held to its close (its close price
+    lies past the deadline), so the exit happens at the open of the last bar that opens before
+    the deadline — for 1-minute bars that is the bar starting at the exit time itself; for
+    1-hour bars it is the bar whose hour contains the deadline.
+    """
+    return ts_i + bar_ns > sched[row, K.S_EXIT]
 
 
 @nb.njit(**_JIT)
@@ -61,6 +75,7 @@ def hold_skip(i: int, ts: np.ndarray, h: np.ndarray, lo_: np.ndarray, c: np.ndar
     stop = ps[Q_STOP]
     tgt = ps[Q_TGT]
     e0 = ps[Q_ENTRY]
+    bar_ns = np.int64(sp[SP_BAR_NS])
     if d > 0:
         eff = rl if (rwhy != K.R_OK and rl >= stop) else stop
     else:
@@ -68,7 +83,7 @@ def hold_skip(i: int, ts: np.ndarray, h: np.ndarray, lo_: np.ndarray, c: np.ndar
     floor_eq, _w = K.risk_floor(p, fs)
     peak = fs[K.F_DAY_PEAK_EQ]
     bal = fs[K.F_BALANCE]
-    limit_t = sched[row, K.S_EXIT]
+    limit_t = sched[row, K.S_EXIT] - bar_ns + 1     # first bar start where eod_exit_due
     te = sp[SP_TIME_STOP_NS]
     if te > 0:
         limit_t = min(limit_t, ts[int(ps[Q_ENTRY_I])] + np.int64(te))
@@ -122,10 +137,12 @@ def run_loop(ts: np.ndarray, o: np.ndarray, h: np.ndarray, lo_: np.ndarray, c: n
              record_eq: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The whole backtest over one bar series. Returns (counters, denials, fs, ist).
 
-    ``action`` per bar: +1 long, -1 short, 2 flat/exit, 0 nothing (confidence already gated
-    by the caller). ``rows``: schedule row of each bar (-1 outside sessions). ``brk``:
-    circuit-breaker bits computed causally from bars ≤ i. Trades go to ``tr``, risk events
-    to ``ev``, equity (balance + open P&L net of commission, at each close) to ``eq``.
+    ``action`` per bar: +1 long, -1 short, 2 flat/exit, 0 nothing (the confidence gate of
+    core.strategy.steps.action_of already applied). ``rows``: schedule row of each bar (-1
+    outside sessions). ``brk``: circuit-breaker bits from core.risk.breakers (bars ≤ i).
+    Trades go to ``tr``, risk events to ``ev``, equity (balance + open P&L net of costs, at
+    each close) to ``eq``. Every rule is a step of core/risk or core/strategy; this driver
+    only orders them and fast-forwards over bars where provably nothing can happen.
     """
     n = ts.shape[0]
     fs, ist = K.new_state(p)
@@ -133,10 +150,13 @@ def run_loop(ts: np.ndarray, o: np.ndarray, h: np.ndarray, lo_: np.ndarray, c: n
     pd_ = np.zeros(N_D, dtype=np.float64)
     cnt = np.zeros(3, dtype=np.int64)
     denials = np.zeros(K.N_REASONS, dtype=np.int64)
-    prev = np.zeros(3, dtype=np.int64)
+    prev = np.zeros(RE.N_PREV, dtype=np.int64)
     tick = p[K.P_TICK_SIZE]
     optimistic = sp[SP_FILL_MODE] == FM_OPTIMISTIC
+    continuous = sp[SP_CONTINUOUS] > 0
     cooldown = int(sp[SP_COOLDOWN])
+    opposite = int(sp[SP_OPPOSITE])
+    bar_ns = np.int64(sp[SP_BAR_NS])
     last_exit = -(1 << 40)
     cur_row = -2
     i = 0
@@ -169,9 +189,9 @@ def run_loop(ts: np.ndarray, o: np.ndarray, h: np.ndarray, lo_: np.ndarray, c: n
         # ---- exits
         if ps[Q_DIR] != 0:
             te = sp[SP_TIME_STOP_NS]
-            ph = K.schedule_phase(sched, row, ts[i]) if row >= 0 else K.PH_FLAT
             ei = int(ps[Q_ENTRY_I])
-            if ph >= K.PH_EXIT or row != int(ps[Q_ROW]):
+            if row < 0 or (not continuous and row != int(ps[Q_ROW])) \
+                    or eod_exit_due(sched, row, ts[i], bar_ns):
                 close_pos(i, o[i], slip, X_EOD, ts[i], ps, tr, cnt, p, pauses, fs, ist)
             elif te > 0 and ei < i and ts[i] - ts[ei] >= np.int64(te):
                 close_pos(i, o[i], slip, X_TIME, ts[i], ps, tr, cnt, p, pauses, fs, ist)
@@ -193,20 +213,13 @@ def run_loop(ts: np.ndarray, o: np.ndarray, h: np.ndarray, lo_: np.ndarray, c: n
                     ps[Q_STOP] = max(ps[Q_STOP], ps[Q_ENTRY])
                 elif ps[Q_DIR] < 0 and ps[Q_ENTRY] - ps[Q_LO] >= be * tick - 1e-9:
                     ps[Q_STOP] = min(ps[Q_STOP], ps[Q_ENTRY])
-            if K.mark(p, fs, ist, open_pnl_net(p, ps, c[i])) != K.R_OK:
+            if K.mark(p, fs, ist, pos_open_pnl(p, ps, c[i])) != K.R_OK:
                 close_pos(i, c[i], slip, X_RISK, ts[i], ps, tr, cnt, p, pauses, fs, ist)
                 last_exit = i
-        # ---- signal at the close → pending order (risk check happens at execution)
+        # ---- signal at the close → pending order (the risk check happens at execution)
         a = int(action[i])
         if a != 0 and row >= 0:
-            kind = PK_NONE
-            if ps[Q_DIR] == 0:
-                if (a == 1 or a == -1) and i - last_exit > cooldown:
-                    kind = PK_ENTRY
-            elif a == 2:
-                kind = PK_EXIT
-            elif a == -int(ps[Q_DIR]):
-                kind = PK_REVERSE if sp[SP_REVERSAL] > 0 else PK_EXIT
+            kind = decide(int(ps[Q_DIR]), a, i - last_exit, cooldown, opposite)
             if kind != PK_NONE:
                 pd_[D_KIND] = kind
                 pd_[D_DIR] = a
@@ -216,7 +229,7 @@ def run_loop(ts: np.ndarray, o: np.ndarray, h: np.ndarray, lo_: np.ndarray, c: n
                 pd_[D_LIMIT] = c[i]
                 pd_[D_BRK] = brk[i]
                 if kind != PK_EXIT:
-                    sd, td = bracket_dist(i, a, c, h, lo_, atr, sp, tick)
+                    sd, td = bracket_distance(i, a, c, h, lo_, atr, sp, tick)
                     pd_[D_SD] = sd
                     pd_[D_TD] = td
                 if optimistic:
@@ -227,13 +240,13 @@ def run_loop(ts: np.ndarray, o: np.ndarray, h: np.ndarray, lo_: np.ndarray, c: n
                         last_exit = i
         # ---- end of day: the next bar is past the deadline / another day / no more data
         if ps[Q_DIR] != 0:
-            if (i + 1 >= n or rows[i + 1] != row
-                    or ts[i + 1] >= sched[row, K.S_FLAT]):
+            if i + 1 >= n or (not continuous and (rows[i + 1] != row
+                                                  or ts[i + 1] >= sched[row, K.S_FLAT])):
                 close_pos(i, c[i], slip, X_EOD, ts[i], ps, tr, cnt, p, pauses, fs, ist)
                 last_exit = i
         if record_eq:
-            eq[i] = fs[K.F_BALANCE] + open_pnl_net(p, ps, c[i])
-        _emit(i, ist, fs, p, prev, ev, cnt)
+            eq[i] = fs[K.F_BALANCE] + pos_open_pnl(p, ps, c[i])
+        RE.step(i, p, fs, ist, prev, ev, cnt, C_EVENTS)
         i += 1
     return cnt, denials, fs, ist
 
@@ -243,9 +256,11 @@ def _flush_stale_caches() -> None:
     import numba.core.registry  # noqa: F401 - dispatcher types
 
     from core.backtest import _jitcache, fills, prep
+    from core.risk import breakers, events, limits, sizing
+    from core.strategy import steps
 
-    disp = [run_loop, hold_skip]
-    for mod in (fills, prep):
+    disp = [run_loop, hold_skip, eod_exit_due]
+    for mod in (fills, prep, breakers, events, limits, sizing, steps):
         disp += [v for v in vars(mod).values() if hasattr(v, "_cache") and hasattr(v, "py_func")]
     _jitcache.ensure_fresh(disp)
 

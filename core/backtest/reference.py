@@ -1,15 +1,18 @@
-"""A plain-Python reference loop of the backtest rules, bar by bar, no fast path.
+"""The per-event reference: every bar visited in plain Python, calling the kernels per event.
 
-It restates the fill and exit rules of core/backtest/loop.py in the most direct way (one
-object per position, every bar visited, no skipping) and calls the SAME risk kernel
-functions (core.risk.kernel: there is one rule kernel). The differential test
-(tests/unit/test_backtest_differential.py) pins the compiled loop to it trade for trade on
-random signals and price paths. It is slow (~1 µs-10 µs per bar): use it on small slices.
+This is the path the live engine takes, driven by bars instead of a broker: one closed bar at
+a time it calls the strategy steps (:mod:`core.strategy.steps`: action, decision, bracket) and
+the :class:`core.risk.RiskKernel` face (day roll, breaker step, ``check``, ``mark``, trade
+booking, event step) — never the compiled loop. Only the simulated broker (how an order would
+have filled inside a bar) is restated here, in the most direct way (one object per position,
+no fast path). The differential test (tests/unit/test_backtest_differential.py) pins the
+compiled loop to it on trades, risk events and denials. It is slow (tens of µs per bar):
+use it on small slices.
 """
 
 from __future__ import annotations
 
-import math
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,9 +20,12 @@ import pandas as pd
 
 from core.backtest import engine as E
 from core.backtest import loop as L
-from core.strategy.signals import Signals
 from core.config import Profile
+from core.risk import Approved, EntryIntent, RiskKernel
 from core.risk import kernel as K
+from core.risk.params import schedule_covering
+from core.strategy import steps as S
+from core.strategy.signals import Signals
 
 
 @dataclass
@@ -41,7 +47,7 @@ class _Pos:
 
 @dataclass
 class _Order:
-    kind: str            # "entry" | "exit" | "reverse"
+    kind: int            # S.PK_*
     d: int
     conf: float
     pclass: int
@@ -52,31 +58,52 @@ class _Order:
     brk: int
 
 
+@dataclass
+class ReferenceResult:
+    """Trades (as ``run_backtest(...).trades``), risk events (bar, code, balance), denials."""
+
+    trades: pd.DataFrame
+    events: list[tuple[int, int, float]]
+    denials: dict[str, int]
+
+
 def run_reference(bars: pd.DataFrame, signals: Signals, *, profile: Profile,
                   bars_1s: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The trade log (same columns as ``run_backtest(...).trades``) from the reference loop."""
+    """The trade log (same columns as ``run_backtest(...).trades``) from the per-event path."""
+    return run_reference_full(bars, signals, profile=profile, bars_1s=bars_1s).trades
+
+
+def run_reference_full(bars: pd.DataFrame, signals: Signals, *, profile: Profile,
+                       bars_1s: pd.DataFrame | None = None) -> ReferenceResult:
+    """Trades, risk events and denials from the per-event path (see the module docstring)."""
     pr = E.prepare(bars, profile, atr=signals.atr, bars_1s=bars_1s)
     a = pr.arrays
-    ts, o, h, lo, c = a["ts"], a["open"], a["high"], a["low"], a["close"]
+    ts, o, h, lo, c, v = a["ts"], a["open"], a["high"], a["low"], a["close"], a["volume"]
     n = len(ts)
-    action = E.actions_of(signals, n, profile.risk.min_confidence)
-    conf = np.asarray(signals.confidence, dtype=np.float64)
-    pcls = signals.predicted_class if signals.predicted_class is not None else signals.direction
-    pcls = np.asarray(pcls, dtype=np.int8)
-    ra, sp, sched = pr.risk, pr.sp, pr.sched
-    p = ra.p
+    sp, sched = pr.sp, pr.sched
+    rk = RiskKernel(profile, schedule=schedule_covering(profile, ts))
+    p = rk.arrays.p
     tick, tv = p[K.P_TICK_SIZE], p[K.P_TICK_VALUE]
     pv = tv / tick
     comm_rt = p[K.P_COMMISSION_RT]
     fill_mode = int(sp[L.SP_FILL_MODE])
     through = fill_mode == L.FM_CONSERVATIVE
     optimistic = fill_mode == L.FM_OPTIMISTIC
-    fs, ist = K.new_state(p)
+    continuous = sp[L.SP_CONTINUOUS] > 0
+    min_conf = profile.risk.min_confidence
+    direction = np.asarray(signals.direction)
+    conf = np.asarray(signals.confidence, dtype=np.float64)
+    pcls = signals.predicted_class if signals.predicted_class is not None else signals.direction
+    pcls = np.asarray(pcls, dtype=np.int8)
+    atr = pr.atr
     trades: list[list[float]] = []
+    events: list[tuple[int, int, float]] = []
+    denials: Counter[str] = Counter()
     pos: _Pos | None = None
     order: _Order | None = None
     last_exit = -(1 << 40)
     cur_row = -2
+    prev_bits = 0
 
     def slip_at(i: int, brk: int) -> float:
         model = int(sp[L.SP_SLIP_MODEL])
@@ -99,7 +126,7 @@ def run_reference(bars: pd.DataFrame, signals: Signals, *, profile: Profile,
                        gross - comm - slip_usd, reason, pos.conf, pos.pclass,
                        max(fav, 0.0) * pv * pos.n, max(adv, 0.0) * pv * pos.n, float(pos.amb),
                        pos.eslip * tv * pos.n])
-        K.on_trade_closed(p, ra.pauses, fs, ist, gross - comm - slip_usd, np.int64(ts[i]))
+        rk.on_trade_closed(gross - comm - slip_usd, int(ts[i]))
         pos = None
 
     def open_net(px: float) -> float:
@@ -113,16 +140,16 @@ def run_reference(bars: pd.DataFrame, signals: Signals, *, profile: Profile,
         order = None
         assert od is not None
         slip = slip_at(i, od.brk)
-        if od.kind in ("exit", "reverse") and pos is not None:
+        if od.kind in (S.PK_EXIT, S.PK_REVERSE) and pos is not None:
             close(i, px, slip, L.X_SIGNAL)
-        if od.kind == "exit":
+        if od.kind == S.PK_EXIT:
             return
-        if row < 0 or row != od.row:
+        if row < 0 or (row != od.row and not continuous):
+            denials[K.REASONS[K.R_OUTSIDE_HOURS]] += 1
             return
-        ph = K.schedule_phase(sched, row, np.int64(ts[i]))
-        nc, _why = K.check_entry(p, ra.tiers, ra.confs, fs, ist, np.int64(ts[i]), od.conf,
-                                 od.sd / tick, ph, od.brk, 0)
-        if nc <= 0:
+        res = rk.check(EntryIntent(int(ts[i]), od.d, od.conf, od.sd / tick, breakers=od.brk))
+        if not isinstance(res, Approved):
+            denials[res.reason] += 1
             return
         ref, eslip = px, slip
         if sp[L.SP_ENTRY_LIMIT] > 0:
@@ -136,27 +163,28 @@ def run_reference(bars: pd.DataFrame, signals: Signals, *, profile: Profile,
                     ref = max(od.limit, px)
                 if not ok:
                     return
-        pos = _Pos(od.d, int(nc), ref, eslip, i, ref - od.d * od.sd, ref + od.d * od.td, ref, ref,
-                   od.conf, od.pclass, row)
+        stop, tgt = S.bracket_levels(sp, float(od.d), ref, eslip, od.sd, od.td, tick)
+        pos = _Pos(od.d, res.contracts, ref, eslip, i, stop, tgt, ref, ref, od.conf, od.pclass,
+                   row)
 
     for i in range(n):
         row = int(pr.rows[i])
         if row != cur_row:
             cur_row = row
             if row >= 0:
-                K.on_day_start(p, fs, ist, int(pr.sched_day[row]))
+                rk.on_time(int(ts[i]))
         if order is not None and not optimistic:
             do_order(i, o[i], True, row)
-        slip = slip_at(i, int(pr.brk[i - 1]) if i > 0 else 0)
+        slip = slip_at(i, prev_bits)
         if pos is not None:
-            ph = K.schedule_phase(sched, row, np.int64(ts[i])) if row >= 0 else K.PH_FLAT
             te = sp[L.SP_TIME_STOP_NS]
-            if ph >= K.PH_EXIT or row != pos.row:
+            if row < 0 or (row != pos.row and not continuous) \
+                    or int(ts[i]) + pr.bar_ns > sched[row, K.S_EXIT]:
                 close(i, o[i], slip, L.X_EOD)
             elif te > 0 and pos.entry_i < i and ts[i] - ts[pos.entry_i] >= int(te):
                 close(i, o[i], slip, L.X_TIME)
             else:
-                _bracket(i, pos, o, h, lo, ts, sp, p, fs, slip, through, pr, close)
+                _bracket(i, pos, o, h, lo, ts, sp, rk, slip, through, pr, close)
             if pos is None:
                 last_exit = i
         if pos is not None:
@@ -167,59 +195,40 @@ def run_reference(bars: pd.DataFrame, signals: Signals, *, profile: Profile,
                     pos.stop = max(pos.stop, pos.entry)
                 elif pos.d < 0 and pos.entry - pos.lo >= be * tick - 1e-9:
                     pos.stop = min(pos.stop, pos.entry)
-            if K.mark(p, fs, ist, open_net(c[i])) != K.R_OK:
+            if rk.mark(open_net(c[i])) is not None:
                 close(i, c[i], slip, L.X_RISK)
                 last_exit = i
-        act = int(action[i])
+        bits = rk.on_bar(int(ts[i]), h[i], lo[i], c[i], v[i])   # breaker inputs at the close
+        act = int(S.action_of(int(direction[i]), float(conf[i]), min_conf))
         if act != 0 and row >= 0:
-            kind = None
-            if pos is None:
-                if act in (1, -1) and i - last_exit > int(sp[L.SP_COOLDOWN]):
-                    kind = "entry"
-            elif act == 2:
-                kind = "exit"
-            elif act == -pos.d:
-                kind = "reverse" if sp[L.SP_REVERSAL] > 0 else "exit"
-            if kind is not None:
+            kind = int(S.decide(0 if pos is None else pos.d, act, i - last_exit,
+                                int(sp[L.SP_COOLDOWN]), int(sp[L.SP_OPPOSITE])))
+            if kind != S.PK_NONE:
                 sd = td = 0.0
-                if kind != "exit":
-                    sd, td = _dist(i, act, c, h, lo, pr.atr, sp, tick)
+                if kind != S.PK_EXIT:
+                    sd, td = S.bracket_distance(i, act, c, h, lo, atr, sp, tick)
                 order = _Order(kind, act, float(conf[i]), int(pcls[i]), sd, td, row, float(c[i]),
-                               int(pr.brk[i]))
+                               bits)
                 if optimistic:
                     had = pos is not None
                     do_order(i, c[i], False, row)
                     if had and pos is None:
                         last_exit = i
-        if pos is not None and (i + 1 >= n or pr.rows[i + 1] != row
-                                or ts[i + 1] >= sched[row, K.S_FLAT]):
+        if pos is not None and (i + 1 >= n or (not continuous and (
+                pr.rows[i + 1] != row or ts[i + 1] >= sched[row, K.S_FLAT]))):
             close(i, c[i], slip, L.X_EOD)
             last_exit = i
+        events.extend(rk.events(i))
+        prev_bits = bits
     tr = np.array(trades, dtype=np.float64).reshape(-1, L.N_TCOLS)
-    return E.trades_frame(tr, ts)
-
-
-def _dist(i: int, d: int, c: np.ndarray, h: np.ndarray, lo: np.ndarray, atr: np.ndarray,
-          sp: np.ndarray, tick: float) -> tuple[float, float]:
-    ratio = sp[L.SP_TARGET_TICKS] / sp[L.SP_STOP_TICKS]
-    if sp[L.SP_BRACKET] == 1 and len(atr) and atr[i] > 0:
-        st = max(1.0, math.ceil(sp[L.SP_ATR_MULT] * atr[i] / tick - 1e-9))
-    elif sp[L.SP_BRACKET] == 2:
-        j0 = max(0, i - int(sp[L.SP_LOOKBACK]) + 1)
-        if d > 0:
-            st = max(1.0, math.ceil((c[i] - lo[j0:i + 1].min()) / tick - 1e-9) + 1.0)
-        else:
-            st = max(1.0, math.ceil((h[j0:i + 1].max() - c[i]) / tick - 1e-9) + 1.0)
-    else:
-        st = float(sp[L.SP_STOP_TICKS])
-    tt = max(1.0, math.ceil(st * ratio - 1e-9))
-    return st * tick, tt * tick
+    return ReferenceResult(E.trades_frame(tr, ts), events, dict(denials))
 
 
 def _bracket(i: int, pos: _Pos, o: np.ndarray, h: np.ndarray, lo: np.ndarray, ts: np.ndarray,
-             sp: np.ndarray, p: np.ndarray, fs: np.ndarray, slip: float, through: bool,
-             pr: E.Prepared, close) -> None:  # noqa: ANN001 - a local closure
+             sp: np.ndarray, rk: RiskKernel, slip: float, through: bool, pr: E.Prepared,
+             close) -> None:  # noqa: ANN001 - a local closure
     """Stop / target / risk floor inside bar i, in the documented order."""
+    p, fs = rk.arrays.p, rk.fs
     rl, rwhy = K.floor_price(p, fs, pos.d, pos.n, pos.entry, pos.eslip * p[K.P_TICK_VALUE] * pos.n)
     lslip = float(sp[L.SP_SLIP_LIMIT])
     sgn = pos.d
@@ -227,10 +236,11 @@ def _bracket(i: int, pos: _Pos, o: np.ndarray, h: np.ndarray, lo: np.ndarray, ts
     binds = rwhy != K.R_OK and sgn * rl >= sgn * pos.stop
     eff = rl if binds else pos.stop
     sreason = L.X_RISK if binds else L.X_STOP
+    sslip = slip if (binds or sp[L.SP_STOP_FILL] == 0) else 0.0
     op, hi_, lo_ = sgn * o[i], (sgn * h[i] if sgn > 0 else -lo[i]), (sgn * lo[i] if sgn > 0 else -h[i])
     e, t = sgn * eff, sgn * pos.tgt
     if op <= e:
-        close(i, o[i], slip, sreason)
+        close(i, o[i], sslip, sreason)
         return
     if op > t or (not through and op >= t):
         close(i, pos.tgt, lslip, L.X_TARGET)
@@ -255,11 +265,11 @@ def _bracket(i: int, pos: _Pos, o: np.ndarray, h: np.ndarray, lo: np.ndarray, ts
                     first = "target" if (th and not sh) else "stop"
                     break
         if first == "stop":
-            close(i, eff, slip, sreason)
+            close(i, eff, sslip, sreason)
         else:
             close(i, pos.tgt, lslip, L.X_TARGET)
         return
     if s_hit:
-        close(i, eff, slip, sreason)
+        close(i, eff, sslip, sreason)
     elif t_hit:
         close(i, pos.tgt, lslip, L.X_TARGET)

@@ -5,8 +5,10 @@ and, per event, by the live engine); :class:`RiskKernel` is the Python face that
 Profile and answers ``check(intent)`` with :class:`Approved` or :class:`Denied` values.
 """
 
-from core.risk.manager import Approved, Denied, EntryIntent, RiskKernel, RiskStatus
+from core.risk.manager import (
+    Approved, Denied, EntryIntent, RiskKernel, RiskStateChanged, RiskStatus,
+)
 from core.risk.params import RiskArrays, Schedule, build_schedule, risk_arrays
 
-__all__ = ["Approved", "Denied", "EntryIntent", "RiskKernel", "RiskStatus", "RiskArrays",
+__all__ = ["Approved", "Denied", "EntryIntent", "RiskKernel", "RiskStateChanged", "RiskStatus", "RiskArrays",
            "Schedule", "build_schedule", "risk_arrays"]

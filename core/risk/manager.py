@@ -1,22 +1,27 @@
 """The Python face of the risk kernel: a profile in, decisions out as VALUES.
 
 :class:`RiskKernel` owns one account's state arrays and calls the compiled rules of
-:mod:`core.risk.kernel` (the very functions the backtest loop runs). ``check`` returns
-:class:`Approved` or :class:`Denied` — never raises for a rule — and :meth:`RiskKernel.status`
-shows the trading state machine ACTIVE → REDUCING → PAUSED(until) → HALTED.
-State round-trips through :meth:`RiskKernel.snapshot` / :meth:`RiskKernel.restore` so the
-journal can make it survive restarts.
+:mod:`core.risk.kernel` (the very functions the backtest loop runs) one event at a time — the
+per-event path the live engine uses. ``check`` returns :class:`Approved` or :class:`Denied`
+(never raises for a rule or a bad input); the trading state machine ACTIVE → REDUCING →
+PAUSED → HALTED is visible through :meth:`RiskKernel.status` and reported as it changes by
+:meth:`RiskKernel.poll`. Operator intents (pause, resume, kill, re-arm, review) are kernel
+inputs, so a journal replay applies them. State round-trips through the versioned, named
+:meth:`RiskKernel.snapshot` / :meth:`RiskKernel.restore`.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from core import calendar as cal
 from core.config import Profile
+from core.errors import ConfigError
+from core.risk import breakers as BR
+from core.risk import events as RE
 from core.risk import kernel as K
 from core.risk.params import RiskArrays, Schedule, build_schedule, risk_arrays
 
@@ -34,6 +39,9 @@ class EntryIntent:
         spread_ticks: Current bid/ask spread in ticks when quotes exist (None = unknown).
         open_contracts: Contracts already on the account (position + working orders that
             could fill), counted against the contract cap.
+        breakers: Breaker bits already computed (core.risk.breakers.step); when given they
+            replace the four raw inputs above. None with no raw inputs: the bits of the last
+            bar fed to :meth:`RiskKernel.on_bar`.
     """
 
     ts_ns: int
@@ -46,6 +54,7 @@ class EntryIntent:
     volume_avg: float = 0.0
     spread_ticks: float | None = None
     open_contracts: int = 0
+    breakers: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +82,11 @@ class Denied:
 
 @dataclass(frozen=True, slots=True)
 class RiskStatus:
-    """What the operator sees: the state machine and the numbers behind it."""
+    """What the operator sees: the state machine and the numbers behind it.
+
+    ``halts`` lists every halting limit breached (a loss may cross several); ``failed`` is
+    True when a prop-firm rule that ends the account (Topstep's MLL) was breached.
+    """
 
     mode: str
     reason: str
@@ -84,7 +97,19 @@ class RiskStatus:
     mll_level: float | None
     consecutive_losses: int
     consistency: float | None
+    halts: tuple[str, ...] = ()
+    failed: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RiskStateChanged:
+    """The visible state machine moved (``old`` → ``new``) at ``ts_ns``, and why."""
+
+    ts_ns: int
+    old: str
+    new: str
+    reason: str
 
 
 class RiskKernel:
@@ -100,19 +125,29 @@ class RiskKernel:
         self.arrays: RiskArrays = risk_arrays(profile)
         self.fs, self.ist = K.new_state(self.arrays.p)
         self._schedule = schedule
+        self._bs = BR.new_state()
+        self.breakers = 0          #: breaker bits after the last bar fed to on_bar
+        self.atr = 0.0             #: ATR after the last bar fed to on_bar
+        self._prev = RE.new_prev()
+        self._last_mode: str | None = None
 
     # ------------------------------------------------------------------ schedule
     def _sched_row(self, ts_ns: int) -> tuple[np.ndarray, int]:
-        day = int(cal.trading_day_of(np.array([ts_ns], dtype=np.int64))[0])
-        if day < 0:
-            return np.zeros((0, 5), np.int64), -1
         sch = self._schedule
-        if sch is None or not len(sch.day) or not sch.day[0] <= day <= sch.day[-1]:
-            d = np.datetime64(day, "D")
-            sch = build_schedule(self.profile, str(d - 3), str(d + 40))
-            self._schedule = sch
-        rows = np.nonzero(sch.day == day)[0]
-        return sch.table, (int(rows[0]) if len(rows) else -1)
+        ts = np.array([ts_ns], dtype=np.int64)
+        if sch is not None and len(sch.day):
+            row = int(sch.row_of(ts)[0])
+            if row >= 0 or sch.open_ns[0] <= ts_ns < sch.close_ns[-1]:
+                return sch.table, row
+        d = np.datetime64(int(ts_ns), "ns").astype("datetime64[D]")
+        sch = build_schedule(self.profile, str(d - 3), str(d + 40))
+        self._schedule = sch
+        return sch.table, int(sch.row_of(ts)[0])
+
+    def trading_day(self, ts_ns: int) -> int:
+        """Trading day (days since 1970) of ``ts_ns`` under the profile's sessions; -1 outside."""
+        _table, row = self._sched_row(ts_ns)
+        return -1 if row < 0 else int(self._schedule.day[row])  # type: ignore[union-attr]
 
     def phase(self, ts_ns: int) -> int:
         """End-of-day schedule phase at ``ts_ns`` (``PH_*`` constants of core.risk.kernel)."""
@@ -121,39 +156,62 @@ class RiskKernel:
 
     def must_flatten(self, ts_ns: int) -> bool:
         """True from the schedule's market-exit time on (and outside sessions)."""
-        return self.phase(ts_ns) in (K.PH_EXIT, K.PH_FLAT)
+        return self.phase(ts_ns) in (K.PH_EXIT, K.PH_FLAT) or self.trading_day(ts_ns) < 0
 
     # ------------------------------------------------------------------ events
     def on_time(self, ts_ns: int) -> None:
         """Advance the trading day when ``ts_ns`` belongs to a new one (EOD settlement)."""
-        day = int(cal.trading_day_of(np.array([ts_ns], dtype=np.int64))[0])
+        day = self.trading_day(ts_ns)
         if day >= 0:
             K.on_day_start(self.arrays.p, self.fs, self.ist, day)
 
+    def on_bar(self, ts_ns: int, high: float, low: float, close: float, volume: float) -> int:
+        """Feed one closed bar to the circuit-breaker step; returns the breaker bits."""
+        a, bits = BR.step(self._bs, self.arrays.p, int(self.arrays.p[K.P_BREAKER_PERIOD]),
+                          float(high), float(low), float(close), float(volume))
+        self.atr, self.breakers = float(a), int(bits)
+        return self.breakers
+
     def mark(self, open_pnl_net: float) -> Denied | None:
         """Mark to market; a :class:`Denied` means a limit was touched: flatten now.
+
+        Every limit crossed is recorded (not only the tightest one).
 
         Args:
             open_pnl_net: Open P&L from the ACTUAL fill price (slippage included) at the
                 current price, minus the position's round-trip commission.
         """
+        if not math.isfinite(open_pnl_net):
+            return Denied(f"{K.REASONS[K.R_INVALID_INPUT]}: open P&L {open_pnl_net!r}",
+                          K.R_INVALID_INPUT, self._mode_name(0))
         why = int(K.mark(self.arrays.p, self.fs, self.ist, float(open_pnl_net)))
         return None if why == K.R_OK else Denied(K.REASONS[why], why, self._mode_name(0))
 
     def on_trade_closed(self, net_pnl: float, ts_ns: int) -> Denied | None:
         """Book a closed trade's net P&L (after costs); returns a breach if one happened."""
+        if not math.isfinite(net_pnl):
+            raise ValueError(f"net P&L must be a finite number, got {net_pnl!r}")
         why = int(K.on_trade_closed(self.arrays.p, self.arrays.pauses, self.fs, self.ist,
                                     float(net_pnl), np.int64(ts_ns)))
         return None if why == K.R_OK else Denied(K.REASONS[why], why, self._mode_name(ts_ns))
 
     def check(self, intent: EntryIntent) -> Approved | Denied:
-        """Approve (with a size) or deny a new entry. Never raises for a rule."""
+        """Approve (with a size) or deny a new entry. Never raises: bad inputs are Denied."""
         a = self.arrays
+        bad = _invalid(intent)
+        if bad:
+            return Denied(f"{K.REASONS[K.R_INVALID_INPUT]}: {bad}", K.R_INVALID_INPUT,
+                          self._mode_name(0))
         self.on_time(intent.ts_ns)
         if intent.spread_ticks is not None:
             K.spread_update(a.p, self.fs, float(intent.spread_ticks))
-        bits = int(K.breaker_bits(a.p, intent.atr, intent.atr_normal, intent.volume,
-                                  intent.volume_avg))
+        if intent.breakers is not None:
+            bits = int(intent.breakers)
+        elif intent.atr or intent.atr_normal or intent.volume or intent.volume_avg:
+            bits = int(K.breaker_bits(a.p, intent.atr, intent.atr_normal, intent.volume,
+                                      intent.volume_avg))
+        else:
+            bits = self.breakers
         table, row = self._sched_row(intent.ts_ns)
         ph = int(K.schedule_phase(table, row, np.int64(intent.ts_ns)))
         n, why = K.check_entry(a.p, a.tiers, a.confs, self.fs, self.ist, np.int64(intent.ts_ns),
@@ -164,20 +222,56 @@ class RiskKernel:
             return Approved(int(n), mode)
         return Denied(K.REASONS[int(why)], int(why), mode)
 
-    # ------------------------------------------------------------------ status / persistence
+    # ------------------------------------------------------------------ operator intents
+    def pause(self) -> None:
+        """Operator pause: no new entries until :meth:`resume` (positions keep their brackets)."""
+        K.apply_intent(self.fs, self.ist, K.INT_PAUSE)
+
+    def resume(self) -> None:
+        """Lift an operator pause (never a limit stop, a halt or a loss-streak pause)."""
+        K.apply_intent(self.fs, self.ist, K.INT_RESUME)
+
+    def kill(self) -> None:
+        """Operator kill: HALTED until :meth:`rearm`; the caller flattens and cancels."""
+        K.apply_intent(self.fs, self.ist, K.INT_KILL)
+
+    def rearm(self) -> bool:
+        """Lift an operator kill. Never lifts the kill switch, the MLL or a day stop.
+
+        Returns:
+            True if an operator kill was lifted.
+        """
+        return bool(K.apply_intent(self.fs, self.ist, K.INT_REARM))
+
+    def review_done(self) -> bool:
+        """Manual review of an account-drawdown stop done: lift it (peak resets to the balance)."""
+        return bool(K.apply_intent(self.fs, self.ist, K.INT_REVIEWED))
+
+    def reset_halt(self) -> None:
+        """Alias of :meth:`review_done` (kept for callers of the first API)."""
+        self.review_done()
+
+    # ------------------------------------------------------------------ status / transitions
     def _mode_name(self, ts_ns: int) -> str:
         ph = self.phase(ts_ns) if ts_ns else K.PH_OPEN
-        return K.MODE_NAMES[int(K.mode_of(self.fs, self.ist, np.int64(ts_ns), ph, 0))]
+        return K.MODE_NAMES[int(K.mode_of(self.fs, self.ist, np.int64(ts_ns), ph,
+                                          self.breakers))]
 
     def status(self, ts_ns: int) -> RiskStatus:
         """The state machine at ``ts_ns`` with the numbers an operator needs."""
         fs, ist, p = self.fs, self.ist, self.arrays.p
         ph = self.phase(ts_ns)
-        mode = int(K.mode_of(fs, ist, np.int64(ts_ns), ph, 0))
+        mode = int(K.mode_of(fs, ist, np.int64(ts_ns), ph, self.breakers))
+        halts = tuple(K.REASONS[r] for r in K.HALT_ORDER if int(ist[K.I_BREACHES]) >> r & 1)
+        failed = bool(p[K.P_HAS_MLL] and int(ist[K.I_BREACHES]) >> K.R_MLL & 1)
         if ist[K.I_HALT]:
-            reason = K.REASONS[int(ist[K.I_HALT])]
+            reason = "; ".join(halts)
+            if failed:
+                reason += " — the account has failed Topstep's rules"
         elif ist[K.I_DAY_STOP]:
             reason = K.REASONS[int(ist[K.I_DAY_STOP])] + " (until the next session)"
+        elif ist[K.I_MANUAL_PAUSE]:
+            reason = K.REASONS[K.R_MANUAL_PAUSE]
         elif ts_ns < ist[K.I_PAUSE_UNTIL]:
             reason = K.REASONS[K.R_LOSS_PAUSE]
         elif ph in (K.PH_NO_NEW, K.PH_EXIT, K.PH_FLAT):
@@ -186,6 +280,8 @@ class RiskKernel:
             reason = K.REASONS[K.R_OUTSIDE_HOURS]
         elif ph == K.PH_REDUCE:
             reason = "end-of-day size reduction"
+        elif self.breakers:
+            reason = "circuit breaker"
         else:
             reason = "ok"
         until = int(ist[K.I_PAUSE_UNTIL]) if ts_ns < ist[K.I_PAUSE_UNTIL] else None
@@ -196,20 +292,119 @@ class RiskKernel:
             day_peak_equity=float(fs[K.F_DAY_PEAK_EQ]),
             mll_level=float(fs[K.F_MLL_LEVEL]) if p[K.P_HAS_MLL] else None,
             consecutive_losses=int(ist[K.I_CONSEC_LOSSES]),
-            consistency=None if np.isnan(cr) else cr,
+            consistency=None if np.isnan(cr) else cr, halts=halts, failed=failed,
         )
 
-    def snapshot(self) -> dict[str, list[float] | list[int]]:
-        """Plain lists of the state (for the journal): restore with :meth:`restore`."""
-        return {"fs": self.fs.tolist(), "ist": self.ist.tolist()}
+    def poll(self, ts_ns: int) -> RiskStateChanged | None:
+        """The state-change output: a :class:`RiskStateChanged` when the mode moved since the
+        last poll (the first poll always reports), else None."""
+        st = self.status(ts_ns)
+        if st.mode == self._last_mode:
+            return None
+        old, self._last_mode = self._last_mode, st.mode
+        return RiskStateChanged(int(ts_ns), old or "START", st.mode, st.reason)
+
+    def events(self, at: int) -> list[tuple[int, int, float]]:
+        """Risk events since the last call (core.risk.events.step): (at, reason code, balance)."""
+        ev = np.zeros((2 * K.N_REASONS, 3), dtype=np.float64)
+        cnt = np.zeros(1, dtype=np.int64)
+        RE.step(int(at), self.arrays.p, self.fs, self.ist, self._prev, ev, cnt, 0)
+        return [(int(r[0]), int(r[1]), float(r[2])) for r in ev[: cnt[0]]]
+
+    # ------------------------------------------------------------------ persistence
+    def snapshot(self) -> dict[str, Any]:
+        """The state as a versioned mapping of named fields (JSON-ready; restore with
+        :meth:`restore`). A missing MLL level (no MLL) is stored as None."""
+        fs = {k: (None if math.isinf(v) else float(v)) for k, v in zip(K.FS_NAMES, self.fs)}
+        ist = {k: int(v) for k, v in zip(K.IST_NAMES, self.ist)}
+        return {"version": K.SNAPSHOT_VERSION, "profile": self.profile.name,
+                "floats": fs, "ints": ist}
 
     def restore(self, snap: dict[str, Any]) -> None:
-        """Load a :meth:`snapshot` (risk state survives restarts)."""
-        self.fs = np.asarray(snap["fs"], dtype=np.float64).copy()
-        self.ist = np.asarray(snap["ist"], dtype=np.int64).copy()
+        """Load a :meth:`snapshot` (risk state survives restarts).
 
-    def reset_halt(self) -> None:
-        """Manual review done: clear an account-drawdown halt (never the kill switch or MLL)."""
-        if self.ist[K.I_HALT] == K.R_ACCOUNT_DRAWDOWN:
-            self.ist[K.I_HALT] = 0
-            self.fs[K.F_PEAK_BAL] = self.fs[K.F_BALANCE]
+        Raises:
+            ConfigError: Another version, missing or unknown fields, non-finite or
+                out-of-range values — a malformed snapshot is refused, never half-loaded.
+        """
+        fs, ist = _parse_snapshot(snap, self.arrays.p)
+        self.fs, self.ist = fs, ist
+        self._prev = RE.new_prev()
+        self._prev[RE.PV_BREACHES] = ist[K.I_BREACHES]
+        self._prev[RE.PV_DAY_BREACHES] = ist[K.I_DAY_BREACHES]
+        self._prev[RE.PV_PAUSE_UNTIL] = ist[K.I_PAUSE_UNTIL]
+        self._prev[RE.PV_MANUAL] = ist[K.I_MANUAL_PAUSE]
+        self._prev[RE.PV_DAY] = ist[K.I_DAY]
+
+
+def _invalid(intent: EntryIntent) -> str:
+    """Why an entry intent is malformed ('' when it is fine)."""
+    if intent.direction not in (1, -1):
+        return f"direction must be +1 or -1, got {intent.direction!r}"
+    c = intent.confidence
+    if not isinstance(c, (int, float)) or not 0.0 <= float(c) <= 1.0:
+        return f"confidence must be in [0, 1], got {c!r}"
+    s = intent.stop_ticks
+    if not isinstance(s, (int, float)) or not math.isfinite(float(s)):
+        return f"stop_ticks must be a finite number, got {s!r}"
+    if not isinstance(intent.open_contracts, (int, np.integer)) or intent.open_contracts < 0:
+        return f"open_contracts must be a whole number ≥ 0, got {intent.open_contracts!r}"
+    if intent.spread_ticks is not None and not (math.isfinite(intent.spread_ticks)
+                                                and intent.spread_ticks >= 0):
+        return f"spread_ticks must be ≥ 0, got {intent.spread_ticks!r}"
+    for name in ("atr", "atr_normal", "volume", "volume_avg"):
+        v = getattr(intent, name)
+        if not math.isfinite(v) or v < 0:
+            return f"{name} must be a finite number ≥ 0, got {v!r}"
+    return ""
+
+
+def _parse_snapshot(snap: Any, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a snapshot mapping and build the state arrays (see RiskKernel.restore)."""
+    hint = "restore only what RiskKernel.snapshot() wrote for this version; otherwise start " \
+           "from a fresh state and reconcile with the broker"
+    if not isinstance(snap, dict):
+        raise ConfigError(f"risk snapshot: expected a mapping, got {type(snap).__name__}", hint=hint)
+    ver = snap.get("version")
+    if ver != K.SNAPSHOT_VERSION:
+        raise ConfigError(f"risk snapshot: version {ver!r} is not {K.SNAPSHOT_VERSION}", hint=hint)
+    floats, ints = snap.get("floats"), snap.get("ints")
+    if not isinstance(floats, dict) or not isinstance(ints, dict):
+        raise ConfigError("risk snapshot: 'floats' and 'ints' must be mappings", hint=hint)
+    problems = []
+    for got, want, what in ((floats, K.FS_NAMES, "floats"), (ints, K.IST_NAMES, "ints")):
+        missing = [k for k in want if k not in got]
+        extra = [k for k in got if k not in want]
+        if missing or extra:
+            problems.append(f"{what}: missing {missing or '-'}, unknown {extra or '-'}")
+    if problems:
+        raise ConfigError("risk snapshot: wrong fields: " + "; ".join(problems), hint=hint)
+    fs = np.zeros(K.N_FSTATE, dtype=np.float64)
+    for k, name in enumerate(K.FS_NAMES):
+        v = floats[name]
+        if v is None and name == "mll_level":
+            fs[k] = -np.inf
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise ConfigError(f"risk snapshot: floats.{name} must be a finite number, got {v!r}",
+                              hint=hint)
+        fs[k] = float(v)
+    if p[K.P_HAS_MLL] > 0 and not math.isfinite(fs[K.F_MLL_LEVEL]):
+        raise ConfigError("risk snapshot: floats.mll_level is missing on a Topstep profile",
+                          hint=hint)
+    ist = np.zeros(K.N_ISTATE, dtype=np.int64)
+    for k, name in enumerate(K.IST_NAMES):
+        v = ints[name]
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise ConfigError(f"risk snapshot: ints.{name} must be a whole number, got {v!r}",
+                              hint=hint)
+        ist[k] = v
+    codes_ok = all(0 <= int(ist[s]) < K.N_REASONS for s in (K.I_HALT, K.I_DAY_STOP))
+    masks_ok = all(0 <= int(ist[s]) < (1 << K.N_REASONS) for s in (K.I_BREACHES, K.I_DAY_BREACHES))
+    if not codes_ok or not masks_ok or ist[K.I_MANUAL_PAUSE] not in (0, 1) \
+            or ist[K.I_CONSEC_LOSSES] < 0 or ist[K.I_TRADES] < 0:
+        raise ConfigError("risk snapshot: reason codes, masks or counters out of range",
+                          hint=hint)
+    # The halt in force is derived from the breach mask (never trusted on its own).
+    ist[K.I_HALT] = K.halt_reason(int(ist[K.I_BREACHES]))
+    return fs, ist

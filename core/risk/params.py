@@ -71,6 +71,7 @@ def risk_arrays(profile: Profile) -> RiskArrays:
     p[K.P_VOLU_ACTION] = 1.0 if r.volume_floor_action == "pause" else 0.0
     p[K.P_SPREAD_PAUSE] = r.spread_pause_ticks
     p[K.P_SPREAD_RESUME] = r.spread_resume_ticks
+    p[K.P_BREAKER_PERIOD] = max(int(profile.strategy.atr_period), 1)
     if ts is not None:
         p[K.P_HAS_MLL] = 1.0
         p[K.P_MLL] = ts.max_loss_limit
@@ -111,6 +112,8 @@ class Schedule:
     table: np.ndarray
     rth_open_ns: np.ndarray | None = None
     rth_close_ns: np.ndarray | None = None
+    continuous: bool = False
+    notes: tuple[str, ...] = ()
 
     def rows_and_rth(self, ts_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(schedule row int32, RTH flag uint8) of every timestamp; one linear pass if sorted."""
@@ -118,12 +121,22 @@ class Schedule:
         if self.rth_open_ns is None or self.rth_close_ns is None or len(ts) < 2 \
                 or _unsorted(ts):
             rows = self.row_of(ts)
+            if self.continuous:
+                return rows, (rows >= 0).astype(np.uint8)
             return rows, cal.rth_mask(ts).astype(np.uint8) if len(ts) else np.zeros(0, np.uint8)
         return _rows_rth_sorted(ts, self.open_ns, self.close_ns, self.rth_open_ns,
                                 self.rth_close_ns)
 
     def row_of(self, ts_ns: np.ndarray) -> np.ndarray:
         """Schedule row (int32) of every timestamp; -1 outside any session."""
+        ts = np.asarray(ts_ns, dtype=np.int64)
+        if self.continuous:
+            k = np.searchsorted(self.open_ns, ts, side="right").astype(np.int64) - 1
+            ok = (k >= 0) & (k < len(self.open_ns))
+            kc = np.clip(k, 0, max(len(self.open_ns) - 1, 0))
+            if len(self.open_ns):
+                ok &= ts < self.close_ns[kc]
+            return np.where(ok, kc, -1).astype(np.int32)
         td = cal.trading_day_of(ts_ns)
         rows = np.searchsorted(self.day, td).astype(np.int32)
         rows = np.minimum(rows, max(len(self.day) - 1, 0))
@@ -133,6 +146,9 @@ class Schedule:
         return np.where(ok, rows, -1).astype(np.int32)
 
 
+_NS_MIN = 60_000_000_000
+
+
 def _min_ns(a: int, b: int) -> int:
     return a if a < b else b
 
@@ -140,13 +156,24 @@ def _min_ns(a: int, b: int) -> int:
 def build_schedule(profile: Profile, start: object, end: object) -> Schedule:
     """Deadlines for every trading day from ``start`` to ``end`` (inclusive).
 
-    Each deadline is the profile's wall time on that trading day in its time zone, capped
-    at the session close (early closes pull every step forward). Topstep profiles are also
-    capped at ``topstep.flat_by`` in Chicago time and never enter before
-    ``entries_blocked_until`` (Globex reopens then). RTH-only profiles start entries at
-    ``schedule.entries_resume_at`` (e.g. 09:30 ET); others at the session open.
+    CME sessions (``schedule.sessions = "cme"``): each step is the profile's wall time on that
+    trading day in its time zone. The must-be-flat time is the EFFECTIVE deadline: the
+    profile's ``flat_at``, never later than the session close minus
+    ``schedule.close_margin_minutes`` (early closes) nor, on Topstep profiles, than
+    ``topstep.flat_by`` in Chicago time. When the effective deadline is earlier than
+    ``flat_at``, the whole schedule (reduce, no new entries, market exit) moves earlier by the
+    same amount, keeping its offsets — so on the day after Thanksgiving (13:15 ET close) the
+    $1k profile stops new entries at 12:55 and is flat by 13:10, not all at the close.
+    Topstep profiles never enter before ``entries_blocked_until`` (Globex reopens then);
+    RTH-only profiles start entries at ``schedule.entries_resume_at`` (e.g. 09:30 ET).
+
+    Continuous sessions (24/7 markets): one row per calendar day from ``schedule.daily_cut``
+    in ``schedule.timezone``; entries all day, no end-of-day exit (the deadlines lie past
+    the day's end), daily limits roll at the cut.
     """
     s = profile.schedule
+    if s.sessions == "continuous":
+        return _continuous_schedule(profile, start, end)
     tsp = profile.topstep
     ses = cal.sessions(start, end)
     days = (ses["trading_day"].to_numpy().astype("datetime64[D]").astype(np.int64))
@@ -156,19 +183,18 @@ def build_schedule(profile: Profile, start: object, end: object) -> Schedule:
     closes = ses["close_ns"].to_numpy()
     rth_open = ses["rth_open_ns"].to_numpy()
     rth_close = ses["rth_close_ns"].to_numpy()
+    margin = int(round(s.close_margin_minutes * _NS_MIN))
     for k in range(n):
         d = date(1970, 1, 1) + timedelta(days=int(days[k]))
         close = int(closes[k])
-        flat = cal.flatten_deadline_ns(d, s.flat_at, s.timezone)
-        exit_ = _min_ns(cal.local_time_ns(d, s.exit_at, s.timezone), close)
-        no_new = _min_ns(cal.local_time_ns(d, s.no_new_entries_at, s.timezone), close)
-        reduce_ = _min_ns(cal.local_time_ns(d, s.reduce_size_at, s.timezone), close)
+        nominal = cal.local_time_ns(d, s.flat_at, s.timezone)
+        flat = _min_ns(nominal, close - margin)
         if tsp is not None:
-            hard = cal.flatten_deadline_ns(d, tsp.flat_by, tsp.timezone)
-            flat = _min_ns(flat, hard)
-        exit_ = _min_ns(exit_, flat)
-        no_new = _min_ns(no_new, exit_)
-        reduce_ = _min_ns(reduce_, no_new)
+            flat = _min_ns(flat, cal.local_time_ns(d, tsp.flat_by, tsp.timezone))
+        shift = max(nominal - flat, 0)
+        exit_ = _min_ns(cal.local_time_ns(d, s.exit_at, s.timezone) - shift, flat)
+        no_new = _min_ns(cal.local_time_ns(d, s.no_new_entries_at, s.timezone) - shift, exit_)
+        reduce_ = _min_ns(cal.local_time_ns(d, s.reduce_size_at, s.timezone) - shift, no_new)
         if s.rth_only:
             entry = int(rth_open[k]) if s.entries_resume_at is None else \
                 cal.local_time_ns(d, s.entries_resume_at, s.timezone)
@@ -182,10 +208,28 @@ def build_schedule(profile: Profile, start: object, end: object) -> Schedule:
                 eve = pd.Timestamp(int(opens[k]), unit="ns", tz="UTC").tz_convert(tsp.timezone).date()
                 blocked = cal.local_time_ns(eve, tsp.entries_blocked_until, tsp.timezone)
                 entry = max(entry, blocked)
-        table[k] = (min(entry, flat), reduce_, no_new, exit_, flat)
+        table[k] = (min(entry, no_new), reduce_, no_new, exit_, flat)
     return Schedule(day=days, open_ns=opens.astype(np.int64), close_ns=closes.astype(np.int64),
                     table=table, rth_open_ns=rth_open.astype(np.int64),
                     rth_close_ns=rth_close.astype(np.int64))
+
+
+def _continuous_schedule(profile: Profile, start: object, end: object) -> Schedule:
+    """24/7 sessions: one trading day per calendar day, rolling at ``schedule.daily_cut``."""
+    s = profile.schedule
+    d0 = pd.Timestamp(str(start)).date()
+    d1 = pd.Timestamp(str(end)).date()
+    n = max((d1 - d0).days + 1, 0)
+    days = np.array([(d0 - date(1970, 1, 1)).days + k for k in range(n)], dtype=np.int64)
+    opens = np.array([cal.local_time_ns(d0 + timedelta(days=k), s.daily_cut, s.timezone)
+                      for k in range(n + 1)], dtype=np.int64)
+    closes = opens[1:].copy()
+    opens = opens[:n].copy()
+    never = closes + 1   # past the day's end: no end-of-day phase is ever reached
+    table = np.stack([opens, never, never, never, never], axis=1).astype(np.int64) \
+        if n else np.zeros((0, 5), np.int64)
+    return Schedule(day=days, open_ns=opens, close_ns=closes, table=table, rth_open_ns=opens,
+                    rth_close_ns=closes, continuous=True)
 
 
 def schedule_covering(profile: Profile, ts_ns: np.ndarray) -> Schedule:

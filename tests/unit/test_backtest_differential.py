@@ -1,4 +1,5 @@
-"""The compiled loop and the plain-Python reference loop agree trade for trade."""
+"""The compiled loop equals the per-event path (every bar, kernels called one event at a time)
+on trades, risk events and denials, under every fill setting and every strategy convention."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.backtest import run_backtest
-from core.backtest.reference import run_reference
+from core.backtest.reference import run_reference_full
 from core.backtest.synthetic import random_walk_bars
 from core.strategy import random_signals
 from tests.unit.backtest_fixtures import LOOSE, profile
@@ -21,7 +22,7 @@ def _same(a, b) -> None:  # noqa: ANN001
     assert (a["exit_reason"].astype(str).to_numpy() == b["exit_reason"].astype(str).to_numpy()).all()
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 10_000),
     rate=st.sampled_from([0.005, 0.02, 0.08]),
@@ -32,16 +33,18 @@ def _same(a, b) -> None:  # noqa: ANN001
     be=st.sampled_from([None, 2, 6]),
     time_stop=st.sampled_from([None, 3.0, 30.0]),
     entry=st.sampled_from(["market", "limit"]),
-    reversal=st.booleans(),
-    cooldown=st.sampled_from([0, 3]),
+    opposite=st.sampled_from(["reverse", "exit", "ignore"]),
+    cooldown=st.sampled_from([0, 1, 3]),
+    stop_fill=st.sampled_from(["stop_market", "at_stop"]),
+    anchor=st.sampled_from(["reference", "fill"]),
     sigma=st.sampled_from([1.0, 3.0, 6.0]),
     loose=st.booleans(),
     slip=st.sampled_from(["fixed", "session", "volatility"]),
 )
 def test_loop_matches_reference(seed: int, rate: float, name: str, fill: str, same_bar: str,
                                 bracket: str, be: int | None, time_stop: float | None,
-                                entry: str, reversal: bool, cooldown: int, sigma: float,
-                                slip: str, loose: bool) -> None:
+                                entry: str, opposite: str, cooldown: int, stop_fill: str,
+                                anchor: str, sigma: float, slip: str, loose: bool) -> None:
     rth_only = name == "account_1k"
     bars = random_walk_bars(2500, seed=seed, bar_seconds=60, rth_only=rth_only,
                             sigma_ticks=sigma, start="2024-03-07")   # spans the US DST change
@@ -51,15 +54,28 @@ def test_loop_matches_reference(seed: int, rate: float, name: str, fill: str, sa
                          confidence=float(np.random.default_rng(seed).choice([0.65, 0.75, 0.95])))
     prof = profile(name, strategy=dict(fill_mode=fill, same_bar=same_bar, bracket=bracket,
                                        breakeven_after_ticks=be, time_stop_minutes=time_stop,
-                                       entry_order=entry, on_opposite="reverse" if reversal else "exit",
+                                       entry_order=entry, on_opposite=opposite, stop_fill=stop_fill,
+                                       bracket_anchor=anchor,
                                        cooldown_bars=cooldown, slippage_model=slip, stop_ticks=6,
                                        target_ticks=9),
                    risk=LOOSE if loose else None)
     res = run_backtest(bars, sig, profile=prof, bars_1s=one_s)
-    ref = run_reference(bars, sig, profile=prof, bars_1s=one_s)
-    _same(res.trades, ref)
+    ref = run_reference_full(bars, sig, profile=prof, bars_1s=one_s)
+    _same(res.trades, ref.trades)
+    _same_events_and_denials(res, ref, bars)
     _fills_on_tick_grid(res.trades)
     _equity_is_marked_to_market(res, bars, prof)
+
+
+def _same_events_and_denials(res, ref, bars) -> None:  # noqa: ANN001
+    """Risk events (bar, reason, balance) and denials by reason agree exactly."""
+    ts = bars["timestamp"].to_numpy(np.int64)
+    ev = res.risk_events
+    got = list(zip(np.searchsorted(ts, ev["timestamp"].astype("int64").to_numpy()),
+                   ev["code"].tolist(), np.round(ev["balance"].to_numpy(float), 6)))
+    want = [(i, c, round(b, 6)) for i, c, b in ref.events]
+    assert got == want
+    assert res.params["denials"] == ref.denials
 
 
 def _fills_on_tick_grid(trades) -> None:  # noqa: ANN001

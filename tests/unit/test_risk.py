@@ -227,8 +227,13 @@ def test_schedule_is_dst_proof(day: str) -> None:
 def test_schedule_early_close_and_holiday_morning() -> None:
     s = build_schedule(load_profile("account_1k"), "2025-11-26", "2025-11-28")
     close_fri = cal.flatten_deadline_ns("2025-11-28", "23:59", CT)
-    assert s.table[2, K.S_FLAT] == close_fri == t("2025-11-28", "13:15")
-    assert (s.table[2] <= close_fri).all()
+    assert close_fri == t("2025-11-28", "13:15")
+    # The schedule keeps its offsets before an effective deadline 5 min before the close.
+    assert s.table[2, K.S_FLAT] == t("2025-11-28", "13:10")
+    assert s.table[2, K.S_EXIT] == t("2025-11-28", "13:05")
+    assert s.table[2, K.S_NO_NEW] == t("2025-11-28", "12:55")
+    assert s.table[2, K.S_REDUCE] == t("2025-11-28", "12:40")
+    assert (s.table[2] < close_fri).all()
     thanksgiving = s.table[1]                        # Globex-only morning: no RTH, no entries
     assert thanksgiving[K.S_ENTRY] == thanksgiving[K.S_FLAT]
 
