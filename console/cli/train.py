@@ -61,12 +61,15 @@ def fold_table(results: list, title: str = "walk-forward folds (out of sample)")
 
 def print_outcome(out: Any) -> None:
     """Fold table, notes, verdict (last, in words)."""
-    from core.training.report import holdout_sentence
+    from core.training.report import denial_lines, holdout_sentence
     console.print(fold_table(out.results))
     console.print("[dim]AUC = directional (UP vs DOWN among bars that moved). $/trade after "
-                  "costs, 1 contract; random = same bars, coin-flip direction, same exits. "
+                  "costs from the backtester with the profile's fills, sizing, risk rules and "
+                  "schedule; random = same bars and signal bars, coin-flip direction. "
                   "* < 100 trades: the fold's trading figures do not count. Accuracy is not "
                   "shown on purpose (imbalanced classes).[/]")
+    for line in denial_lines(out.results):
+        console.print(Text("risk rules, " + line, style="dim"))
     for n in out.notes:
         console.print(Text("note: " + n, style="yellow"))
     console.print(Text("final: " + holdout_sentence(out.summary)))
@@ -179,16 +182,13 @@ def train(
 def _run_update(name: str, models_dir: Path | None, frame: Any, bar_s: int, prof: Any,
                 min_confidence: float | None, seed: int, threads: int, created: str,
                 source: str) -> None:
-    from core.domain import get_instrument
     from core.ml.artifacts import default_models_dir
-    from core.training.pipeline import bracket_spec
     from core.training.update import update_model
 
     path = (models_dir or default_models_dir()) / name
-    inst = run_cli(lambda: get_instrument(prof.instrument))
     with progress_task(f"updating {name}", total=None):
         out = run_cli(lambda: update_model(
-            path, frame, bar_s, bracket=bracket_spec(prof, inst.tick_size, inst.tick_value),
+            path, frame, bar_s, profile=prof,
             min_confidence=min_confidence, seed=seed, num_threads=threads, created=created,
             source=source))
     console.print(fold_table([out.candidate], title="candidate on the newest period"))

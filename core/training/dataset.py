@@ -2,7 +2,8 @@
 
 Everything stays full-length and row-aligned with the frame: ``valid`` marks rows that may be
 used to fit or score (label defined, feature warm-up over); trading evaluation still walks
-every bar of a test period (exits happen on bars whose own label is undefined).
+every bar of a test period (exits happen on bars whose own label is undefined) and hands
+them to the backtester as a canonical bar frame.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class Dataset:
     y: np.ndarray  #: int64 label values (meaningless where not ``valid``)
     valid: np.ndarray  #: bool
     ts: np.ndarray  #: int64 bar start, UTC ns
-    bars: dict[str, np.ndarray]  #: open/high/low/close/ts/seg/rth for trading evaluation
+    bars: dict[str, np.ndarray]  #: ts/open/high/low/close/volume for the backtester
     move_ticks: np.ndarray  #: close-to-close move over the lookahead, ticks (NaN at the end)
     feature_names: list[str]
     bar_seconds: int
@@ -48,25 +49,6 @@ def data_hash(frame: pd.DataFrame) -> str:
     return h.hexdigest()[:16]
 
 
-def session_arrays(ts: np.ndarray, instrument_exchange: str, bar_seconds: int
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Session id per bar (trades never span one) and an RTH flag (for slippage).
-
-    CME instruments use the exchange calendar; others split sessions at gaps longer than
-    30 minutes (or 5 bars) and count every bar as RTH.
-    """
-    gap = np.diff(ts, prepend=ts[:1]) > max(30 * 60 * NS, 5 * bar_seconds * NS)
-    seg = np.cumsum(gap).astype(np.int64)
-    if instrument_exchange == "CME" and len(ts):
-        from core.calendar import rth_mask, session_id
-        sid = session_id(ts).astype(np.int64)
-        # Combine: a new segment at a session change or a long gap inside a session.
-        change = np.diff(sid, prepend=sid[:1]) != 0
-        seg = np.cumsum(change | gap).astype(np.int64)
-        return seg, rth_mask(ts).astype(np.bool_)
-    return seg, np.ones(len(ts), dtype=np.bool_)
-
-
 def forward_move_ticks(ts: np.ndarray, close: np.ndarray, lookahead_ns: int,
                        tick_size: float) -> np.ndarray:
     """Close at the last bar starting ≤ t + lookahead, minus close at t, in ticks."""
@@ -77,7 +59,7 @@ def forward_move_ticks(ts: np.ndarray, close: np.ndarray, lookahead_ns: int,
 
 
 def build_dataset(frame: pd.DataFrame, *, label: Any, tick_size: float, bar_seconds: int,
-                  feature_set: str = "default", exchange: str = "CME") -> Dataset:
+                  feature_set: str = "default") -> Dataset:
     """Features (``core.features``), labels (``core.labels``) and bar arrays of ``frame``.
 
     Args:
@@ -86,7 +68,6 @@ def build_dataset(frame: pd.DataFrame, *, label: Any, tick_size: float, bar_seco
         tick_size: Instrument tick size (labels and moves are in ticks).
         bar_seconds: Bar length in seconds.
         feature_set: Name passed to ``compute_features``.
-        exchange: Instrument exchange (``CME`` uses the CME session calendar).
 
     Raises:
         DataError: Empty or unsorted frame.
@@ -117,9 +98,10 @@ def build_dataset(frame: pd.DataFrame, *, label: Any, tick_size: float, bar_seco
     warm = ~np.any(np.isnan(X[:, usable]), axis=1)
     valid = lvalid & warm & np.isfinite(y.astype(np.float64))
     y = np.where(valid, y, 0).astype(np.int64)
-    o, h, l, c = (frame[k].to_numpy(dtype=np.float64) for k in ("open", "high", "low", "close"))
-    seg, rth = session_arrays(ts, exchange, bar_seconds)
-    bars = {"open": o, "high": h, "low": l, "close": c, "ts": ts, "seg": seg, "rth": rth}
+    o, h, l, c, v = (frame[k].to_numpy(dtype=np.float64)
+                     for k in ("open", "high", "low", "close", "volume"))
+    # Sessions, RTH and the end-of-day schedule are the backtester's business (the profile).
+    bars = {"ts": ts, "open": o, "high": h, "low": l, "close": c, "volume": v}
     lookahead_ns = int(label.lookahead_seconds) * NS
     meta = {
         "rows": int(len(ts)), "valid_rows": int(valid.sum()), "start_ns": int(ts[0]),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,6 @@ from core.training.dataset import NS, Dataset, build_dataset, purge_ns
 from core.training.report import Summary, report_text, summarize
 from core.training.runner import FoldResult, TrainSpec, run_folds
 from core.training.splits import NS_PER_DAY, WalkForwardConfig, walk_forward, walk_forward_auto
-from core.training.trading import BracketSpec
 
 Progress = Callable[[float], None] | None
 
@@ -107,17 +106,6 @@ def label_session(frame: pd.DataFrame, exchange: str) -> str | None:
     return "rth" if len(ts) and rth_mask(ts).mean() > 0.99 else "cme"
 
 
-def bracket_spec(profile: Any, tick_size: float, tick_value: float) -> BracketSpec:
-    """The profile's bracket and costs as the trading evaluation needs them."""
-    s, c = profile.strategy, profile.costs
-    tstop = s.time_stop_minutes
-    return BracketSpec(stop_ticks=float(s.stop_ticks), target_ticks=float(s.target_ticks),
-                       time_stop_ns=int((tstop if tstop else 24 * 60) * 60 * NS),
-                       tick_size=tick_size, tick_value=tick_value,
-                       commission=float(c.commission_round_trip),
-                       slippage_rth=float(c.slippage_ticks), slippage_eth=float(c.slippage_ticks_eth))
-
-
 def make_split(req: TrainRequest, ts: np.ndarray, purge: int) -> tuple[list[Any], dict[str, Any]]:
     """Folds from explicit day lengths when given, else ``req.folds`` folds sized by rows.
 
@@ -170,9 +158,12 @@ def train(frame: pd.DataFrame, bar_seconds: int, req: TrainRequest, *, name: str
         notes.append(f"unknown instrument {root!r} in the data; using the profile's "
                      f"{inst.symbol} tick size and value")
     if inst.symbol != req.profile.instrument:
+        # The backtester prices and sizes by the profile's instrument; say so rather than
+        # quietly disagree with `scalpdesk backtest` on the same bars.
         notes.append(f"data is {inst.symbol} but profile {req.profile.name!r} is for "
-                     f"{req.profile.instrument}: tick value ${inst.tick_value} from {inst.symbol}, "
-                     f"commission ${req.profile.costs.commission_round_trip} from the profile")
+                     f"{req.profile.instrument}: the trading evaluation sizes and prices trades "
+                     f"as {req.profile.instrument} (like `scalpdesk backtest` with this profile); "
+                     f"use a profile for {inst.symbol} to trade it as {inst.symbol}")
     session = label_session(frame, inst.exchange)
     label = label_spec(req, bar_seconds, notes, session)
     feature_set = req.feature_set
@@ -180,15 +171,14 @@ def train(frame: pd.DataFrame, bar_seconds: int, req: TrainRequest, *, name: str
         feature_set = "default_1m" if bar_seconds >= 60 else "default"
     req = replace(req, feature_set=feature_set)
     data = build_dataset(frame, label=label, tick_size=inst.tick_size, bar_seconds=bar_seconds,
-                         feature_set=feature_set, exchange=inst.exchange)
+                         feature_set=feature_set)
     purge = purge_ns(label, bar_seconds)
     folds, geo = make_split(req, data.ts, purge)
     min_conf = req.min_confidence if req.min_confidence is not None else \
         req.profile.risk.min_confidence
     spec = TrainSpec(model_kind=req.model_kind, model_params=req.model_params, seed=req.seed,
                      num_threads=req.num_threads, device=req.device, calibration=req.calibration,
-                     min_confidence=min_conf,
-                     bracket=bracket_spec(req.profile, inst.tick_size, inst.tick_value),
+                     min_confidence=min_conf, profile=req.profile,
                      shuffle_labels=req.shuffle_labels)
     results = run_folds(folds, data, spec, workers=req.workers, cluster=req.cluster,
                         progress=progress)
@@ -244,14 +234,24 @@ def _save(path: Path, data: Dataset, folds: list[Any], results: list[FoldResult]
         "features": {"set": req.feature_set, "names": data.feature_names, **versions},
         "label": label_d,
         "walk_forward": geo,
-        "trading_evaluation": {**spec.bracket.__dict__, "min_confidence": spec.min_confidence,
-                               "profile": req.profile.name} if spec.bracket else None,
+        "trading_evaluation": _trading_evaluation(spec),
         "folds": [r.summary() for r in results],
         "summary": _clean(summary.to_dict()), "verdict": summary.verdict, "notes": notes,
         "libraries": library_versions(), "code_revision": code_revision(),
     }
     return save_artifact(path, model=final.model, calibrator=final.calibrator, scaler=scaler,
                          config=config, card=_clean(card), report=text)
+
+
+def _trading_evaluation(spec: TrainSpec) -> dict[str, Any] | None:
+    """How each fold was traded, for the model card: the backtester under this profile."""
+    p = spec.profile
+    if p is None:
+        return None
+    return {"engine": "core.backtest.run_backtest", "profile": p.name,
+            "instrument": p.instrument, "min_confidence": spec.min_confidence,
+            "strategy": asdict(p.strategy), "costs": asdict(p.costs),
+            "schedule": asdict(p.schedule)}
 
 
 def _clean(obj: Any) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from core.training.runner import FoldResult
-from core.training.trading import MIN_TRADES
+from core.training.trading import MIN_TRADES, denial_text
 
 
 @dataclass
@@ -89,8 +89,8 @@ def summarize(results: list[FoldResult], *, min_confidence: float) -> Summary:
     edge = False
     if not counted:
         verdict = (f"no edge shown — not enough trades to judge: {all_trades:,} trades above "
-                   f"{min_confidence:.0%} confidence across {len(wf)} folds (a fold needs "
-                   f"≥ {MIN_TRADES}); {auc_txt}")
+                   f"{min_confidence:.0%} confidence under the profile's risk rules across "
+                   f"{len(wf)} folds (a fold needs ≥ {MIN_TRADES}); {auc_txt}")
     else:
         money = (f"expectancy {_money(mean)} per trade after costs "
                  f"(95 % CI {_money(ci[0])} to {_money(ci[1])}) over {n:,} trades "
@@ -100,8 +100,8 @@ def summarize(results: list[FoldResult], *, min_confidence: float) -> Summary:
             edge = True
             verdict = f"possible edge: {auc_txt}, {money}; random entries with the same exits: " \
                       f"{_money(base)} per trade"
-            caveats = ["walk-forward results only: confirm on the untouched holdout and in a "
-                       "full backtest with the risk rules and the end-of-day schedule",
+            caveats = ["walk-forward results only: confirm on the untouched holdout "
+                       "(`scalpdesk backtest --model` on bars after the training span)",
                        "every configuration you tried counts: many tries make a lucky one likely",
                        "costs come from the profile; live slippage in fast markets is worse"]
         else:
@@ -115,7 +115,8 @@ def summarize(results: list[FoldResult], *, min_confidence: float) -> Summary:
         t = h.trading
         holdout = {"auc": h.metrics.auc, "balanced_accuracy": h.metrics.balanced_accuracy,
                    "trades": t.trades if t else 0,
-                   "expectancy": t.expectancy if t else math.nan}
+                   "expectancy": t.expectancy if t else math.nan,
+                   "refused": sum(t.denials.values()) if t else 0}
     def _mean(vals: list[float]) -> float:
         v = [x for x in vals if math.isfinite(x)]
         return float(np.mean(v)) if v else math.nan
@@ -136,11 +137,23 @@ def holdout_sentence(s: Summary) -> str:
         return "no final holdout period was set aside"
     h = s.holdout
     trades = h["trades"]
+    refused = h.get("refused", 0)
     exp = f", expectancy {_money(h['expectancy'])} per trade over {trades:,} trades" \
-        if trades else ", no trades above the confidence floor"
+        if trades else (f", no trades (the risk rules refused {refused:,} entries)" if refused
+                        else ", no trades above the confidence floor")
     note = "" if trades >= MIN_TRADES else f" (fewer than {MIN_TRADES} trades: not conclusive)"
     return (f"final holdout (never used for training or selection): AUC {h['auc']:.2f}, "
             f"balanced accuracy {h['balanced_accuracy']:.2f}{exp}{note}")
+
+
+def denial_lines(results: list[FoldResult]) -> list[str]:
+    """Per fold with refusals: ``"fold 1: 12 entries skipped: size rounds to zero"``."""
+    out = []
+    for r in results:
+        if r.trading is not None and r.trading.denials:
+            tag = "holdout" if r.is_holdout else f"fold {r.number}"
+            out.append(f"{tag}: {denial_text(r.trading.denials)}")
+    return out
 
 
 def report_text(results: list[FoldResult], s: Summary) -> str:
@@ -154,6 +167,10 @@ def report_text(results: list[FoldResult], s: Summary) -> str:
         lines.append(f"{tag:>4}  {r.rows['train']:>7}/{r.rows['val']:>6}/{r.rows['test']:>6}  "
                      f"{r.metrics.auc:5.3f}  {r.metrics.balanced_accuracy:6.3f}   "
                      f"{r.metrics.log_loss:6.4f}({r.metrics.log_loss_prior:6.4f})  {trades}  {exp}")
+    skipped = denial_lines(results)
+    if skipped:
+        lines += ["", "entries the risk rules refused (profile sizing and schedule):"]
+        lines += ["  " + x for x in skipped]
     lines += ["", "VERDICT: " + s.verdict, holdout_sentence(s)]
     lines += [f"caveat: {c}" for c in s.caveats]
     return "\n".join(lines)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from core.config import Profile
 from core.errors import ConfigError, ModelError
 from core.ml.base import SEQUENCE_KINDS, ClassMap, FitInfo, Model
 from core.ml.calibration import Calibrator
@@ -21,7 +22,8 @@ from core.ml.registry import make_model
 from core.training.dataset import Dataset
 from core.training.metrics import ClassificationMetrics, classification_metrics
 from core.training.splits import Fold
-from core.training.trading import BracketSpec, TradingMetrics, signals_from_proba, trading_metrics
+from core.training.trading import (TradingMetrics, bar_frame, period_signals, trading_metrics,
+                                    training_profile)
 
 Progress = Callable[[float], None] | None
 
@@ -37,7 +39,9 @@ class TrainSpec:
     device: str = "cpu"
     calibration: str = "temperature"
     min_confidence: float = 0.60
-    bracket: BracketSpec | None = None
+    #: Each fold's test period is backtested under this profile, with ``min_confidence`` as
+    #: its confidence floor (None: classification metrics only).
+    profile: Profile | None = None
     shuffle_labels: bool = False  #: destroy the signal on purpose (a sanity check)
 
 
@@ -145,14 +149,13 @@ def score_period(model: Model, cal: Calibrator, data: Dataset, rows: np.ndarray,
     proba = cal.apply(predict_rows(model, data.X, te))
     metrics = classification_metrics(proba, cmap.to_index(data.y[te]), model.classes, prior)
     trading = None
-    if spec.bracket is not None:
-        # Signals on scored bars; exits may happen on any bar of the period.
+    if spec.profile is not None:
+        # The whole period goes to the backtester (exits may happen on any of its bars);
+        # only scored bars carry signals.
         lo, hi = int(rows.min()), int(rows.max()) + 1
-        direction, _ = signals_from_proba(proba, model.classes, spec.min_confidence)
-        sig = np.zeros(hi - lo, dtype=np.int64)
-        sig[te - lo] = direction
-        bars = {k: v[lo:hi] for k, v in data.bars.items()}
-        trading = trading_metrics(bars, sig, spec.bracket, seed=seed)
+        sig = period_signals(proba, model.classes, te - lo, hi - lo, spec.min_confidence)
+        profile = training_profile(spec.profile, spec.min_confidence)
+        trading = trading_metrics(bar_frame(data.bars, lo, hi), sig, profile, seed=seed)
     return metrics, trading
 
 

@@ -1,50 +1,38 @@
-"""Cost-aware trading evaluation of a signal under the profile's bracket (requirements §8, §10).
+"""Per-fold trading evaluation: the fold's test signals run through the real backtester.
 
-Until a walk-forward run can call the full backtester, each fold's test signals are traded
-with the same geometry the strategy uses, one position at a time:
+There is one fill engine in the tree, :func:`core.backtest.run_backtest`. Training hands it
+the test period's bars (every bar of the period, so exits may happen on bars whose own label
+is undefined) and the model's signals on the scored bars, under the profile: the same fills,
+slippage, bracket, sizing, risk rules and end-of-day schedule as ``scalpdesk backtest``. So
+``scalpdesk train`` and ``scalpdesk backtest`` give the same trades on the same bars.
 
-* signal on bar i (its close is known) → market entry at bar i+1's **open** plus slippage;
-* fixed bracket around the fill: stop ``stop_ticks`` away (a stop-market: slippage, and a gap
-  through the stop fills at the worse open), target ``target_ticks`` away (a limit: no slippage);
-* stop and target inside the same bar → the **stop** (pessimistic);
-* time stop after ``time_stop_ns`` → market exit at the next bar's open plus slippage;
-* never across a session break or the end of the period: exit at the last close (slippage);
-* each round trip pays ``commission_round_trip``; slippage is the profile's RTH figure inside
-  09:30–16:00 ET and its ETH figure outside.
-
-The random baseline trades the **same bars** with coin-flip directions and identical exits, so
-the difference to the model isolates directional skill from timing and costs.
+The random baseline runs the **same bars and the same signal bars** (same confidences, hence
+the same sizing) with coin-flip directions through the same backtester, so the difference to
+the model isolates directional skill from timing, costs and risk rules.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-import numba
 import numpy as np
+import pandas as pd
+
+from core.backtest import run_backtest
+from core.config import Profile
+from core.strategy.signals import Signals, direction_from_proba
 
 #: A fold's trading metrics count only with at least this many trades (requirements §6).
 MIN_TRADES = 100
 
-
-@dataclass(frozen=True)
-class BracketSpec:
-    """Exit geometry and costs, in ticks and dollars per contract."""
-
-    stop_ticks: float
-    target_ticks: float
-    time_stop_ns: int
-    tick_size: float
-    tick_value: float
-    commission: float
-    slippage_rth: float
-    slippage_eth: float
+#: Columns of the canonical bar frame the backtester reads (``Dataset.bars`` keys).
+BAR_KEYS = ("ts", "open", "high", "low", "close", "volume")
 
 
 @dataclass
 class TradingMetrics:
-    """What trading the fold's test signals would have earned (1 contract)."""
+    """What trading the fold's test signals earned in the backtester (profile sizing)."""
 
     trades: int
     counts: bool  #: at least MIN_TRADES trades
@@ -54,119 +42,67 @@ class TradingMetrics:
     expectancy_se: float  #: standard error of ``expectancy``
     profit_factor: float
     net_pnl: float
-    costs: float
-    baseline_expectancy: float  #: random directions, same bars and exits
-    by_exit: dict[str, int]
+    costs: float  #: commission + slippage, $
+    baseline_expectancy: float  #: random directions, same bars, signal bars and rules
+    by_exit: dict[str, int]  #: trades per backtester exit_reason
+    denials: dict[str, int] = field(default_factory=dict)  #: entries the risk kernel refused
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
         return asdict(self)
 
 
-EXIT_NAMES = ("target", "stop", "time", "session_end")
+def training_profile(profile: Profile, min_confidence: float) -> Profile:
+    """``profile`` with its confidence floor set to the training run's ``min_confidence``.
 
-
-@numba.njit(cache=True)
-def _simulate(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray,
-              ts: np.ndarray, seg: np.ndarray, rth: np.ndarray, sig: np.ndarray,
-              stop_t: float, target_t: float, time_stop: int, tick: float,
-              slip_rth: float, slip_eth: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Returns per-trade (gross ticks, slippage ticks, exit reason, entry bar)."""
-    n = len(sig)
-    gross = np.empty(n)
-    slips = np.empty(n)
-    reason = np.empty(n, dtype=np.int8)
-    entry_bar = np.empty(n, dtype=np.int64)
-    k = 0
-    i = 0
-    while i < n - 1:
-        d = sig[i]
-        e = i + 1
-        if d == 0 or seg[e] != seg[i]:
-            i += 1
-            continue
-        s_in = slip_rth if rth[e] else slip_eth
-        entry = open_[e] + d * s_in * tick
-        stop = entry - d * stop_t * tick
-        target = entry + d * target_t * tick
-        j = e
-        while True:
-            if j > e and (seg[j] != seg[e]):
-                j -= 1  # exit at the last close of the session
-                s_out = slip_rth if rth[j] else slip_eth
-                px = close[j]
-                r = 3
-                break
-            if j > e and ts[j] - ts[e] >= time_stop:
-                s_out = slip_rth if rth[j] else slip_eth
-                px = open_[j]
-                r = 2
-                break
-            s_out = slip_rth if rth[j] else slip_eth
-            if d > 0:
-                hit_stop = low[j] <= stop
-                hit_target = high[j] >= target
-            else:
-                hit_stop = high[j] >= stop
-                hit_target = low[j] <= target
-            if hit_stop:
-                # A gap through the stop fills at the (worse) open, then slippage.
-                base = stop
-                if j > e and ((d > 0 and open_[j] < stop) or (d < 0 and open_[j] > stop)):
-                    base = open_[j]
-                px = base
-                r = 1
-                break
-            if hit_target:
-                px = target
-                s_out = 0.0
-                r = 0
-                break
-            if j == n - 1:
-                px = close[j]
-                r = 3
-                break
-            j += 1
-        gross[k] = d * (px - open_[e]) / tick  # before slippage (charged via slips)
-        slips[k] = s_in + s_out
-        reason[k] = r
-        entry_bar[k] = e
-        k += 1
-        i = max(j, i + 1)
-    return gross[:k], slips[:k], reason[:k], entry_bar[:k]
-
-
-def simulate_trades(bars: dict[str, np.ndarray], sig: np.ndarray, spec: BracketSpec
-                    ) -> dict[str, np.ndarray]:
-    """Trade ``sig`` (−1/0/+1 per bar) over ``bars`` (open, high, low, close, ts, seg, rth).
-
-    Returns arrays per trade: ``net`` and ``gross`` ($, 1 contract), ``cost`` ($),
-    ``reason`` (index into :data:`EXIT_NAMES`), ``entry_bar``.
+    The backtester ignores signals below ``risk.min_confidence``; without this a
+    ``--min-confidence`` below the profile's would silently change nothing.
     """
-    g, s, r, eb = _simulate(bars["open"], bars["high"], bars["low"], bars["close"], bars["ts"],
-                            bars["seg"], bars["rth"], np.asarray(sig, dtype=np.int64),
-                            float(spec.stop_ticks), float(spec.target_ticks),
-                            int(spec.time_stop_ns), float(spec.tick_size),
-                            float(spec.slippage_rth), float(spec.slippage_eth))
-    gross = g * spec.tick_value
-    cost = s * spec.tick_value + spec.commission
-    return {"gross": gross, "cost": cost, "net": gross - cost, "reason": r, "entry_bar": eb}
+    if float(profile.risk.min_confidence) == float(min_confidence):
+        return profile
+    return replace(profile, risk=replace(profile.risk, min_confidence=float(min_confidence)))
 
 
-def trading_metrics(bars: dict[str, np.ndarray], sig: np.ndarray, spec: BracketSpec, *,
-                    seed: int = 0, baseline_runs: int = 5) -> TradingMetrics:
-    """Trade the signal and a random-direction baseline on the same bars."""
-    t = simulate_trades(bars, sig, spec)
-    net, gross = t["net"], t["gross"]
+def bar_frame(bars: dict[str, np.ndarray], lo: int = 0, hi: int | None = None) -> pd.DataFrame:
+    """Rows ``lo:hi`` of a dataset's bar arrays as the canonical frame ``run_backtest`` reads."""
+    hi = len(bars["ts"]) if hi is None else hi
+    cols = {"timestamp": bars["ts"][lo:hi]}
+    for k in BAR_KEYS[1:]:
+        cols[k] = bars[k][lo:hi] if k in bars else np.ones(hi - lo)
+    return pd.DataFrame(cols, copy=False)
+
+
+def period_signals(proba: np.ndarray, classes: np.ndarray, rows: np.ndarray, n: int,
+                   min_confidence: float, *, name: str = "training fold") -> Signals:
+    """Signals over an ``n``-bar period whose scored rows (0-based in the period) are ``rows``.
+
+    Directions come from the one rule, :func:`direction_from_proba`; bars that were not
+    scored carry no signal (direction 0, confidence 0).
+    """
+    d, c, k = direction_from_proba(proba, classes, min_confidence=min_confidence)
+    direction = np.zeros(n, np.int8)
+    conf = np.zeros(n, np.float64)
+    pclass = np.zeros(n, np.int8)
+    direction[rows], conf[rows], pclass[rows] = d, c, k
+    return Signals(direction=direction, confidence=conf, predicted_class=pclass, name=name)
+
+
+def metrics_from_trades(trades: pd.DataFrame, denials: dict[str, int],
+                        baseline_expectancy: float) -> TradingMetrics:
+    """:class:`TradingMetrics` from a backtest's ``trades`` table.
+
+    Args:
+        trades: ``BacktestResult.trades`` (net_pnl, gross_pnl, commission, slippage,
+            exit_reason per trade).
+        denials: ``BacktestResult.params["denials"]`` (reason → refused entries).
+        baseline_expectancy: Mean $/trade of the random-direction runs (NaN if none).
+    """
+    net = trades["net_pnl"].to_numpy(np.float64)
+    gross = trades["gross_pnl"].to_numpy(np.float64)
+    cost = trades["commission"].to_numpy(np.float64) + trades["slippage"].to_numpy(np.float64)
     n = len(net)
-    rng = np.random.default_rng(seed)
-    base = []
-    for _ in range(baseline_runs):
-        rnd = np.where(sig != 0, rng.choice(np.array([-1, 1]), size=len(sig)), 0)
-        b = simulate_trades(bars, rnd, spec)["net"]
-        if len(b):
-            base.append(b.mean())
     wins, losses = net[net > 0].sum(), -net[net < 0].sum()
+    reasons = trades["exit_reason"].astype(str).value_counts()
     return TradingMetrics(
         trades=n, counts=n >= MIN_TRADES,
         win_rate=float((net > 0).mean()) if n else float("nan"),
@@ -174,18 +110,50 @@ def trading_metrics(bars: dict[str, np.ndarray], sig: np.ndarray, spec: BracketS
         expectancy_gross=float(gross.mean()) if n else float("nan"),
         expectancy_se=float(net.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan"),
         profit_factor=float(wins / losses) if losses > 0 else (float("inf") if wins > 0 else float("nan")),
-        net_pnl=float(net.sum()), costs=float(t["cost"].sum()),
-        baseline_expectancy=float(np.mean(base)) if base else float("nan"),
-        by_exit={EXIT_NAMES[k]: int((t["reason"] == k).sum()) for k in range(len(EXIT_NAMES))})
+        net_pnl=float(net.sum()), costs=float(cost.sum()),
+        baseline_expectancy=float(baseline_expectancy),
+        by_exit={str(k): int(v) for k, v in reasons.items()},
+        denials={str(k): int(v) for k, v in denials.items()})
 
 
-def signals_from_proba(proba: np.ndarray, classes: np.ndarray, min_confidence: float
-                       ) -> tuple[np.ndarray, np.ndarray]:
-    """Direction (−1/0/+1) and confidence per row; below ``min_confidence`` → 0 (no trade).
+def random_directions(signals: Signals, rng: np.random.Generator) -> Signals:
+    """The same signal bars and confidences with coin-flip directions (flat signals kept)."""
+    d = np.asarray(signals.direction)
+    coin = rng.choice(np.array([-1, 1], dtype=np.int8), size=len(d))
+    rnd = np.where(d != 0, coin, 0).astype(np.int8)
+    return Signals(direction=rnd, confidence=signals.confidence, predicted_class=rnd,
+                   atr=signals.atr, name=f"{signals.name} (random directions)")
 
-    Delegates to the one rule, :func:`core.strategy.signals.direction_from_proba`.
+
+def trading_metrics(bars: pd.DataFrame, signals: Signals, profile: Profile, *, seed: int = 0,
+                    baseline_runs: int = 5) -> TradingMetrics:
+    """Backtest ``signals`` on ``bars`` under ``profile``, plus a random-direction baseline.
+
+    Args:
+        bars: Canonical bar frame of the period (see :func:`bar_frame`).
+        signals: One row per bar (see :func:`period_signals`).
+        profile: Costs, fills, bracket, sizing, risk rules and schedule.
+        seed: Seeds the baseline's coin flips (the backtest itself is deterministic).
+        baseline_runs: Random-direction runs averaged for ``baseline_expectancy``.
+
+    Returns:
+        :class:`TradingMetrics` of the model's trades.
     """
-    from core.strategy.signals import direction_from_proba
+    res = run_backtest(bars, signals, profile=profile, seed=seed, record_equity=False)
+    rng = np.random.default_rng(seed)
+    base = []
+    if np.any(np.asarray(signals.direction) != 0):
+        for _ in range(baseline_runs):
+            b = run_backtest(bars, random_directions(signals, rng), profile=profile, seed=seed,
+                             record_equity=False).trades
+            if len(b):
+                base.append(float(b["net_pnl"].mean()))
+    return metrics_from_trades(res.trades, res.params.get("denials", {}),
+                               float(np.mean(base)) if base else float("nan"))
 
-    direction, conf, _ = direction_from_proba(proba, classes, min_confidence=min_confidence)
-    return direction.astype(np.int64), conf
+
+def denial_text(denials: dict[str, int]) -> str:
+    """``"12 entries skipped: size rounds to zero; 1 entry skipped: daily loss limit"``."""
+    parts = [f"{n:,} {'entry' if n == 1 else 'entries'} skipped: {why}"
+             for why, n in sorted(denials.items(), key=lambda kv: -kv[1]) if n]
+    return "; ".join(parts)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.config import Profile
 from core.errors import ModelError
 from core.ml.artifacts import code_revision, library_versions, load_artifact, save_artifact
 from core.ml.base import ClassMap
@@ -24,7 +25,7 @@ from core.training.dataset import build_dataset, purge_ns
 from core.training.metrics import ClassificationMetrics
 from core.training.runner import FoldResult, TrainSpec, run_fold, score_period
 from core.training.splits import make_folds
-from core.training.trading import BracketSpec, TradingMetrics
+from core.training.trading import TradingMetrics
 
 
 @dataclass
@@ -55,10 +56,13 @@ def _warm_model(bundle: Any, spec: TrainSpec) -> Any:
     return model
 
 
-def update_model(path: Path, frame: pd.DataFrame, bar_seconds: int, *, bracket: BracketSpec,
+def update_model(path: Path, frame: pd.DataFrame, bar_seconds: int, *, profile: Profile,
                  min_confidence: float | None = None, seed: int = 7, num_threads: int = 1,
                  created: str | None = None, source: str = "") -> UpdateOutcome:
     """Continue the model at ``path`` on ``frame``'s most recent window (see module doc).
+
+    Both models' trading on the newest period is backtested under ``profile`` (reported,
+    not used to decide).
 
     Raises:
         ModelError: The artifact cannot be loaded or the data does not match it.
@@ -92,7 +96,7 @@ def update_model(path: Path, frame: pd.DataFrame, bar_seconds: int, *, bracket: 
                       describe="the newest train/val/test window")[0]
     min_conf = float(min_confidence if min_confidence is not None else cfg["min_confidence"])
     spec = TrainSpec(model_kind=cfg["kind"], model_params=cfg.get("params") or {}, seed=seed,
-                     num_threads=num_threads, min_confidence=min_conf, bracket=bracket)
+                     num_threads=num_threads, min_confidence=min_conf, profile=profile)
     # The saved model on the newest period (its own calibrator, fitted back then).
     cmap = ClassMap(tuple(int(c) for c in bundle.classes))
     prior = np.bincount(cmap.to_index(data.y[fold.train[data.valid[fold.train]]]),

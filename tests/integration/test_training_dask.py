@@ -17,11 +17,11 @@ import pytest
 
 pytest.importorskip("distributed")
 
+from core.config import load_profile  # noqa: E402
 from core.errors import ConfigError  # noqa: E402
 from core.training.runner import TrainSpec, run_folds  # noqa: E402
 from core.training.dataset import Dataset  # noqa: E402
 from core.training.splits import walk_forward_auto  # noqa: E402
-from core.training.trading import BracketSpec  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 S = 1_000_000_000
@@ -77,13 +77,15 @@ def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def _dataset(n: int = 6000, seed: int = 0) -> Dataset:
     """A small learnable dataset (no features/labels machinery needed for this test)."""
     rng = np.random.default_rng(seed)
-    ts = (np.arange(n, dtype=np.int64) + 1_700_000_000) * S
+    # 1-s bars from 10:00 ET on a Tuesday: inside the profile's trading hours.
+    start = pd.Timestamp("2024-03-12 14:00", tz="UTC").value
+    ts = start + np.arange(n, dtype=np.int64) * S
     close = 4800 + np.cumsum(rng.choice([-0.25, 0.0, 0.25], size=n))
     X = rng.normal(size=(n, 5)).astype(np.float32)
     z = X[:, 0] + rng.normal(size=n)
     y = np.where(z > 0.7, 1, np.where(z < -0.7, -1, 0)).astype(np.int64)
-    bars = {"open": close, "high": close + 0.25, "low": close - 0.25, "close": close, "ts": ts,
-            "seg": np.zeros(n, dtype=np.int64), "rth": np.ones(n, dtype=bool)}
+    bars = {"ts": ts, "open": close, "high": close + 0.25, "low": close - 0.25, "close": close,
+            "volume": np.full(n, 10.0)}
     return Dataset(X=X, y=y, valid=np.ones(n, dtype=bool), ts=ts, bars=bars,
                    move_ticks=rng.normal(size=n), feature_names=[f"f{i}" for i in range(5)],
                    bar_seconds=1)
@@ -91,13 +93,13 @@ def _dataset(n: int = 6000, seed: int = 0) -> Dataset:
 
 def _spec() -> TrainSpec:
     return TrainSpec(model_kind="lightgbm", model_params={"num_boost_round": 40}, seed=3,
-                     min_confidence=0.4,
-                     bracket=BracketSpec(8, 12, 60 * S, 0.25, 1.25, 0.84, 1.0, 2.0))
+                     min_confidence=0.4, profile=load_profile("demo"))
 
 
 def _numbers(results: list) -> list[tuple]:
     return [(r.number, r.is_holdout, r.metrics.log_loss, r.metrics.auc, r.metrics.confusion,
-             r.trading.trades, r.trading.net_pnl, r.fit.best_iteration) for r in results]
+             r.trading.trades, r.trading.net_pnl, str(r.trading.baseline_expectancy),  # NaN-safe
+             r.trading.denials, r.fit.best_iteration) for r in results]
 
 
 def test_dask_cluster_gives_identical_results(scheduler: str) -> None:
@@ -106,6 +108,7 @@ def test_dask_cluster_gives_identical_results(scheduler: str) -> None:
     local = run_folds(folds, data, _spec())
     remote = run_folds(folds, data, _spec(), cluster=scheduler)
     assert _numbers(local) == _numbers(remote)
+    assert sum(r.trading.trades for r in local) > 0  # the backtester traded on the workers too
     assert remote[-1].is_holdout and remote[-1].model is not None  # the model to save
     p_local = local[-1].model.predict_proba(data.X[:50])
     np.testing.assert_array_equal(remote[-1].model.predict_proba(data.X[:50]), p_local)
