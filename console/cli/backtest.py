@@ -118,6 +118,8 @@ def _guard_in_sample(bars: pd.DataFrame, sig: Any, model: str, in_sample: bool) 
 def _summary(res: Any, title: str) -> None:
     from rich.table import Table
 
+    from core.backtest.engine import denial_lines
+
     t = res.trades
     tab = Table(title=title, show_header=False)
     gross = float(t["gross_pnl"].sum()) if len(t) else 0.0
@@ -134,12 +136,15 @@ def _summary(res: Any, title: str) -> None:
                                f"{res.ambiguity.pessimistic_pnl:,.2f} (pessimistic) … "
                                f"{res.ambiguity.optimistic_pnl:,.2f} (optimistic)"),
         ("risk events", ", ".join(f"{k} {v}" for k, v in
-                                  res.risk_events["kind"].value_counts().items()) or "none"),
+                                  res.risk_events["event"].value_counts().items()) or "none"),
+        ("entries refused", "\n".join(denial_lines(res.params.get("denials", {}))) or "none"),
         ("final balance", f"{res.params['final_balance']:,.2f}"),
     ]
     for k, v in rows:
         tab.add_row(k, v)
     console.print(tab)
+    for note in res.params.get("notes", []):
+        console.print(f"[yellow]note:[/] {note}", highlight=False)
 
 
 def _data_hash(bars: pd.DataFrame) -> str:
@@ -173,6 +178,7 @@ def _record_trial(res: Any, profile: Any, stats: Any, data_hash: str) -> Any:
 def _honesty(res: Any, profile: Any, baseline: Any, report: Path | None, title: str,
              data_hash: str = "", in_sample: bool = False, stitched: Any = None) -> None:
     """Stats, ledger, deflated Sharpe, verdict, Combine estimate and the HTML report."""
+    from core.backtest.engine import denial_lines
     from core.backtest.bootstrap import bootstrap_expectancy, bootstrap_profit_factor
     from core.backtest.stats import compute_stats
     from core.backtest.verdict import make_verdict
@@ -220,7 +226,9 @@ def _honesty(res: Any, profile: Any, baseline: Any, report: Path | None, title: 
             title=title, stats=stats, trades=res.trades, equity=res.equity, verdict=verdict,
             baseline_pnls=baseline.pnls if baseline else None, ambiguity=amb, combine=combine,
             stitched_equity=stitched,
-            notes=(f"profile {profile.name}", f"signals {res.params['signals']}")))
+            notes=(f"profile {profile.name}", f"signals {res.params['signals']}",
+                   *denial_lines(res.params.get("denials", {})),
+                   *res.params.get("notes", []))))
         console.print(f"report written: {path}")
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 from core import calendar as cal
 from core.config import Profile
 from core.domain import get_instrument
+from core.errors import ConfigError
 from core.risk import kernel as K
 
 
@@ -92,6 +93,14 @@ def risk_arrays(profile: Profile) -> RiskArrays:
                      dtype=np.float64).reshape(-1, 2)
     pauses = np.array([[lp.losses, lp.minutes] for lp in r.loss_pauses],
                       dtype=np.float64).reshape(-1, 2)
+    # A NaN limit compares False everywhere and silently switches its rule off: refuse it
+    # here too (profiles are validated on load; this guards profiles built in code).
+    for name, arr in (("risk parameters", p), ("size tiers", tiers), ("confidence steps", confs),
+                      ("loss pauses", pauses)):
+        if not np.isfinite(arr).all():
+            raise ConfigError(f"profile {profile.name}: {name} contain NaN or infinity",
+                              hint="every limit must be a finite number; run "
+                                   "`scalpdesk profile validate` on the profile")
     return RiskArrays(p=p, tiers=tiers, confs=confs, pauses=pauses)
 
 
