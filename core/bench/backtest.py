@@ -1,6 +1,17 @@
 """Backtest benchmarks: compiled-loop throughput, Python reference, memory, 33 M end to end.
 
-The workload is a bracket strategy (random entries, fixed 8/12-tick bracket, 30-min time
+Two workloads, always reported side by side (never only the flattering one):
+
+* **sparse** (:func:`bars_and_signals`): 1-second bars, random entries on 0.2 % of the bars;
+  the loop spends most bars flat or holding, where its fast paths skip work.
+* **dense** (:func:`dense_bars_and_signals`, issue 8's definition): 1,000,000 one-minute bars
+  over real CME Globex sessions (1,380 bars a day from the 17:00 CT open), MES-like prices on
+  the tick grid, entries at every SMA(10)/SMA(30) cross of the close (~39,000 signals), one
+  position at a time, 1 contract, next-open market entry with 1 tick slippage, an OCO
+  bracket 8 ticks stop / 6 target from the fill with the stop first on ambiguous bars, a
+  30-bar time stop, $0.84 round trip, opposite signals ignored — with every risk rule on.
+
+The sparse workload is a bracket strategy (random entries, fixed 8/12-tick bracket, 30-min time
 stop) with every risk rule of the $1k profile switched on — daily loss and drawdown,
 loss-streak pauses, the end-of-day schedule, the volatility and volume breakers — except
 that the account-ending limits (account drawdown, kill switch, minimum balance) are moved
@@ -31,6 +42,36 @@ def bench_profile():  # noqa: ANN201 - Profile, imported lazily
     # so sizes stay those of a funded $1k account while the balance can never run out.
     r = replace(p.risk, starting_balance=1e9, account_drawdown_stop=1e12, kill_switch_loss=1e12)
     return replace(p, risk=r)
+
+
+def dense_profile():  # noqa: ANN201 - Profile, imported lazily
+    """The dense workload's rules: :func:`bench_profile` with issue 8's strategy settings.
+
+    Entries all session (not RTH only), 1 contract, fixed 1-tick slippage, 8/6-tick bracket
+    anchored at the fill, 30-minute (= 30-bar) time stop, opposite signals ignored; the daily
+    limits, loss pauses, breakers and the end-of-day schedule stay on.
+    """
+    b = bench_profile()
+    return replace(
+        b,
+        risk=replace(b.risk, max_contracts=1),
+        schedule=replace(b.schedule, rth_only=False, entries_resume_at=None),
+        costs=replace(b.costs, slippage_ticks=1.0),
+        strategy=replace(b.strategy, bracket="fixed", stop_ticks=8, target_ticks=6,
+                         time_stop_minutes=30.0, entry_order="market", fill_mode="realistic",
+                         slippage_model="fixed", same_bar="pessimistic", on_opposite="ignore",
+                         bracket_anchor="fill", stop_fill="stop_market", cooldown_bars=0,
+                         breakeven_after_ticks=None))
+
+
+def dense_bars_and_signals(n: int = 1_000_000, seed: int = 0):  # noqa: ANN201
+    """1-minute MES-like bars on real Globex sessions and SMA(10)/SMA(30) cross entries."""
+    from core.backtest.synthetic import random_walk_bars
+    from core.strategy import sma_cross_signals
+
+    bars = random_walk_bars(n, seed=seed, bar_seconds=60, rth_only=False, sigma_ticks=3.0,
+                            start="2021-01-04")
+    return bars, sma_cross_signals(bars, fast=10, slow=30)
 
 
 def bars_and_signals(n: int, seed: int = 0, rate: float = 0.002):  # noqa: ANN201
