@@ -230,10 +230,12 @@ def run_prepared(pr: Prepared, action: np.ndarray, conf: np.ndarray, pclass: np.
     if same_bar is not None:
         sp = sp.copy()
         sp[L.SP_SAME_BAR] = same_bar
-    cnt, den, fs, ist = L.run_loop(
+    fs, ist, ps, pd_, cnt, den, prev = L.new_run(pr.risk.p)
+    L.run_loop(
         a["ts"], a["open"], a["high"], a["low"], a["close"], pr.rows, pr.rth, pr.brk, action,
         conf, pclass, pr.atr, pr.sched, pr.sched_day, sp, pr.risk.p, pr.risk.tiers,
-        pr.risk.confs, pr.risk.pauses, pr.ts1, pr.h1, pr.l1, tr, ev, eq, record_equity)
+        pr.risk.confs, pr.risk.pauses, pr.ts1, pr.h1, pr.l1, tr, ev, eq, record_equity,
+        fs, ist, ps, pd_, cnt, den, prev)
     return tr[: cnt[L.C_TRADES]], ev[: cnt[L.C_EVENTS]], eq, cnt, den, fs
 
 

@@ -40,7 +40,9 @@ N_D = 9
 # counters
 C_TRADES, C_EVENTS, C_LIMIT_MISSED = 0, 1, 2
 
-_JIT = {"cache": True, "nogil": True}
+# Fills never allocate: compiled without the refcounting runtime (see core.risk.layout.JIT).
+_JIT = {"cache": True, "nogil": True, "_nrt": False}
+_JIT_ALLOC = {"cache": True, "nogil": True}
 
 
 @nb.njit(**_JIT)

@@ -96,9 +96,15 @@ def hold_skip(i: int, ts: np.ndarray, h: np.ndarray, lo_: np.ndarray, c: np.ndar
     comm = (p[K.P_COMMISSION_RT] + ps[Q_ESLIP] * p[K.P_TICK_VALUE]) * nc
     hi = ps[Q_HI]
     lo = ps[Q_LO]
+    cooldown = int(sp[SP_COOLDOWN])
+    opposite = int(sp[SP_OPPOSITE])
     j = i
     while j + 1 < n:
-        if action[j] != 0 or rows[j] != row or ts[j] >= limit_t:
+        # A signal the decision step ignores while holding (same side, or an opposite one
+        # under on_opposite = "ignore") changes nothing: skip it like a bar without one.
+        if action[j] != 0 and decide(int(d), int(action[j]), 0, cooldown, opposite) != PK_NONE:
+            break
+        if rows[j] != row or ts[j] >= limit_t:
             break
         if rows[j + 1] != row or ts[j + 1] >= flat:
             break
@@ -134,23 +140,20 @@ def run_loop(ts: np.ndarray, o: np.ndarray, h: np.ndarray, lo_: np.ndarray, c: n
              sched_day: np.ndarray, sp: np.ndarray, p: np.ndarray, tiers: np.ndarray,
              confs: np.ndarray, pauses: np.ndarray, ts1: np.ndarray, h1: np.ndarray,
              l1: np.ndarray, tr: np.ndarray, ev: np.ndarray, eq: np.ndarray,
-             record_eq: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The whole backtest over one bar series. Returns (counters, denials, fs, ist).
+             record_eq: bool, fs: np.ndarray, ist: np.ndarray, ps: np.ndarray,
+             pd_: np.ndarray, cnt: np.ndarray, denials: np.ndarray, prev: np.ndarray) -> None:
+    """The whole backtest over one bar series, into the caller's arrays (see :func:`new_run`).
 
     ``action`` per bar: +1 long, -1 short, 2 flat/exit, 0 nothing (the confidence gate of
     core.strategy.steps.action_of already applied). ``rows``: schedule row of each bar (-1
     outside sessions). ``brk``: circuit-breaker bits from core.risk.breakers (bars ≤ i).
     Trades go to ``tr``, risk events to ``ev``, equity (balance + open P&L net of costs, at
-    each close) to ``eq``. Every rule is a step of core/risk or core/strategy; this driver
-    only orders them and fast-forwards over bars where provably nothing can happen.
+    each close) to ``eq``; the account state ends in ``fs``/``ist``, counters in ``cnt``,
+    refused entries by reason in ``denials``. Every rule is a step of core/risk or
+    core/strategy; this driver only orders them and fast-forwards over bars where provably
+    nothing can happen. It allocates nothing, so it runs without numba's refcounting runtime.
     """
     n = ts.shape[0]
-    fs, ist = K.new_state(p)
-    ps = np.zeros(N_Q, dtype=np.float64)
-    pd_ = np.zeros(N_D, dtype=np.float64)
-    cnt = np.zeros(3, dtype=np.int64)
-    denials = np.zeros(K.N_REASONS, dtype=np.int64)
-    prev = np.zeros(RE.N_PREV, dtype=np.int64)
     tick = p[K.P_TICK_SIZE]
     optimistic = sp[SP_FILL_MODE] == FM_OPTIMISTIC
     continuous = sp[SP_CONTINUOUS] > 0
@@ -168,7 +171,8 @@ def run_loop(ts: np.ndarray, o: np.ndarray, h: np.ndarray, lo_: np.ndarray, c: n
             while j < n and action[j] == 0 and rows[j] == cur_row:
                 j += 1
             if record_eq:
-                eq[i:j] = bal
+                for k in range(i, j):
+                    eq[k] = bal
             i = j
             if i >= n:
                 break
@@ -246,9 +250,23 @@ def run_loop(ts: np.ndarray, o: np.ndarray, h: np.ndarray, lo_: np.ndarray, c: n
                 last_exit = i
         if record_eq:
             eq[i] = fs[K.F_BALANCE] + pos_open_pnl(p, ps, c[i])
-        RE.step(i, p, fs, ist, prev, ev, cnt, C_EVENTS)
+        # The event step only has work when a state it watches moved (fast-path guard; the
+        # differential test pins the events to the per-event path that calls it every bar).
+        if (ist[K.I_BREACHES] != prev[RE.PV_BREACHES] or ist[K.I_DAY] != prev[RE.PV_DAY]
+                or ist[K.I_DAY_BREACHES] != prev[RE.PV_DAY_BREACHES]
+                or ist[K.I_PAUSE_UNTIL] != prev[RE.PV_PAUSE_UNTIL]
+                or ist[K.I_MANUAL_PAUSE] != prev[RE.PV_MANUAL]
+                or (p[K.P_PROFIT_TARGET] > 0 and ist[K.I_TARGET_HIT] == 0)):
+            RE.step(i, p, fs, ist, prev, ev, cnt, C_EVENTS)
         i += 1
-    return cnt, denials, fs, ist
+
+
+def new_run(p: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Fresh (fs, ist, ps, pd_, cnt, denials, prev) arrays for one :func:`run_loop`."""
+    fs, ist = K.new_state(p)
+    return (fs, ist, np.zeros(N_Q, dtype=np.float64), np.zeros(N_D, dtype=np.float64),
+            np.zeros(3, dtype=np.int64), np.zeros(K.N_REASONS, dtype=np.int64),
+            np.zeros(RE.N_PREV, dtype=np.int64))
 
 
 def _flush_stale_caches() -> None:

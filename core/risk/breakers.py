@@ -11,7 +11,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from core.risk.layout import JIT
+from core.risk.layout import JIT, JIT_ALLOC
 from core.risk.sizing import breaker_bits
 
 #: The "normal" ATR and the average volume are slow EMAs this many times the ATR period.
@@ -56,7 +56,7 @@ def step(bs: np.ndarray, p: np.ndarray, period: int, h: float, lo: float, c: flo
     return bs[BS_ATR], bits
 
 
-@nb.njit(**JIT)
+@nb.njit(**JIT_ALLOC)
 def run_batch(h: np.ndarray, lo: np.ndarray, c: np.ndarray, v: np.ndarray, period: int,
               p: np.ndarray, want_atr: bool) -> tuple[np.ndarray, np.ndarray]:
     """:func:`step` over every bar: (ATR per bar or an empty array, breaker bits per bar)."""

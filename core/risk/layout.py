@@ -139,4 +139,9 @@ B_VOL_PAUSE = 2
 B_VOLU_HALVE = 4
 B_VOLU_PAUSE = 8
 
-JIT = {"cache": True, "nogil": True}
+#: Compile options of the rule kernels. Rules never allocate, so they are compiled WITHOUT
+#: numba's reference-counting runtime: a call between two refcounted functions wraps every
+#: array argument in an atomic incref/decref pair (measured: 25–110 ns per small rule call),
+#: which dominated the backtest's per-bar cost. Functions that allocate use ``JIT_ALLOC``.
+JIT = {"cache": True, "nogil": True, "_nrt": False}
+JIT_ALLOC = {"cache": True, "nogil": True}

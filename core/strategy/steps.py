@@ -22,7 +22,9 @@ import math
 import numba as nb
 import numpy as np
 
-_JIT = {"cache": True, "nogil": True}
+# Steps never allocate: compiled without the refcounting runtime (see core.risk.layout.JIT).
+_JIT = {"cache": True, "nogil": True, "_nrt": False}
+_JIT_ALLOC = {"cache": True, "nogil": True}
 
 # strategy / fill parameters sp[...]
 SP_BRACKET = 0            # 0 fixed, 1 atr, 2 structure
@@ -66,7 +68,7 @@ def action_of(direction: int, confidence: float, min_conf: float) -> int:
     return ACT_NONE
 
 
-@nb.njit(**_JIT)
+@nb.njit(**_JIT_ALLOC)
 def actions(direction: np.ndarray, conf: np.ndarray, min_conf: float) -> np.ndarray:
     """:func:`action_of` over every bar (int8)."""
     n = direction.shape[0]
