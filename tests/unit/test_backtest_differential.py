@@ -39,12 +39,14 @@ def _same(a, b) -> None:  # noqa: ANN001
     anchor=st.sampled_from(["reference", "fill"]),
     sigma=st.sampled_from([1.0, 3.0, 6.0]),
     loose=st.booleans(),
+    continuous=st.booleans(),
     slip=st.sampled_from(["fixed", "session", "volatility"]),
 )
 def test_loop_matches_reference(seed: int, rate: float, name: str, fill: str, same_bar: str,
                                 bracket: str, be: int | None, time_stop: float | None,
                                 entry: str, opposite: str, cooldown: int, stop_fill: str,
-                                anchor: str, sigma: float, slip: str, loose: bool) -> None:
+                                anchor: str, sigma: float, slip: str, loose: bool,
+                                continuous: bool) -> None:
     rth_only = name == "account_1k"
     bars = random_walk_bars(2500, seed=seed, bar_seconds=60, rth_only=rth_only,
                             sigma_ticks=sigma, start="2024-03-07")   # spans the US DST change
@@ -58,7 +60,8 @@ def test_loop_matches_reference(seed: int, rate: float, name: str, fill: str, sa
                                        bracket_anchor=anchor,
                                        cooldown_bars=cooldown, slippage_model=slip, stop_ticks=6,
                                        target_ticks=9),
-                   risk=LOOSE if loose else None)
+                   risk=LOOSE if loose else None,
+                   schedule=dict(sessions="continuous", daily_cut="17:00") if continuous else None)
     res = run_backtest(bars, sig, profile=prof, bars_1s=one_s)
     ref = run_reference_full(bars, sig, profile=prof, bars_1s=one_s)
     _same(res.trades, ref.trades)
