@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         from core.ml.base import MODEL_KINDS
-        from core.ml.benchmark import fold_bench, latency_bench
+        from core.bench.inference import fold_bench, latency_bench
 
         kinds = [k.strip() for k in models.split(",") if k.strip()]
         bad = [k for k in kinds if k not in MODEL_KINDS]

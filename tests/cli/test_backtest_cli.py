@@ -63,7 +63,7 @@ def test_backtest_bad_input_exits_2(bars_file: Path, tmp_path: Path) -> None:
 
 def test_backtest_with_a_trained_model(tmp_path: Path) -> None:
     from core.datasets.synth import generate
-    from core.ml.benchmark import train_bench_model
+    from core.bench.inference import train_bench_model
 
     frame = generate(1, seed=4, rth_only=True)
     model_dir = train_bench_model("lightgbm", frame, tmp_path / "models")
@@ -79,7 +79,7 @@ def test_backtest_with_a_trained_model(tmp_path: Path) -> None:
 def test_model_backtest_never_passes_training_data_off_as_evidence(tmp_path: Path) -> None:
     """Bars a model was trained on are not traded unless asked, and then flagged in-sample."""
     from core.datasets.synth import generate
-    from core.ml.benchmark import train_bench_model
+    from core.bench.inference import train_bench_model
     from core.strategy.model import in_sample_mask, model_training_span
 
     frame = generate(2, seed=5, rth_only=True)
