@@ -33,7 +33,7 @@ from core.errors import DataError
 from core.risk import kernel as K
 from core.risk.params import risk_arrays, schedule_covering
 from core.strategy.signals import Signals, ns_of
-from core.strategy.steps import OPPOSITE_NAMES
+from core.strategy.settings import strategy_array  # noqa: F401 - re-exported
 
 TRADE_COLUMNS = ("entry_time", "exit_time", "direction", "entry_price", "exit_price", "contracts",
                  "gross_pnl", "commission", "slippage", "net_pnl", "exit_reason",
@@ -103,34 +103,6 @@ def bar_seconds_of(ts: np.ndarray) -> float:
     d = d[d > 0]
     vals, counts = np.unique(d, return_counts=True)
     return float(vals[np.argmax(counts)]) / 1e9
-
-
-def strategy_array(profile: Profile, bar_ns: int) -> np.ndarray:
-    """The loop's strategy/fill parameter vector (``SP_*``) from the profile."""
-    s, c = profile.strategy, profile.costs
-    sp = np.zeros(L.N_SP, dtype=np.float64)
-    sp[L.SP_BRACKET] = ("fixed", "atr", "structure").index(s.bracket)
-    sp[L.SP_STOP_TICKS] = s.stop_ticks
-    sp[L.SP_TARGET_TICKS] = s.target_ticks
-    sp[L.SP_ATR_MULT] = s.atr_multiple
-    sp[L.SP_LOOKBACK] = s.atr_period
-    sp[L.SP_BE_TICKS] = -1.0 if s.breakeven_after_ticks is None else s.breakeven_after_ticks
-    sp[L.SP_TIME_STOP_NS] = 0.0 if not s.time_stop_minutes else s.time_stop_minutes * 60e9
-    sp[L.SP_ENTRY_LIMIT] = 1.0 if s.entry_order == "limit" else 0.0
-    sp[L.SP_COOLDOWN] = s.cooldown_bars
-    sp[L.SP_OPPOSITE] = OPPOSITE_NAMES.index(s.on_opposite)
-    sp[L.SP_STOP_FILL] = 1.0 if s.stop_fill == "at_stop" else 0.0
-    sp[L.SP_ANCHOR] = 1.0 if s.bracket_anchor == "fill" else 0.0
-    sp[L.SP_CONTINUOUS] = 1.0 if profile.schedule.sessions == "continuous" else 0.0
-    sp[L.SP_FILL_MODE] = ("conservative", "optimistic", "realistic").index(s.fill_mode)
-    sp[L.SP_SLIP_MODEL] = ("fixed", "session", "volatility").index(s.slippage_model)
-    sp[L.SP_SAME_BAR] = ("pessimistic", "optimistic", "resolve").index(s.same_bar)
-    sp[L.SP_SLIP_RTH] = c.slippage_ticks
-    sp[L.SP_SLIP_ETH] = c.slippage_ticks_eth
-    sp[L.SP_SLIP_VOL] = c.slippage_ticks_volatile
-    sp[L.SP_SLIP_LIMIT] = c.limit_slippage_ticks
-    sp[L.SP_BAR_NS] = bar_ns
-    return sp
 
 
 def actions_of(signals: Signals, n: int, min_conf: float) -> np.ndarray:
