@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from console.cli.common import console, fail, progress_task, run_cli
+from console.cli.common import bar_from_seconds, console, fail, progress_task, run_cli
+from core.datasets.bars import BAR_CHOICES
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -23,8 +24,14 @@ app = typer.Typer(
 )
 
 
-def _load_bars(data: str, bar_seconds: int) -> tuple[pd.DataFrame, float]:
-    """Bars from a file/directory (core.datasets.readers) or a catalog root such as ``MES``."""
+def _load_bars(data: str, bar: str | None, *, model_bar: int | None = None,
+               model_name: str | None = None) -> tuple[pd.DataFrame, float]:
+    """Bars from a file/directory (core.datasets.readers) or a catalog root such as ``MES``.
+
+    The bar size of a catalog root is ``bar``, else the model's, else the only size held
+    (core.datasets.bars.choose_bar); a file's size is its own and must agree with both.
+    """
+    from core.datasets.bars import check_file_bar, choose_bar, looks_like_path
     from core.errors import DataError
 
     p = Path(data)
@@ -34,6 +41,8 @@ def _load_bars(data: str, bar_seconds: int) -> tuple[pd.DataFrame, float]:
         results = read_bars(p)
         if not results:
             raise DataError(f"{p}: no bars found", hint="point --data at a bar file or directory")
+        check_file_bar(int(results[0].bar_seconds), bar, source=str(p), model_bar=model_bar,
+                       model_name=model_name)
         if len(results) > 1:
             import pandas as pd
 
@@ -43,11 +52,14 @@ def _load_bars(data: str, bar_seconds: int) -> tuple[pd.DataFrame, float]:
         else:
             frame = results[0].frame
         return frame, float(results[0].bar_seconds)
-    if p.suffix or "/" in data:
+    if looks_like_path(data):
         raise FileNotFoundError(2, "no such file", data)
     from core.datasets.catalog import Catalog
 
-    return Catalog().load(data, bar_seconds), float(bar_seconds)
+    cat, root = Catalog(), data.upper()
+    seconds = choose_bar(cat.bar_sizes(root), bar, root=root, where=str(cat.root),
+                         model_bar=model_bar, model_name=model_name)
+    return cat.load(root, seconds), float(seconds)
 
 
 def _signals(bars: pd.DataFrame, strategy: str | None, signals: Path | None, model: str | None,
@@ -247,8 +259,12 @@ def backtest(
         "--signals", help="Parquet/CSV with timestamp, direction (-1/0/1), confidence.")] = None,
     model: Annotated[str | None, typer.Option(
         "--model", help="A trained model: its name under models/ or its directory.")] = None,
-    bar_seconds: Annotated[int, typer.Option(
-        "--bar-seconds", help="Bar size when --data is a catalog root.")] = 1,
+    bar: Annotated[str | None, typer.Option(
+        "--bar", metavar=BAR_CHOICES, help=(
+            "Bar size of catalog data. Default: the model's bar size with --model, else the "
+            "only size the catalog holds; a file's own size is always used."))] = None,
+    bar_seconds: Annotated[int | None, typer.Option(
+        "--bar-seconds", hidden=True, help="Old spelling of --bar (seconds).")] = None,
     walk_forward: Annotated[bool, typer.Option(
         "--walk-forward", help="Also report per-fold results over consecutive time folds.")] = False,
     folds: Annotated[int, typer.Option("--folds", help="Number of walk-forward folds.")] = 5,
@@ -274,6 +290,8 @@ def backtest(
     if folds < 1:
         raise fail(f"--folds must be >= 1, got {folds}")
 
+    bar_opt = bar_from_seconds(bar, bar_seconds)
+
     def work() -> None:
         import os
 
@@ -282,8 +300,13 @@ def backtest(
         from core.config import load_profile
 
         prof = load_profile(prof_name)
+        model_bar = None
+        if model:
+            from core.ml.artifacts import model_bar_seconds
+
+            model_bar = model_bar_seconds(model)
         with progress_task("loading bars", None):
-            bars, bsec = _load_bars(data, bar_seconds)
+            bars, bsec = _load_bars(data, bar_opt, model_bar=model_bar, model_name=model)
         bars_1s = None
         if resolve_1s:
             from dataclasses import replace
@@ -291,7 +314,8 @@ def backtest(
             from core.errors import DataError
 
             with progress_task("loading 1-second bars", None):
-                bars_1s, sec1 = _load_bars(resolve_1s, 1)
+                bars_1s, sec1 = _load_bars(resolve_1s, "1s" if not Path(resolve_1s).exists()
+                                           else None)
             if sec1 != 1:
                 raise DataError(f"--resolve-1s {resolve_1s}: holds {sec1:g}-second bars, not 1-second",
                                 hint="point it at 1-second bars of the same instrument")

@@ -7,7 +7,9 @@ expected OS errors) into one clear message on stderr and exit code 2 — never a
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
+import textwrap
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
@@ -35,11 +37,49 @@ T = TypeVar("T")
 EXIT_BAD_INPUT = 2
 
 
+_LEADS = re.compile(r"(error: |warning: |note: |fix: |caveat: |- )")
+_STYLES = ((r"(?m)^error: ", "bold red"), (r"(?m)^ *fix: ", "yellow"),
+           (r"(?m)^ *warning: ", "yellow"), (r"(?m)^ *note: ", "yellow"),
+           (r"(?m)^ *caveat: ", "yellow"))
+
+
+def wrap_message(text: str, width: int | None) -> str:
+    """Wrap each line of ``text`` to ``width`` with a hanging indent under its label.
+
+    ``error: …``, ``  fix: …``, ``warning: …`` continue under the first word after the label,
+    so a wrapped message still reads as one item; paths and words are never split. With
+    ``width`` None (output piped to a file or another program) nothing is wrapped, so every
+    message stays on one greppable line.
+    """
+    if not width:
+        return text
+    out = []
+    for line in text.splitlines() or [""]:
+        body = line.lstrip(" ")
+        lead = len(line) - len(body)
+        m = _LEADS.match(body)
+        hang = " " * (lead + (len(m.group(1)) if m else 2))
+        out.append(textwrap.fill(line, width=max(width, 40), subsequent_indent=hang,
+                                 break_long_words=False, break_on_hyphens=False) or line)
+    return "\n".join(out)
+
+
+def say(text: str, *, stderr: bool = False, style: str | None = None) -> None:
+    """Print a plain message: wrapped with hanging indents on a terminal, one line when piped.
+
+    Labels (``error:``, ``fix:``, ``warning:``, ``note:``) are coloured; the text itself is
+    never read as rich markup (it often holds paths and data from files).
+    """
+    con = err_console if stderr else console
+    body = Text(wrap_message(text, con.width if con.is_terminal else None), style=style or "")
+    for pattern, label_style in _STYLES:
+        body.highlight_regex(pattern, label_style)
+    con.print(body, highlight=False, soft_wrap=True)
+
+
 def fail(message: str, hint: str | None = None) -> typer.Exit:
     """Print an error (and optional fix) to stderr and return the Exit to raise."""
-    err_console.print(Text.assemble(("error: ", "bold red"), message), highlight=False)
-    if hint:
-        err_console.print(Text.assemble(("  fix: ", "yellow"), hint), highlight=False)
+    say(f"error: {message}" + (f"\n  fix: {hint}" if hint else ""), stderr=True)
     return typer.Exit(EXIT_BAD_INPUT)
 
 
@@ -59,8 +99,11 @@ def run_cli(fn: Callable[[], T]) -> T:
         return fn()
     except CoreError as exc:
         # The message comes from data/user files: never interpret it as rich markup.
-        err_console.print(Text.assemble(("error: ", "bold red"), str(exc)), highlight=False)
+        say(f"error: {exc}", stderr=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    except IsADirectoryError as exc:
+        raise fail(f"{exc.filename or exc} is a directory, not a file",
+                   "give a file name inside it") from None
     except FileNotFoundError as exc:
         raise fail(f"file not found: {exc.filename or exc}",
                    "check the path (relative paths are from the current directory)") from None
@@ -100,3 +143,23 @@ def progress_task(description: str, total: float | None) -> Iterator[Callable[[f
             prog.advance(task, n)
 
         yield advance
+
+
+def bar_from_seconds(bar: str | None, bar_seconds: int | None) -> str | None:
+    """Map the old ``--bar-seconds N`` onto ``--bar`` with a deprecation note on stderr.
+
+    Raises:
+        typer.Exit: Both given, or N is not a bar size (the message names the ``--bar`` value).
+    """
+    if bar_seconds is None:
+        return bar
+    from core.datasets.bars import BAR_SIZES, bar_name
+
+    if bar is not None:
+        raise fail("give --bar only (--bar-seconds is its old spelling)")
+    if bar_seconds not in BAR_SIZES.values():
+        raise fail(f"--bar-seconds {bar_seconds} is not a bar size",
+                   f"use --bar with one of {', '.join(BAR_SIZES)}")
+    err_console.print(f"note: --bar-seconds is deprecated; use --bar {bar_name(bar_seconds)}",
+                      highlight=False)
+    return bar_name(bar_seconds)

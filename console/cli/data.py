@@ -179,20 +179,29 @@ _RULES = {"5s": 5, "15s": 15, "30s": 30, "1m": 60, "5m": 300, "15m": 900, "30m":
 
 @app.command("resample")
 def resample_cmd(
-    source: Annotated[str, typer.Argument(help="A catalog symbol (MES) or a bar file (Parquet/CSV/…).")],
+    source: Annotated[str, typer.Argument(
+        metavar="SOURCE", help="A catalog symbol (MES) or a bar file (Parquet/CSV/…).")],
     to: Annotated[str, typer.Option("--to", help=f"Target bar size: {', '.join(_RULES)}.")] = "1m",
-    from_: Annotated[str, typer.Option("--from", help="Source bar size in the catalog.")] = "1s",
-    out: Annotated[Path | None, typer.Option(help="Write to this Parquet file instead of the catalog.")] = None,
+    from_: Annotated[str | None, typer.Option(
+        "--from", help="Source bar size in the catalog. Default: the only finer size it holds.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Write to this Parquet file (FILE.parquet) instead of the catalog.")] = None,
     catalog: CatalogOpt = None,
 ) -> None:
-    """Aggregate bars to a coarser size; bars never span a session break or a contract roll."""
+    """Aggregate bars to a coarser size; bars never span a session break or a contract roll.
+
+    Examples:\n
+      scalpdesk data resample MES --to 5m                   # in the catalog, from what it holds\n
+      scalpdesk data resample bars.parquet --to 1m --out bars_1m.parquet
+    """
+    from core.datasets.bars import choose_bar, parse_bar
     from core.datasets.catalog import Catalog
     from core.datasets.resample import resample
 
     if to not in _RULES:
         raise fail(f"--to {to!r} is not a supported bar size", f"use one of {', '.join(_RULES)}")
-    if from_ not in _RULES and from_ != "1s":
-        raise fail(f"--from {from_!r} is not a supported bar size", f"use 1s or one of {', '.join(_RULES)}")
+    if out is not None:
+        _check_out(out, (".parquet",), "--out")
     target = _RULES[to]
     cat = Catalog(catalog)
     if Path(source).exists():
@@ -201,9 +210,13 @@ def resample_cmd(
             raise fail(f"{source} holds {len(res)} instruments; resample one at a time")
         frame, src_s, root = res[0].frame, res[0].bar_seconds, res[0].root
     else:
-        src_s = 1 if from_ == "1s" else _RULES[from_]
-        frame = run_cli(lambda: cat.load(source.upper(), src_s))
         root = source.upper()
+        finer = run_cli(lambda: [s for s in cat.bar_sizes(root) if s < target and target % s == 0])
+        if from_ is not None:
+            run_cli(lambda: parse_bar(from_, flag="--from"))
+        src_s = run_cli(lambda: choose_bar(finer or cat.bar_sizes(root), from_, root=root,
+                                           where=str(cat.root), flag="--from"))
+        frame = run_cli(lambda: cat.load(root, src_s))
     if target <= src_s or target % src_s:
         raise fail(f"cannot resample {_bar_name(src_s)} bars to {to}",
                    f"the target must be a larger multiple of {_bar_name(src_s)}")
@@ -218,6 +231,16 @@ def resample_cmd(
     rep = run_cli(lambda: cat.append(bars, root=root, bar_seconds=target, source=f"resample:{source}"))
     console.print(f"[green]resampled[/] {len(frame):,} {_bar_name(src_s)} rows → {len(bars):,} {to} bars "
                   f"({rep.rows_added:,} new in the catalog as {root} {to})")
+
+
+def _check_out(path: Path, suffixes: tuple[str, ...], flag: str) -> None:
+    """Refuse an output path that is a directory or whose ending names another format."""
+    if path.is_dir():
+        raise fail(f"{flag} {path} is a directory", f"give a file name, e.g. {path / ('bars' + suffixes[0])}")
+    if path.suffix.lower() not in suffixes:
+        raise fail(f"{flag} {path}: the file ending {path.suffix or '(none)'} does not name a "
+                   f"format written here", f"use {' or '.join(suffixes)}, e.g. "
+                   f"{path.with_suffix(suffixes[0])}")
 
 
 @app.command("synth")
@@ -236,6 +259,12 @@ def synth_cmd(
     """
     from core.datasets import synth
 
+    run_cli(lambda: synth.check_start(start))
+    if days > synth.MAX_DAYS:
+        raise fail(f"--days {days:,} is more than {synth.MAX_DAYS:,} trading days (about 4 years, "
+                   "~83 M one-second rows)", "generate a longer history in pieces with a later --start each")
+    if out is not None:
+        _check_out(out, (".parquet",), "--out")
     tag = "planted" if planted else "noise"
     path = out or Path("data") / "synth" / f"mes_1s_{tag}_{days}d_seed{seed}.parquet"
     with progress_task("generating", total=days) as advance:

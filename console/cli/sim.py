@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from console.cli.common import console, err_console, fail, run_cli
+from core.datasets.bars import BAR_CHOICES
 
 app = typer.Typer(
     help=(
@@ -29,7 +31,10 @@ _FAULTS_HELP = (
 def run(
     data: Annotated[str | None, typer.Option(
         "--data", "-d", help="Bars to replay: a file or directory (Parquet, CSV, DBN, TopstepX "
-        "JSON), or a catalog entry ROOT:BAR such as MES:1s. Default: generated MES RTH data.")] = None,
+        "JSON), or a catalog symbol such as MES (see --bar). Default: generated MES RTH data.")] = None,
+    bar: Annotated[str | None, typer.Option(
+        "--bar", metavar=BAR_CHOICES, help="Bar size of catalog data. Default: the only size "
+        "the catalog holds; a file's own size is always used.")] = None,
     speed: Annotated[float, typer.Option(
         min=0.0, help="Replay speed: 1 = real time, 10 = ten times faster, 0 = as fast as possible.")] = 10.0,
     port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port (0 = any free port).")] = 0,
@@ -73,6 +78,10 @@ def run(
     if bracket_mode not in ("auto_oco", "position"):
         raise fail(f"--bracket-mode {bracket_mode!r} is not auto_oco or position")
     items = run_cli(lambda: parse_fault_spec(faults))
+    if data is not None and ":" in data and not Path(data).exists():
+        root, _, label = data.partition(":")
+        err_console.print(f"note: --data {data} is the old spelling of --data {root} --bar {label}",
+                          highlight=False)
 
     from console.cli.common import progress_task
     from core.venues.sim.loader import load_replay_bars
@@ -92,7 +101,7 @@ def run(
     with progress_task("loading bars", total=1.0) as advance:
         frame, what = run_cli(lambda: load_replay_bars(data, symbol=symbol, start=start, end=end,
                                                        days=days, seed=seed, progress=advance,
-                                                       generate_from=gen_start))
+                                                       generate_from=gen_start, bar=bar))
     if now_ns is not None:
         from core.venues.sim.loader import align_to_week_of
 

@@ -13,7 +13,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from console.cli.common import console, fail, progress_task, run_cli
+from console.cli.common import bar_from_seconds, console, fail, progress_task, run_cli
+from core.datasets.bars import BAR_CHOICES
 
 app = typer.Typer(help="Train models with purged walk-forward validation.", no_args_is_help=True)
 
@@ -103,7 +104,11 @@ def train(
     holdout_days: Annotated[float | None, typer.Option(help="Final holdout in days (default 15 %% of the data).")] = None,
     mode: Annotated[str, typer.Option(help="expanding (train from the start) or rolling (fixed length).")] = "expanding",
     embargo: Annotated[float, typer.Option(help="Extra gap in seconds after each purged boundary.")] = 0.0,
-    bar: Annotated[str | None, typer.Option(help="Bar size for catalog data: 1s, 1m, ...")] = None,
+    bar: Annotated[str | None, typer.Option(
+        "--bar", metavar=BAR_CHOICES, help="Bar size of catalog data. Default: the only size the "
+        "catalog holds (with --update: the model's); a file's own size is always used.")] = None,
+    bar_seconds: Annotated[int | None, typer.Option(
+        "--bar-seconds", hidden=True, help="Old spelling of --bar (seconds).")] = None,
     symbol: Annotated[str | None, typer.Option(help="Instrument root when the files hold several.")] = None,
     name: Annotated[str | None, typer.Option(help="Save as models/NAME (default ROOT_MODEL_LABEL).")] = None,
     models_dir: Annotated[Path | None, typer.Option(help="Where models live (default models/).")] = None,
@@ -136,13 +141,20 @@ def train(
         raise fail(f"--model {model!r} is unknown", f"use one of {', '.join(MODEL_KINDS)}")
     if (data is None) == (synthetic is None):
         raise fail("give exactly one of --data PATH|SYMBOL or --synthetic DAYS",
-                   "e.g. --data bars.parquet, --data MES --bar 1s, or --synthetic 5")
+                   "e.g. --data bars.parquet, --data MES, or --synthetic 5")
     prof = _profile(ctx, profile)
+    bar = bar_from_seconds(bar, bar_seconds)
+    model_bar = None
+    if update:
+        from core.ml.artifacts import model_bar_seconds
+        model_bar = run_cli(lambda: model_bar_seconds(models_dir / update if models_dir else update))
     with progress_task("reading bars", total=1.0) as adv:
         if synthetic is not None:
             frame, bar_s, source = run_cli(lambda: synthetic_bars(synthetic, seed=seed, planted=planted))
         else:
-            frame, bar_s, source = run_cli(lambda: load_bars(data, bar=bar, symbol=symbol, progress=adv))
+            frame, bar_s, source = run_cli(lambda: load_bars(
+                data, bar=bar, symbol=symbol, progress=adv, model_bar=model_bar,
+                model_name=update))
     console.print(f"data: {source}: {len(frame):,} bars of {bar_s} s")
     created = LiveClock().now().isoformat(timespec="seconds")
     if update:

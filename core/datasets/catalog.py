@@ -328,6 +328,21 @@ class Catalog:
             frame["symbol"] = pd.Categorical.from_codes(codes, categories=list(categories))
         return pd.DataFrame(frame, copy=False)[cols]
 
+    def bar_sizes(self, root: str) -> list[int]:
+        """Bar sizes (seconds, ascending) the catalog holds for ``root`` (directories only)."""
+        root = _check_root(root)
+        out: list[int] = []
+        if not self.root.is_dir():
+            return out
+        for bar_dir in self.root.iterdir():
+            try:
+                seconds = parse_bar_label(bar_dir.name)
+            except ConfigError:
+                continue
+            if self._partitions(bar_dir / root):
+                out.append(seconds)
+        return sorted(out)
+
     def entries(self) -> list[CatalogEntry]:
         """Everything the catalog holds, sorted by root then bar size (footers only)."""
         out: list[CatalogEntry] = []

@@ -205,6 +205,27 @@ def _session_days(days: int, start: Any, rth_only: bool) -> pd.DataFrame:
         span *= 2
 
 
+#: Most trading days one ``generate`` call makes (memory: ~83 M full-session rows, ~4 GB).
+MAX_DAYS = 1000
+
+
+def check_start(start: Any) -> pd.Timestamp:
+    """The first calendar date of generated data, checked (a real date between 1990 and 2200).
+
+    Raises:
+        DataError: Not a date (``2024-13-45``) or outside the supported years.
+    """
+    try:
+        first = pd.Timestamp(start)
+    except (ValueError, TypeError):
+        raise DataError(f"start {start!r} is not a date",
+                        hint="write it as YYYY-MM-DD, e.g. 2024-01-02") from None
+    if first is pd.NaT or not 1990 <= first.year <= 2200:
+        raise DataError(f"start {start!r} is outside 1990-2200",
+                        hint="write a date such as 2024-01-02") from None
+    return first
+
+
 def generate(days: int, seed: int = 0, *, start: str = "2024-01-02", symbol: str = "MES",
              planted: bool = False, strength: float = 1.0, rth_only: bool = False,
              start_price: float = 4800.0, progress: Progress = None) -> pd.DataFrame:
@@ -224,7 +245,15 @@ def generate(days: int, seed: int = 0, *, start: str = "2024-01-02", symbol: str
 
     Returns:
         Bar frame sorted by timestamp; seconds without trades are absent.
+
+    Raises:
+        DataError: ``days`` outside 1..:data:`MAX_DAYS`, or ``start`` not a usable date.
     """
+    if not 1 <= days <= MAX_DAYS:
+        raise DataError(f"days must be between 1 and {MAX_DAYS:,} (about 4 years, ~83 M "
+                        f"one-second rows), got {days:,}",
+                        hint="generate a longer history in pieces with a later --start each")
+    check_start(start)
     return _generate(days, seed, start=start, symbol=symbol, planted=planted, strength=strength,
                      rth_only=rth_only, start_price=start_price, progress=progress)
 
@@ -369,6 +398,9 @@ def write_parquet(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
         raise DataError(f"cannot write {path}: frame lacks columns {missing}",
                         hint=f"a bar frame has columns {list(COLUMNS)}")
     target = Path(path)
+    if target.is_dir():
+        raise DataError(f"cannot write {path}: it is a directory",
+                        hint=f"give a file name, e.g. {target / 'bars.parquet'}")
     target.parent.mkdir(parents=True, exist_ok=True)
     sym = frame["symbol"]
     table = pa.table({

@@ -155,3 +155,26 @@ def list_artifacts(root: Path | None = None) -> list[dict[str, Any]]:
         except ModelError as exc:
             out.append({"name": d.name, "path": str(d), "error": str(exc)})
     return out
+
+
+def resolve_model_dir(model: str | Path) -> Path:
+    """``models/NAME`` for a bare name, or the directory given (same rule as the backtester)."""
+    path = Path(model)
+    return path if path.is_dir() else default_models_dir() / str(model)
+
+
+def model_bar_seconds(model: str | Path) -> int:
+    """The bar size (seconds) a saved model was trained on, from its ``config.json``.
+
+    Raises:
+        ModelError: No such model, or its config lacks the bar size.
+    """
+    path = resolve_model_dir(model)
+    if not (path / "config.json").is_file():
+        raise ModelError(f"no model {str(model)!r} (looked in {path})",
+                         hint="list models with `scalpdesk models list`, or pass a model directory")
+    try:
+        return int(read_json(path / "config.json")["bar_seconds"])
+    except (KeyError, TypeError, ValueError):
+        raise ModelError(f"{path / 'config.json'}: no bar_seconds recorded",
+                         hint="retrain the model with `scalpdesk train`") from None

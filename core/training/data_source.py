@@ -14,17 +14,21 @@ Progress = Callable[[float], None] | None
 
 
 def load_bars(data: str | Path, *, bar: str | None = None, symbol: str | None = None,
-              catalog: str | Path | None = None, progress: Progress = None
+              catalog: str | Path | None = None, progress: Progress = None,
+              model_bar: int | None = None, model_name: str | None = None
               ) -> tuple[pd.DataFrame, int, str]:
     """Bars of one instrument and bar size, sorted by time.
 
     Args:
         data: A bar file or directory (read with ``core.datasets.readers.read_bars``), or a
-            catalog root symbol such as ``MES`` (then ``bar`` picks the size, default 1s).
-        bar: Bar size label for catalog data (``1s``, ``1m``...).
+            catalog root symbol such as ``MES``.
+        bar: Bar size label (``1s``, ``1m``...). For catalog data, default: the only size the
+            catalog holds for the symbol, else ``model_bar``; for files it must match the file.
         symbol: Pick this root when the files hold several instruments.
         catalog: Catalog directory (default: the project's).
         progress: Fraction-done callback.
+        model_bar: Bar size of the saved model the bars are for (``--update``), if any.
+        model_name: That model's name, for messages.
 
     Returns:
         ``(frame, bar_seconds, description)``.
@@ -32,7 +36,11 @@ def load_bars(data: str | Path, *, bar: str | None = None, symbol: str | None = 
     Raises:
         DataError: Nothing readable, several instruments or bar sizes without a choice,
             or overlapping files.
+        ConfigError: ``bar`` is not a bar size or disagrees with the file or the model.
+        FileNotFoundError: ``data`` looks like a file path but does not exist.
     """
+    from core.datasets.bars import check_file_bar, choose_bar, looks_like_path
+
     path = Path(data)
     if path.exists():
         from core.datasets.readers import read_bars
@@ -62,15 +70,20 @@ def load_bars(data: str | Path, *, bar: str | None = None, symbol: str | None = 
                                      "which de-duplicates")
             frame["symbol"] = frame["symbol"].astype("category")
         desc = f"{path} ({len(results)} file{'s' if len(results) > 1 else ''})"
+        check_file_bar(int(results[0].bar_seconds), bar, source=str(path), model_bar=model_bar,
+                       model_name=model_name)
         return frame, int(results[0].bar_seconds), desc
-    from core.datasets.catalog import Catalog, parse_bar_label
-    seconds = parse_bar_label(bar or "1s")
+    if looks_like_path(str(data)):
+        # "missing.parquet" is a file that is not there, not a catalog symbol.
+        raise FileNotFoundError(2, "no such file or directory", str(data))
+    from core.datasets.bars import bar_name
+    from core.datasets.catalog import Catalog
     cat = Catalog(catalog)
-    if str(data).upper() != str(data) and "/" in str(data):
-        raise DataError(f"{data}: no such file or directory",
-                        hint="give a bar file/directory, or a catalog symbol such as MES")
-    frame = cat.load(str(data).upper(), seconds)
-    return frame, seconds, f"catalog {cat.root} {str(data).upper()} {bar or '1s'}"
+    root = str(data).upper()
+    seconds = choose_bar(cat.bar_sizes(root), bar, root=root, where=str(cat.root),
+                         model_bar=model_bar, model_name=model_name)
+    frame = cat.load(root, seconds)
+    return frame, seconds, f"catalog {cat.root} {root} {bar_name(seconds)}"
 
 
 def synthetic_bars(days: int, *, seed: int = 0, planted: bool = False, rth_only: bool = True,

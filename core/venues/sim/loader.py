@@ -14,12 +14,14 @@ from core.errors import DataError
 def load_replay_bars(data: str | None, *, symbol: str = "MES", start: str | None = None,
                      end: str | None = None, days: int = 1, seed: int = 0,
                      progress: Callable[[float], None] | None = None,
-                     generate_from: str | None = None) -> tuple[pd.DataFrame, str]:
+                     generate_from: str | None = None, bar: str | None = None
+                     ) -> tuple[pd.DataFrame, str]:
     """Bars to replay, and a one-line description of where they came from.
 
     Args:
         data: A bar file or directory (any format ``core.datasets.readers`` reads), a catalog
-            entry ``ROOT:BAR`` (e.g. ``MES:1s``), or None for generated MES-like data.
+            root such as ``MES`` (``bar`` picks the size; the old ``MES:1s`` still works), or
+            None for generated MES-like data.
         symbol: Instrument wanted when a file holds several roots.
         start: Optional inclusive UTC start (``YYYY-MM-DD`` or ISO time).
         end: Optional exclusive UTC end.
@@ -27,6 +29,8 @@ def load_replay_bars(data: str | None, *, symbol: str = "MES", start: str | None
         seed: Seed for generated data.
         progress: Fraction-done callback while reading.
         generate_from: First calendar date (YYYY-MM-DD) of generated data.
+        bar: Bar size (``1m``) of catalog data; default the only size held for the root. For
+            a file it must match the file's own size.
 
     Raises:
         DataError: Nothing to replay (missing file, unknown catalog entry, empty range).
@@ -34,22 +38,33 @@ def load_replay_bars(data: str | None, *, symbol: str = "MES", start: str | None
     if data is None:
         frame, what = _generated(days, seed, generate_from)
     elif Path(data).exists():
+        from core.datasets.bars import check_file_bar
         from core.datasets.readers import read_bars
 
         results = read_bars(data, progress=progress)
+        if not results:
+            raise DataError(f"{data}: no bars found", hint="point --data at a bar file or directory")
         pick = [r for r in results if root_of(str(getattr(r, "root", ""))) == root_of(symbol)]
         chosen = (pick or results)[0]
+        check_file_bar(int(chosen.bar_seconds), bar, source=str(data))
         frame, what = chosen.frame, f"{data} ({getattr(chosen, 'root', '?')})"
-    elif ":" in data:
-        from core.datasets.catalog import Catalog, parse_bar_label
-
-        root, label = data.split(":", 1)
-        frame = Catalog().load(root, parse_bar_label(label), start=start, end=end)
-        what = f"catalog {root.upper()} {label}"
     else:
-        raise DataError(f"--data {data!r} is neither an existing file/directory nor a catalog "
-                        "entry", hint="give a bar file path, or ROOT:BAR such as MES:1s "
-                        "(see `scalpdesk data info`), or leave --data out for generated bars")
+        from core.datasets.bars import bar_name, choose_bar, looks_like_path
+        from core.datasets.catalog import Catalog
+
+        root, _, label = data.partition(":")
+        if looks_like_path(root) or not root:
+            raise DataError(f"--data {data!r} is neither an existing file/directory nor a catalog "
+                            "entry", hint="give a bar file path, or a catalog symbol such as MES "
+                            "(see `scalpdesk data info`), or leave --data out for generated bars")
+        if label and bar and label != bar:
+            raise DataError(f"--data {data} and --bar {bar} disagree",
+                            hint=f"write --data {root} --bar {bar}")
+        cat = Catalog()
+        seconds = choose_bar(cat.bar_sizes(root), bar or label or None, root=root.upper(),
+                             where=str(cat.root))
+        frame = cat.load(root, seconds, start=start, end=end)
+        what = f"catalog {root.upper()} {bar_name(seconds)}"
     # readers keep file order and may null sentinel prices: replay needs sorted, complete bars
     frame = frame.dropna(subset=["open", "high", "low", "close"]).sort_values("timestamp", kind="stable")
     frame = _clip(frame, start, end)
