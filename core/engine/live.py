@@ -1,0 +1,351 @@
+"""The live engine: prints → bars → signal → the SAME decision and risk steps → broker orders.
+
+Per closed bar (requirements §9, the backtester's event order): update the risk day and the
+breaker step → market exits the schedule demands → the signal (model or any source) → the
+strategy's decision step (entry / exit / reverse / cooldown, core.strategy.steps) → bracket
+distances (same step) → the risk kernel's check (core.risk.RiskKernel) → a market entry with
+a native OCO bracket. Nothing here restates a rule: every decision is a call into
+core/strategy or core/risk; this module only talks to the broker about them.
+
+Orders are write-ahead: every order is journaled with its deterministic tag BEFORE it is sent
+(:meth:`LiveEngine._send`), and its outcome is confirmed, rejected, refused locally or
+unknown — an unknown outcome is resolved by looking the tag up, never by sending again.
+The broker is the source of truth for the position: its position events win; a mismatch with
+what our fills imply raises an alert and blocks new entries until acknowledged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from core.clock import Clock
+from core.config import Profile
+from core.domain import Bar, Contract, OrderType, Side
+from core.engine import orders as O
+from core.engine.bars import BarBuilder, SessionIndex
+from core.errors import NonRetryableVenueError, VenueError
+from core.risk import Approved, EntryIntent, RiskKernel
+from core.strategy import steps as S
+from core.strategy.settings import strategy_array
+from core.venues.base import (
+    Bracket, ConnectionEvent, FillEvent, OrderEvent, OrderRequest, PositionEvent, QuoteEvent,
+    TradeEvent, Venue,
+)
+
+log = logging.getLogger(__name__)
+
+#: A signal source: the closed bar → (direction −1/0/+1, confidence 0..1).
+SignalFn = Callable[[Bar], tuple[int, float]]
+HIST = 512      # bars kept for the bracket step (structure lookback, ATR)
+
+
+class JournalPort(Protocol):
+    """What the engine needs from the journal (core.journal.Journal implements it)."""
+
+    def next_tag(self, run_id: str) -> str: ...
+    def record_intent(self, tag: str, payload: dict[str, Any]) -> None: ...
+    def mark(self, tag: str, status: str, order_id: int | None = None, reason: str = "") -> None: ...
+    def save_risk(self, snapshot: dict[str, Any]) -> None: ...
+    def last_risk(self) -> dict[str, Any] | None: ...
+
+
+def buy_side() -> Side:
+    """The domain's buy side (neutral name when available)."""
+    return getattr(Side, "BUY", None) or Side.BID  # type: ignore[attr-defined]
+
+
+def side_of(direction: int) -> Side:
+    """Domain side of a direction (+1 buy, −1 sell)."""
+    if direction > 0:
+        return buy_side()
+    return getattr(Side, "SELL", None) or Side.ASK  # type: ignore[attr-defined]
+
+
+def sign_of(side: Side) -> int:
+    """+1 for a buy, −1 for a sell, whatever the domain enum's values."""
+    return 1 if side == buy_side() else -1
+
+
+@dataclass
+class EngineState:
+    """What the operator sees besides the risk status."""
+
+    armed: bool = False
+    position: int = 0                   #: signed contracts, the broker's view
+    avg_price: float = 0.0
+    last_price: float | None = None
+    bars: int = 0
+    last_exit_bar: int = -(1 << 40)
+    entries_blocked: str = ""           #: non-empty: why entries are blocked (needs ack)
+    alerts: list[str] = field(default_factory=list)
+    trades_booked: int = 0
+
+
+class LiveEngine:
+    """One account, one contract, one strategy.
+
+    Args:
+        profile: The profile whose rules apply.
+        venue: A connected venue watching ``account_id``.
+        journal: Write-ahead journal (see :class:`JournalPort`).
+        clock: Time source.
+        account_id: The account traded.
+        contract: The contract traded.
+        signal: Signal source for each closed bar.
+        bar_seconds: The model's bar size.
+        run_id: Prefix of every order tag (unique per engine run).
+        armed: Automatic entries on (live accounts start disarmed).
+        publish: Receives engine events (dicts) for the journal, the control socket, logs.
+    """
+
+    def __init__(self, *, profile: Profile, venue: Venue, journal: JournalPort, clock: Clock,
+                 account_id: int, contract: Contract, signal: SignalFn, bar_seconds: int,
+                 run_id: str, armed: bool = False,
+                 publish: Callable[[dict[str, Any]], None] | None = None) -> None:
+        self.profile = profile
+        self.venue = venue
+        self.journal = journal
+        self.clock = clock
+        self.account_id = account_id
+        self.contract = contract
+        self.signal = signal
+        self.run_id = run_id
+        self.publish = publish or (lambda ev: None)
+        self.risk = RiskKernel(profile)
+        snap = journal.last_risk()
+        if snap is not None:
+            self.risk.restore(snap)            # daily P&L, pauses, halts survive restarts
+        self.bars = BarBuilder(bar_seconds, SessionIndex(profile), contract_id=contract.id)
+        self.bar_ns = int(bar_seconds) * 1_000_000_000
+        self.book = O.OrderBook()
+        self.state = EngineState(armed=armed)
+        self.tick = float(contract.tick_size or profile_tick(profile))
+        self.sp = _strategy_vector(profile, self.bar_ns)
+        self._h: deque[float] = deque(maxlen=HIST)
+        self._l: deque[float] = deque(maxlen=HIST)
+        self._c: deque[float] = deque(maxlen=HIST)
+        self._atr: deque[float] = deque(maxlen=HIST)
+        self._cash = 0.0                # trade accounting since the position left flat
+        self._fees = 0.0
+        self._fill_pos = 0              # position implied by our fills (vs the broker's)
+        self._fills_seen: set[int] = set()
+
+    # ------------------------------------------------------------------ events in
+    async def on_event(self, ev: Any) -> None:
+        """Apply one venue event (quotes, prints, orders, fills, positions, connections)."""
+        if isinstance(ev, TradeEvent):
+            if ev.tick.contract_id == self.contract.id:
+                self.state.last_price = float(ev.tick.price)
+                for bar in self.bars.on_trade(ev.tick.ts, ev.tick.price, ev.tick.size):
+                    await self.on_bar(bar)
+                await self._mark()
+        elif isinstance(ev, QuoteEvent):
+            q = ev.quote
+            if q.contract_id == self.contract.id and q.last is not None:
+                self.state.last_price = float(q.last)
+                await self._mark()
+        elif isinstance(ev, OrderEvent):
+            o = ev.order
+            self.book.apply_order(order_id=o.id, status=o.status, updated_ts=o.updated_ts,
+                                  tag=o.custom_tag, size=o.size, filled=o.filled_size,
+                                  fill_price=o.fill_price, limit_price=o.limit_price,
+                                  stop_price=o.stop_price)
+        elif isinstance(ev, FillEvent):
+            await self._on_fill(ev)
+        elif isinstance(ev, PositionEvent):
+            self._on_position(ev)
+        elif isinstance(ev, ConnectionEvent):
+            self.publish({"type": "FeedHealthChanged", "ts_ns": self.clock.now_ns(),
+                          "hub": ev.hub, "state": str(ev.state.value), "age_s": None, "drops": 0})
+
+    async def on_time(self) -> None:
+        """Timer tick: close a quiet bar on the clock, enforce the schedule and invariants."""
+        now = self.clock.now_ns()
+        for bar in self.bars.on_time(now):
+            await self.on_bar(bar)
+        if self.state.position and self.risk.must_flatten(now):
+            await self.flatten(reason="end-of-day schedule")
+
+    async def on_bar(self, bar: Bar) -> None:
+        """A bar closed: the backtester's per-bar order of steps, decided at the bar's end."""
+        now = bar.ts + self.bar_ns
+        self.risk.on_time(now)
+        bits = self.risk.on_bar(bar.ts, bar.high, bar.low, bar.close, bar.volume)
+        self._h.append(bar.high)
+        self._l.append(bar.low)
+        self._c.append(bar.close)
+        self._atr.append(self.risk.atr)
+        self.state.bars += 1
+        self.publish({"type": "BarClosed", "contract_id": bar.symbol, "ts_ns": bar.ts,
+                      "bar_seconds": self.bar_ns // 1_000_000_000, "open": bar.open,
+                      "high": bar.high, "low": bar.low, "close": bar.close,
+                      "volume": bar.volume})
+        if self.state.position and self.risk.must_flatten(now):
+            await self.flatten(reason="end-of-day schedule")
+            return
+        direction, confidence = self.signal(bar)
+        act = int(S.action_of(int(direction), float(confidence), self.profile.risk.min_confidence))
+        pos_dir = int(np.sign(self.state.position))
+        kind = int(S.decide(pos_dir, act, self.state.bars - self.state.last_exit_bar,
+                            int(self.sp[S.SP_COOLDOWN]), int(self.sp[S.SP_OPPOSITE])))
+        decision = {S.PK_NONE: "none", S.PK_ENTRY: "entry", S.PK_EXIT: "exit",
+                    S.PK_REVERSE: "reverse"}[kind]
+        ev = {"type": "SignalDecided", "ts_ns": now, "action": decision, "direction": act,
+              "confidence": float(confidence), "contracts": 0, "reason": "", "denied_code": None}
+        if kind in (S.PK_EXIT, S.PK_REVERSE):
+            await self._close_position(reason="signal")
+        if kind in (S.PK_ENTRY, S.PK_REVERSE):
+            await self._enter(now, act, float(confidence), bits, ev)
+        self.publish(ev)
+        self.journal.save_risk(self.risk.snapshot())
+
+    # ------------------------------------------------------------------ decisions → orders
+    async def _enter(self, now: int, direction: int, confidence: float, bits: int,
+                     ev: dict[str, Any]) -> None:
+        if not self.state.armed:
+            ev["reason"] = "disarmed"
+            return
+        if self.state.entries_blocked:
+            ev["reason"] = f"entries blocked: {self.state.entries_blocked}"
+            return
+        h, lo, c = (np.fromiter(x, dtype=np.float64) for x in (self._h, self._l, self._c))
+        atr = np.fromiter(self._atr, dtype=np.float64)
+        sd, td = S.bracket_distance(len(c) - 1, direction, c, h, lo, atr, self.sp, self.tick)
+        working = sum(o.size - o.filled for o in self.book.live(("entry",)))
+        res = self.risk.check(EntryIntent(now, direction, confidence, sd / self.tick,
+                                          breakers=bits,
+                                          open_contracts=abs(self.state.position) + working))
+        if not isinstance(res, Approved):
+            ev["reason"], ev["denied_code"] = res.reason, res.code
+            return
+        ev["contracts"] = res.contracts
+        bracket = Bracket(stop_ticks=int(round(sd / self.tick)),
+                          target_ticks=int(round(td / self.tick)))
+        await self._send("entry", direction, OrderType.MARKET, res.contracts, bracket=bracket)
+
+    async def _send(self, role: str, direction: int, otype: OrderType, size: int, *,
+                    bracket: Bracket | None = None, stop_price: float | None = None,
+                    parent_tag: str | None = None) -> O.TrackedOrder:
+        """Journal, then send. The outcome ends confirmed, rejected or unknown (never re-sent)."""
+        tag = self.journal.next_tag(self.run_id)
+        payload = {"role": role, "side": direction, "type": otype.name.lower(), "size": size,
+                   "stop_price": stop_price, "contract_id": self.contract.id,
+                   "bracket": None if bracket is None else
+                   {"stop_ticks": bracket.stop_ticks, "target_ticks": bracket.target_ticks}}
+        self.journal.record_intent(tag, payload)          # write-ahead: before the send
+        order = self.book.add(O.TrackedOrder(tag=tag, role=role, side=direction,
+                                             type=otype.name.lower(), size=size,
+                                             stop_price=stop_price, parent_tag=parent_tag))
+        self.book.sent(tag)
+        self.journal.mark(tag, "submitted")
+        self._order_event(order)
+        req = OrderRequest(account_id=self.account_id, contract_id=self.contract.id,
+                           side=side_of(direction), type=otype, size=size,
+                           stop_price=stop_price, bracket=bracket, tag=tag)
+        try:
+            res = await self.venue.place_order(req)
+        except NonRetryableVenueError as exc:
+            self.book.send_failed(tag, unknown=False, reason=str(exc))
+            self.journal.mark(tag, "rejected", reason=str(exc))
+        except (VenueError, OSError, TimeoutError) as exc:
+            # The request may or may not have reached the broker: look it up by tag later.
+            self.book.send_failed(tag, unknown=True, reason=str(exc))
+            self.journal.mark(tag, "unknown", reason=str(exc))
+        else:
+            self.book.acknowledged(tag, res.order_id)
+            self.journal.mark(tag, "confirmed", order_id=res.order_id)
+        self._order_event(order)
+        return order
+
+    async def _close_position(self, *, reason: str) -> None:
+        """Market order for the whole broker position (bracket legs are cancelled on fill)."""
+        pos = self.state.position
+        if pos == 0:
+            return
+        await self._send("exit", -int(np.sign(pos)), OrderType.MARKET, abs(pos))
+        self.state.last_exit_bar = self.state.bars
+
+    async def flatten(self, *, reason: str) -> None:
+        """Cancel every working order and close the position through the venue (REST verified)."""
+        self.publish({"type": "Alert", "ts_ns": self.clock.now_ns(), "alert_id": f"flatten-{reason}",
+                      "level": "info", "code": "flatten", "message": f"flatten: {reason}",
+                      "needs_ack": False})
+        await self.venue.flatten(self.account_id, self.contract.id)
+        self.state.last_exit_bar = self.state.bars
+
+    # ------------------------------------------------------------------ broker state
+    async def _on_fill(self, ev: FillEvent) -> None:
+        f = ev.fill
+        if f.contract_id != self.contract.id or getattr(f, "voided", False):
+            return
+        if f.id in self._fills_seen:              # duplicated / replayed: booked once
+            return
+        self._fills_seen.add(f.id)
+        order = self.book.apply_fill(fill_id=f.id, order_id=f.order_id, size=f.size,
+                                     price=f.price)
+        d = sign_of(f.side)
+        pv = self.contract.tick_value / self.tick
+        self._cash -= d * f.size * f.price * pv
+        self._fees += float(f.fees) + float(getattr(f, "commissions", 0.0) or 0.0)
+        self._fill_pos += d * f.size
+        self.publish({"type": "FillReceived", "ts_ns": f.ts, "fill_id": f.id,
+                      "order_id": f.order_id, "tag": None if order is None else order.tag,
+                      "contract_id": f.contract_id, "side": d, "size": f.size,
+                      "price": f.price, "fees": f.fees})
+        if self._fill_pos == 0:                # a round trip completed: book it once
+            net = self._cash - self._fees
+            self._cash = self._fees = 0.0
+            self.risk.on_trade_closed(net, int(f.ts))
+            self.state.trades_booked += 1
+            self.state.last_exit_bar = self.state.bars
+            self.journal.save_risk(self.risk.snapshot())
+
+    def _on_position(self, ev: PositionEvent) -> None:
+        p = ev.position
+        if p.contract_id != self.contract.id:
+            return
+        self.state.position = int(p.signed_size)
+        self.state.avg_price = float(p.average_price) if p.signed_size else 0.0
+        self.publish({"type": "PositionChanged", "ts_ns": p.ts, "contract_id": p.contract_id,
+                      "size": self.state.position, "avg_price": self.state.avg_price,
+                      "open_pnl": self.open_pnl(), "source": ev.source})
+
+    def open_pnl(self) -> float:
+        """Open P&L of the broker position at the last price, net of its round-trip commission."""
+        pos, px = self.state.position, self.state.last_price
+        if not pos or px is None:
+            return 0.0
+        pv = self.contract.tick_value / self.tick
+        return (pos * (px - self.state.avg_price) * pv
+                - self.profile.costs.commission_round_trip * abs(pos))
+
+    async def _mark(self) -> None:
+        if not self.state.position:
+            return
+        d = self.risk.mark(self.open_pnl())
+        if d is not None:
+            await self.flatten(reason=f"risk limit: {d.reason}")
+
+    def _order_event(self, o: O.TrackedOrder) -> None:
+        self.publish({"type": "OrderUpdated", "ts_ns": self.clock.now_ns(), "tag": o.tag,
+                      "order_id": o.order_id, "state": o.state, "side": o.side, "type": o.type,
+                      "size": o.size, "filled": o.filled, "limit_price": o.limit_price,
+                      "stop_price": o.stop_price, "reason": o.reason})
+
+
+def profile_tick(profile: Profile) -> float:
+    """The profile instrument's tick size."""
+    from core.domain import get_instrument
+
+    return float(get_instrument(profile.instrument).tick_size)
+
+
+def _strategy_vector(profile: Profile, bar_ns: int) -> np.ndarray:
+    """The strategy steps' settings vector (the backtester builds the same one)."""
+    return strategy_array(profile, bar_ns)
