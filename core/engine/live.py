@@ -26,9 +26,10 @@ import numpy as np
 
 from core.clock import Clock
 from core.config import Profile
-from core.domain import Bar, Contract, OrderType, Side
+from core.domain import Bar, Contract, Order, OrderType, Side
 from core.engine import orders as O
 from core.engine.bars import BarBuilder, SessionIndex
+from core.engine.guard import Guard
 from core.errors import NonRetryableVenueError, VenueError
 from core.risk import Approved, EntryIntent, RiskKernel
 from core.strategy import steps as S
@@ -135,6 +136,11 @@ class LiveEngine:
         self._fees = 0.0
         self._fill_pos = 0              # position implied by our fills (vs the broker's)
         self._fills_seen: set[int] = set()
+        self.broker_orders: dict[int, Order] = {}   # every order the broker reports (legs too)
+        self.cancelling: set[int] = set()
+        self.guard = Guard(self)
+        self.alerts: dict[str, dict[str, Any]] = {}  # unacknowledged alerts by id
+        self._last_mode: str | None = None
 
     # ------------------------------------------------------------------ events in
     async def on_event(self, ev: Any) -> None:
@@ -151,11 +157,7 @@ class LiveEngine:
                 self.state.last_price = float(q.last)
                 await self._mark()
         elif isinstance(ev, OrderEvent):
-            o = ev.order
-            self.book.apply_order(order_id=o.id, status=o.status, updated_ts=o.updated_ts,
-                                  tag=o.custom_tag, size=o.size, filled=o.filled_size,
-                                  fill_price=o.fill_price, limit_price=o.limit_price,
-                                  stop_price=o.stop_price)
+            self.adopt_order(ev.order)
         elif isinstance(ev, FillEvent):
             await self._on_fill(ev)
         elif isinstance(ev, PositionEvent):
@@ -165,12 +167,25 @@ class LiveEngine:
                           "hub": ev.hub, "state": str(ev.state.value), "age_s": None, "drops": 0})
 
     async def on_time(self) -> None:
-        """Timer tick: close a quiet bar on the clock, enforce the schedule and invariants."""
+        """Timer tick: close a quiet bar on the clock, enforce the schedule and the protection
+        invariant (checked every cycle, not only on transitions)."""
         now = self.clock.now_ns()
         for bar in self.bars.on_time(now):
             await self.on_bar(bar)
         if self.state.position and self.risk.must_flatten(now):
             await self.flatten(reason="end-of-day schedule")
+        await self.guard.protect()
+        self.publish_risk("")
+
+    def adopt_order(self, o: Order) -> None:
+        """Take a broker order report (stream or REST): newest wins, ours update the book."""
+        cur = self.broker_orders.get(o.id)
+        if cur is None or o.updated_ts >= cur.updated_ts:
+            self.broker_orders[o.id] = o
+        self.book.apply_order(order_id=o.id, status=o.status, updated_ts=o.updated_ts,
+                              tag=o.custom_tag, size=o.size, filled=o.filled_size,
+                              fill_price=o.fill_price, limit_price=o.limit_price,
+                              stop_price=o.stop_price)
 
     async def on_bar(self, bar: Bar) -> None:
         """A bar closed: the backtester's per-bar order of steps, decided at the bar's end."""
@@ -232,7 +247,11 @@ class LiveEngine:
     async def _send(self, role: str, direction: int, otype: OrderType, size: int, *,
                     bracket: Bracket | None = None, stop_price: float | None = None,
                     parent_tag: str | None = None) -> O.TrackedOrder:
-        """Journal, then send. The outcome ends confirmed, rejected or unknown (never re-sent)."""
+        """Journal, then send. The outcome ends confirmed, rejected or unknown (never re-sent).
+
+        While HALTED (kill switch, operator kill, MLL…) only orders that reduce risk (exits,
+        protective stops) are sent; anything else is refused locally and journaled as such.
+        """
         tag = self.journal.next_tag(self.run_id)
         payload = {"role": role, "side": direction, "type": otype.name.lower(), "size": size,
                    "stop_price": stop_price, "contract_id": self.contract.id,
@@ -242,6 +261,12 @@ class LiveEngine:
         order = self.book.add(O.TrackedOrder(tag=tag, role=role, side=direction,
                                              type=otype.name.lower(), size=size,
                                              stop_price=stop_price, parent_tag=parent_tag))
+        if role == "entry" and (self.guard.killed
+                                or self.risk.status(self.clock.now_ns()).mode == "HALTED"):
+            self.book.refused(tag, "halted: only orders that reduce risk are sent")
+            self.journal.mark(tag, "refused", reason="halted")
+            self._order_event(order)
+            return order
         self.book.sent(tag)
         self.journal.mark(tag, "submitted")
         self._order_event(order)
@@ -271,13 +296,92 @@ class LiveEngine:
         await self._send("exit", -int(np.sign(pos)), OrderType.MARKET, abs(pos))
         self.state.last_exit_bar = self.state.bars
 
-    async def flatten(self, *, reason: str) -> None:
-        """Cancel every working order and close the position through the venue (REST verified)."""
-        self.publish({"type": "Alert", "ts_ns": self.clock.now_ns(), "alert_id": f"flatten-{reason}",
-                      "level": "info", "code": "flatten", "message": f"flatten: {reason}",
-                      "needs_ack": False})
-        await self.venue.flatten(self.account_id, self.contract.id)
-        self.state.last_exit_bar = self.state.bars
+    async def flatten(self, *, reason: str) -> bool:
+        """Cancel every working order and close the position; verified flat through REST."""
+        return await self.guard.flatten(reason)
+
+    # ------------------------------------------------------------------ control (intents)
+    async def status(self) -> dict[str, Any]:
+        """What `scalpdesk ctl status` and the console show."""
+        now = self.clock.now_ns()
+        rs = self.risk.status(now)
+        return {"ts_ns": now, "mode": rs.mode, "reason": rs.reason, "armed": self.state.armed,
+                "killed": self.guard.killed, "position": self.state.position,
+                "avg_price": self.state.avg_price, "last_price": self.state.last_price,
+                "open_pnl": self.open_pnl(), "balance": rs.balance, "day_pnl": rs.day_pnl,
+                "mll_level": rs.mll_level, "halts": list(rs.halts), "failed": rs.failed,
+                "entries_blocked": self.state.entries_blocked, "bars": self.state.bars,
+                "trades": self.state.trades_booked, "alerts": list(self.alerts.values()),
+                "working_orders": [o.tag for o in self.book.live()],
+                "contract_id": self.contract.id, "account_id": self.account_id}
+
+    async def pause(self) -> dict[str, Any]:
+        self.risk.pause()
+        self.publish_risk("operator pause")
+        return await self.status()
+
+    async def resume(self) -> dict[str, Any]:
+        self.risk.resume()
+        self.publish_risk("operator resume")
+        return await self.status()
+
+    async def arm(self) -> dict[str, Any]:
+        if self.guard.killed:
+            self.alert("arm-refused", "warning", "armed refused: the engine was killed; "
+                       "re-arm after a kill is a separate, explicit step (`ctl rearm`)")
+            return await self.status()
+        self.state.armed = True
+        return await self.status()
+
+    async def disarm(self) -> dict[str, Any]:
+        self.state.armed = False
+        return await self.status()
+
+    async def kill(self) -> dict[str, Any]:
+        await self.guard.kill()
+        return await self.status()
+
+    async def rearm(self) -> dict[str, Any]:
+        """Lift an operator kill (never a limit halt); entries stay disarmed until `arm`."""
+        if self.risk.rearm():
+            self.guard.killed = False
+            self.publish_risk("re-armed by the operator")
+        return await self.status()
+
+    async def ack(self, alert_id: str | None = None) -> dict[str, Any]:
+        """Acknowledge one alert (or all): unblocks entries blocked by a reconciliation."""
+        for k in [alert_id] if alert_id else list(self.alerts):
+            self.alerts.pop(k, None)
+        if not any(a["needs_ack"] for a in self.alerts.values()):
+            self.state.entries_blocked = ""
+        return await self.status()
+
+    def alert(self, alert_id: str, level: str, message: str, *, needs_ack: bool = False) -> None:
+        """Publish an alert; those that need an acknowledgement are kept until `ctl ack`."""
+        ev = {"type": "Alert", "ts_ns": self.clock.now_ns(), "alert_id": alert_id,
+              "level": level, "code": alert_id.split("-")[0], "message": message,
+              "needs_ack": needs_ack}
+        if needs_ack:
+            self.alerts[alert_id] = ev
+        log.warning("%s: %s", level, message)
+        self.publish(ev)
+
+    def publish_risk(self, reason: str) -> None:
+        """Publish RiskStateChanged when the risk mode moved."""
+        ch = self.risk.poll(self.clock.now_ns())
+        if ch is not None:
+            rs = self.risk.status(self.clock.now_ns())
+            self.publish({"type": "RiskStateChanged", "ts_ns": ch.ts_ns, "old": ch.old,
+                          "new": ch.new, "reason": reason or ch.reason, "balance": rs.balance,
+                          "day_pnl": rs.day_pnl,
+                          "mll_headroom": None if rs.mll_level is None
+                          else rs.balance + self.open_pnl() - rs.mll_level,
+                          "reconciled_ns": None})
+            self.journal.save_risk(self.risk.snapshot())
+
+    def sign_of_side(self, side: Side) -> int:
+        """+1 buy, −1 sell."""
+        return sign_of(side)
 
     # ------------------------------------------------------------------ broker state
     async def _on_fill(self, ev: FillEvent) -> None:

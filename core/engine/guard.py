@@ -1,0 +1,194 @@
+"""The engine's safety duties: protection invariant, kill and flatten, reconciliation.
+
+* **Protection** (checked every cycle, not only on transitions): a non-zero position has
+  working stop orders at the broker covering its full size. If not, a protective stop is
+  placed (journaled like any order); if the position is still naked ``grace_s`` later, it is
+  flattened. A stop is never placed while the broker says flat, and protective orders left
+  working after the position closed (orphans) are cancelled.
+* **Kill**: latches HALTED in the risk kernel (new submits refused, cancels allowed), cancels
+  every working order, closes the position, verifies flat through REST and retries —
+  including "market closed" rejections — until flat. Fills after a kill are still recorded.
+* **Reconciliation** (start, after every reconnect, periodically): the broker is the source
+  of truth. Its open orders (suspended bracket legs included) and positions are adopted; a
+  position that differs from what the engine believed raises an alert and blocks new entries
+  until an operator acknowledges. A network error is never read as "not found".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from core.domain import Order, OrderType
+from core.errors import VenueError
+
+if TYPE_CHECKING:
+    from core.engine.live import LiveEngine
+
+log = logging.getLogger(__name__)
+
+_STOP_TYPES = {"stop", "stop_limit", "trailing_stop"}
+
+
+def _type_name(t: Any) -> str:
+    return str(getattr(t, "name", t)).lower()
+
+
+def is_working(o: Order) -> bool:
+    """Whether a broker order can still fill (neutral by status name)."""
+    return str(getattr(o.status, "name", o.status)).lower() in (
+        "open", "pending", "suspended", "pending_cancellation", "pending_cancel")
+
+
+def stop_cover(orders: dict[int, Order], contract_id: str, position: int, sign_of: Any) -> int:
+    """Contracts covered by working, non-suspended stop orders on the closing side."""
+    if position == 0:
+        return 0
+    want = -int(np.sign(position))
+    total = 0
+    for o in orders.values():
+        if (o.contract_id == contract_id and is_working(o) and _type_name(o.type) in _STOP_TYPES
+                and str(getattr(o.status, "name", o.status)).lower() != "suspended"
+                and sign_of(o.side) == want):
+            total += int(o.size) - int(o.filled_size or 0)
+    return total
+
+
+class Guard:
+    """Protection, kill/flatten and reconciliation for one :class:`LiveEngine`."""
+
+    def __init__(self, engine: LiveEngine, *, grace_s: float = 2.0, retry_s: float = 0.25,
+                 max_attempts: int = 40) -> None:
+        self.e = engine
+        self.grace_ns = int(grace_s * 1e9)
+        self.retry_s = retry_s
+        self.max_attempts = max_attempts
+        self.naked_since: int | None = None
+        self.killed = False                  #: latched until re-armed on purpose
+        self.repairs = 0                     #: protective stops placed
+        self.naked_flattens = 0
+
+    # ------------------------------------------------------------------ protection
+    async def protect(self) -> None:
+        """One protection check (call it every cycle)."""
+        e = self.e
+        pos = e.state.position
+        if pos == 0:
+            self.naked_since = None
+            await self._cancel_orphans()
+            return
+        covered = stop_cover(e.broker_orders, e.contract.id, pos, e.sign_of_side)
+        if covered >= abs(pos):
+            self.naked_since = None
+            return
+        now = e.clock.now_ns()
+        in_flight = [o for o in e.book.live(("protect",)) if o.state != "working"]
+        if self.naked_since is None:
+            self.naked_since = now
+            if not in_flight:
+                await self._place_protective_stop(abs(pos) - covered)
+        elif now - self.naked_since >= self.grace_ns:
+            self.naked_flattens += 1
+            e.alert("naked-position", "critical",
+                    f"position {pos} without a working stop for {abs(pos) - covered} contracts "
+                    f"after {self.grace_ns / 1e9:.1f} s: flattening", needs_ack=True)
+            self.naked_since = None
+            await self.flatten("naked position")
+
+    async def _place_protective_stop(self, size: int) -> None:
+        e = self.e
+        pos = e.state.position
+        d = int(np.sign(pos))
+        dist = e.profile.strategy.stop_ticks * e.tick
+        ref = e.state.avg_price or (e.state.last_price or 0.0)
+        px = ref - d * dist
+        if e.state.last_price is not None:       # never a stop already through the market
+            px = min(px, e.state.last_price - e.tick) if d > 0 else max(px, e.state.last_price + e.tick)
+        px = round(px / e.tick) * e.tick
+        self.repairs += 1
+        e.alert("protect", "warning", f"position {pos} had no working stop: placing one at {px}")
+        await e._send("protect", -d, OrderType.STOP, size, stop_price=px)
+
+    async def _cancel_orphans(self) -> None:
+        """Flat at the broker: cancel our stops/targets still working (orphaned legs)."""
+        e = self.e
+        for o in list(e.broker_orders.values()):
+            if o.contract_id == e.contract.id and is_working(o) and o.id not in e.cancelling:
+                e.cancelling.add(o.id)
+                try:
+                    await e.venue.cancel_order(e.account_id, o.id)
+                except VenueError as exc:
+                    log.info("orphan cancel %s: %s", o.id, exc)
+                    e.cancelling.discard(o.id)
+
+    # ------------------------------------------------------------------ kill / flatten
+    async def kill(self) -> bool:
+        """Latch HALTED and flatten until the broker confirms flat. Returns True when flat."""
+        self.killed = True
+        e = self.e
+        e.state.armed = False
+        e.risk.kill()
+        e.publish_risk("operator kill")
+        return await self.flatten("kill")
+
+    async def flatten(self, reason: str) -> bool:
+        """Cancel every working order, close the position, verify flat through REST, retry."""
+        e = self.e
+        e.alert(f"flatten-{reason}", "info", f"flatten: {reason}")
+        for attempt in range(self.max_attempts):
+            try:
+                await e.venue.flatten(e.account_id, e.contract.id)
+                positions = await e.venue.positions(e.account_id)
+                orders = await e.venue.open_orders(e.account_id, include_suspended=True)
+            except VenueError as exc:          # e.g. "market closed", 429, a dropped link
+                log.warning("flatten attempt %d: %s", attempt + 1, exc)
+                await asyncio.sleep(self.retry_s)
+                continue
+            size = sum(p.signed_size for p in positions if p.contract_id == e.contract.id)
+            working = [o for o in orders if o.contract_id == e.contract.id and is_working(o)]
+            if size == 0 and not working:
+                e.state.last_exit_bar = e.state.bars
+                return True
+            await asyncio.sleep(self.retry_s)
+        e.alert("flatten-failed", "critical", f"flatten ({reason}) not confirmed after "
+                f"{self.max_attempts} attempts", needs_ack=True)
+        return False
+
+    # ------------------------------------------------------------------ reconciliation
+    async def reconcile(self, *, reason: str) -> bool:
+        """Adopt the broker's orders and position; alert and block entries on a mismatch.
+
+        Returns True when the broker agreed with the engine.
+        """
+        e = self.e
+        try:
+            positions = await e.venue.positions(e.account_id)
+            orders = await e.venue.open_orders(e.account_id, include_suspended=True)
+        except VenueError as exc:      # never "not found": try again on the next cycle
+            log.warning("reconcile (%s) failed: %s", reason, exc)
+            return False
+        for o in orders:
+            e.adopt_order(o)
+        # Unknown send outcomes: the tag is either at the broker (adopted above) or the order
+        # never arrived — only now, with a successful lookup, is it safe to say so.
+        tags = {o.custom_tag for o in orders if o.custom_tag}
+        for t in e.book.unresolved():
+            if t.tag not in tags and t.order_id is None:
+                e.book.resolved_missing(t.tag)
+                e.journal.mark(t.tag, "resolved", reason="not found at the broker")
+        broker = sum(p.signed_size for p in positions if p.contract_id == e.contract.id)
+        avg = next((p.average_price for p in positions if p.contract_id == e.contract.id), 0.0)
+        if broker != e.state.position:
+            e.alert("position-mismatch", "critical",
+                    f"{reason}: broker position {broker} differs from the engine's "
+                    f"{e.state.position}; adopted the broker's, entries blocked until `ctl ack`",
+                    needs_ack=True)
+            e.state.entries_blocked = "position mismatch with the broker"
+            e.state.position = broker
+            e.state.avg_price = float(avg) if broker else 0.0
+            e._fill_pos = broker
+            return False
+        return True
