@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from console.cli.common import bar_from_seconds, console, fail, progress_task, run_cli
+from console.cli.common import bar_from_seconds, console, fail, progress_task, run_cli, say
 from core.datasets.bars import BAR_CHOICES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -157,6 +157,25 @@ def _summary(res: Any, title: str) -> None:
     console.print(tab)
     for note in res.params.get("notes", []):
         console.print(f"[yellow]note:[/] {note}", highlight=False)
+
+
+def _why_no_trades(sig: Any, prof: Any) -> str:
+    """Why a run took no trades, with the fix (the first question after "0 trades")."""
+    import numpy as np
+
+    d = np.asarray(sig.direction)
+    c = np.asarray(sig.confidence, dtype=float)
+    floor = float(prof.risk.min_confidence)
+    directional = d != 0
+    if not directional.any():
+        return "no bar carries a long or short signal (check the signals or the model's span)"
+    if not (directional & (c >= floor)).any():
+        best = float(c[directional].max())
+        return (f"no signal reached profile {prof.name}'s {floor:.0%} confidence floor (highest "
+                f"{best:.0%}); to trade lower-confidence signals, copy the profile and lower it: "
+                f"scalpdesk profile new mine --from {prof.name} && scalpdesk profile set mine "
+                f"risk.min_confidence {max(0.34, np.floor(best * 100) / 100 - 0.01):.2f}")
+    return "signals passed the confidence floor but the risk rules refused every entry (above)"
 
 
 def _data_hash(bars: pd.DataFrame) -> str:
@@ -332,6 +351,8 @@ def backtest(
             res = run_backtest(bars, sig, profile=prof, seed=seed, progress=prog, bars_1s=bars_1s)
         title = f"{prof.name} · {sig.name} · {len(bars):,} bars of {bsec:g} s"
         _summary(res, title)
+        if not len(res.trades):
+            say("note: " + _why_no_trades(sig, prof))
         base = None
         if baseline_seeds > 0 and len(res.trades):  # no trades: nothing to compare
             with progress_task(f"random baseline ({baseline_seeds} seeds)", 1.0) as adv:

@@ -67,7 +67,16 @@ def _scalpdesk(*args: str, env: dict[str, str] | None = None) -> int:
     return subprocess.run(cmd, env={**os.environ, **(env or {})}, check=False).returncode
 
 
-def _research_steps(workdir: Path, data: Path) -> bool:
+def report_args(workdir: Path, keep: bool) -> list[str]:
+    """``--report`` for the demo's backtest only when the files are kept.
+
+    Without ``--keep`` everything lives in a temporary directory that is deleted at the end:
+    printing a report path there would point the user at a file that is gone.
+    """
+    return ["--report", str(workdir / "report.html")] if keep else []
+
+
+def _research_steps(workdir: Path, data: Path, keep: bool = False) -> bool:
     """Walk-forward training and an out-of-sample backtest of the trained model."""
     _step("4. Research: LightGBM with purged walk-forward validation (honest verdict)")
     rc = _scalpdesk("train", "--data", str(data), "--model", "lightgbm", "--folds", "3",
@@ -76,9 +85,11 @@ def _research_steps(workdir: Path, data: Path) -> bool:
         return False
     _step("5. Backtest the model on bars it never saw ($1,000 profile: costs, risk rules, EOD flat)")
     rc = _scalpdesk("backtest", "--data", str(data), "--model", str(workdir / "models" / "demo"),
-                    "--profile", "demo", "--baseline-seeds", "50",
-                    "--report", str(workdir / "report.html"),
+                    "--profile", "demo", "--baseline-seeds", "50", *report_args(workdir, keep),
                     env={"SCALPDESK_LEDGER": str(workdir / "trials.jsonl")})
+    if not keep:
+        console.print("HTML report: not written (the demo keeps nothing); "
+                      "`scalpdesk demo --keep DIR` writes DIR/report.html", highlight=False)
     return rc == 0
 
 
@@ -136,7 +147,8 @@ def register(app: typer.Typer) -> None:
             workdir = keep or Path(tmp)
             workdir.mkdir(parents=True, exist_ok=True)
             out = _data_steps(workdir, days, seed)
-            ok = _research_steps(workdir, out["path"]) and _venue_steps(out["path"])
+            ok = _research_steps(workdir, out["path"], keep=keep is not None) \
+                and _venue_steps(out["path"])
             console.rule("[green]demo finished" if ok else "[red]demo stopped at a failed step")
             if keep:
                 console.print(f"files kept in {workdir} (report: {workdir / 'report.html'})")

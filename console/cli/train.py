@@ -13,7 +13,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from console.cli.common import bar_from_seconds, console, fail, progress_task, run_cli
+from console.cli.common import (bar_from_seconds, console, fail, progress_task, run_cli, say,
+                                wrap_message)
 from core.datasets.bars import BAR_CHOICES
 
 app = typer.Typer(help="Train models with purged walk-forward validation.", no_args_is_help=True)
@@ -64,20 +65,22 @@ def print_outcome(out: Any) -> None:
     """Fold table, notes, verdict (last, in words)."""
     from core.training.report import denial_lines, holdout_sentence
     console.print(fold_table(out.results))
-    console.print("[dim]AUC = directional (UP vs DOWN among bars that moved). $/trade after "
-                  "costs from the backtester with the profile's fills, sizing, risk rules and "
-                  "schedule; random = same bars and signal bars, coin-flip direction. "
-                  "* < 100 trades: the fold's trading figures do not count. Accuracy is not "
-                  "shown on purpose (imbalanced classes).[/]")
+    say("AUC = directional (UP vs DOWN among bars that moved). $/trade after costs from the "
+        "backtester with the profile's fills, sizing, risk rules and schedule; random = same "
+        "bars and signal bars, coin-flip direction. * < 100 trades: the fold's trading figures "
+        "do not count. Accuracy is not shown on purpose (imbalanced classes).", style="dim")
     for line in denial_lines(out.results):
-        console.print(Text("risk rules, " + line, style="dim"))
+        say("risk rules, " + line, style="dim")
     for n in out.notes:
-        console.print(Text("note: " + n, style="yellow"))
-    console.print(Text("final: " + holdout_sentence(out.summary)))
+        say("note: " + n)
+    say("final: " + holdout_sentence(out.summary))
     for c in out.summary.caveats:
-        console.print(Text("caveat: " + c, style="yellow"))
+        say("caveat: " + c)
     style = "bold green" if out.summary.edge else "bold red"
-    console.print(Text.assemble(("VERDICT: ", "bold"), (out.summary.verdict, style)))
+    verdict = Text(wrap_message("VERDICT: " + out.summary.verdict,
+                                console.width if console.is_terminal else None), style=style)
+    verdict.stylize("bold default", 0, len("VERDICT:"))
+    console.print(verdict, soft_wrap=True)
 
 
 def train(

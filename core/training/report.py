@@ -109,6 +109,9 @@ def summarize(results: list[FoldResult], *, min_confidence: float) -> Summary:
                   "costs)" if predictive else ""
             verdict = f"no edge after costs{why}: {auc_txt}, {money}; random entries with " \
                       f"the same exits: {_money(base)} per trade"
+    why = no_trade_reason(results, min_confidence)
+    if why:
+        caveats.append(why)
     holdout = None
     if hold:
         h = hold[0]
@@ -129,6 +132,34 @@ def summarize(results: list[FoldResult], *, min_confidence: float) -> Summary:
         counted_folds=len(counted), trades=n, expectancy=mean, expectancy_ci=ci,
         baseline_expectancy=base, profitable_folds=profitable, verdict=verdict, edge=edge,
         caveats=caveats, holdout=holdout)
+
+
+def no_trade_reason(results: list[FoldResult], min_confidence: float) -> str | None:
+    """Why no fold took a trade, in words with the fix (None when some fold traded).
+
+    Three different causes need three different fixes: the model never put UP or DOWN on
+    top (FLAT dominates the labels), its UP/DOWN confidence stayed under the floor, or the
+    risk rules refused every entry.
+    """
+    tr = [r.trading for r in results if r.trading is not None]
+    if not tr or any(t.trades for t in tr):
+        return None
+    signals = sum(t.signal_bars for t in tr)
+    if signals:
+        refused = sum(sum(t.denials.values()) for t in tr)
+        return (f"why no trades: {signals:,} bars passed the {min_confidence:.0%} confidence floor, "
+                f"but the profile's risk rules refused every entry ({refused:,} refusals, listed "
+                "above): check the schedule and sizing of the profile")
+    tops = [t.top_confidence for t in tr if math.isfinite(t.top_confidence)]
+    if not tops:
+        return ("why no trades: the model never ranked UP or DOWN above FLAT on any test bar "
+                "(FLAT dominates the labels): use a longer --lookahead or a smaller --threshold "
+                "so moves are common enough, or --label binary")
+    best = max(tops)
+    floor = max(0.34, math.floor(best * 100) / 100 - 0.01)
+    return (f"why no trades: the model's UP/DOWN confidence never reached the "
+            f"{min_confidence:.0%} floor (highest {best:.0%} on any test bar): try "
+            f"--min-confidence {floor:.2f}, a longer --lookahead, or --label binary")
 
 
 def holdout_sentence(s: Summary) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -19,6 +19,7 @@ from core.errors import ConfigError, ModelError
 from core.ml.base import SEQUENCE_KINDS, ClassMap, FitInfo, Model
 from core.ml.calibration import Calibrator
 from core.ml.registry import make_model
+from core.strategy.signals import direction_from_proba
 from core.training.dataset import Dataset
 from core.training.metrics import ClassificationMetrics, classification_metrics
 from core.training.splits import Fold
@@ -156,6 +157,12 @@ def score_period(model: Model, cal: Calibrator, data: Dataset, rows: np.ndarray,
         sig = period_signals(proba, model.classes, te - lo, hi - lo, spec.min_confidence)
         profile = training_profile(spec.profile, spec.min_confidence)
         trading = trading_metrics(bar_frame(data.bars, lo, hi), sig, profile, seed=seed)
+        # Why a fold took no trades is the first question a trader asks: keep the answer.
+        d_all, c_all, _ = direction_from_proba(proba, np.asarray(model.classes))
+        directional = c_all[d_all != 0]
+        trading = replace(trading, signal_bars=int(np.count_nonzero(sig.direction)),
+                          top_confidence=float(directional.max()) if directional.size
+                          else float("nan"))
     return metrics, trading
 
 

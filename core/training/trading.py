@@ -46,6 +46,8 @@ class TradingMetrics:
     baseline_expectancy: float  #: random directions, same bars, signal bars and rules
     by_exit: dict[str, int]  #: trades per backtester exit_reason
     denials: dict[str, int] = field(default_factory=dict)  #: entries the risk kernel refused
+    signal_bars: int = 0  #: bars whose UP/DOWN confidence passed the floor
+    top_confidence: float = float("nan")  #: highest UP/DOWN confidence of any scored bar
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""

@@ -1,0 +1,41 @@
+"""Issue 12, first result: a default model on 1-minute data that takes no trades says why.
+
+Also: the demo never prints the path of a report it is about to delete.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from console.cli import demo
+from console.cli.app import app
+
+runner = CliRunner()
+MES_1M = "mes_1m_frd_2023-11-26_2023-12-11.parquet"
+
+
+def run(*args: str):  # noqa: ANN201 - click Result
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_zero_trades_after_training_and_backtest_say_why(shared_data: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCALPDESK_MODELS", str(tmp_path / "models"))
+    res = run("train", "--data", str(shared_data / MES_1M), "--folds", "2", "--name", "m")
+    assert res.exit_code == 0, res.output
+    assert "0*" in res.stdout  # no fold traded under the default 60 % floor
+    assert "why no trades: the model's UP/DOWN confidence never reached the 60% floor" \
+        in res.stdout and "--min-confidence 0." in res.stdout
+    res = run("backtest", "--data", str(shared_data / MES_1M), "--model", "m", "--in-sample",
+              "--profile", "account_1k", "--baseline-seeds", "0")
+    assert res.exit_code == 0, res.output
+    assert "no signal reached profile account_1k's 60% confidence floor" in res.stdout
+    assert "scalpdesk profile new mine --from account_1k" in res.stdout
+
+
+def test_demo_prints_no_report_path_it_will_delete(tmp_path: Path) -> None:
+    assert demo.report_args(tmp_path, keep=False) == []
+    assert demo.report_args(tmp_path, keep=True) == ["--report", str(tmp_path / "report.html")]
