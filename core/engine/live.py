@@ -141,6 +141,8 @@ class LiveEngine:
         self.guard = Guard(self)
         self.alerts: dict[str, dict[str, Any]] = {}  # unacknowledged alerts by id
         self._last_mode: str | None = None
+        self._trade: dict[str, Any] = {}
+        self.trades: list[dict[str, Any]] = []      #: the round trips, as the broker filled them
 
     # ------------------------------------------------------------------ events in
     async def on_event(self, ev: Any) -> None:
@@ -395,6 +397,7 @@ class LiveEngine:
                                      price=f.price)
         d = sign_of(f.side)
         pv = self.contract.tick_value / self.tick
+        self._record_fill(f, d)
         self._cash -= d * f.size * f.price * pv
         self._fees += float(f.fees) + float(getattr(f, "commissions", 0.0) or 0.0)
         self._fill_pos += d * f.size
@@ -404,11 +407,45 @@ class LiveEngine:
                       "price": f.price, "fees": f.fees})
         if self._fill_pos == 0:                # a round trip completed: book it once
             net = self._cash - self._fees
+            self._close_trade(net)
             self._cash = self._fees = 0.0
             self.risk.on_trade_closed(net, int(f.ts))
             self.state.trades_booked += 1
             self.state.last_exit_bar = self.state.bars
             self.journal.save_risk(self.risk.snapshot())
+
+    def _record_fill(self, f: Any, d: int) -> None:
+        """Keep the round trip's fills for the trade log (opening vs closing legs)."""
+        t = self._trade
+        if not t:
+            t.update(entry_ns=int(f.ts), direction=d, opening=[], closing=[], reason="")
+        leg = "opening" if d == t["direction"] else "closing"
+        t[leg].append((int(f.size), float(f.price)))
+        if leg == "closing":
+            t["exit_ns"] = int(f.ts)
+            o = self.broker_orders.get(f.order_id)
+            own = self.book.by_order_id(f.order_id)
+            if own is not None:
+                t["reason"] = {"exit": "signal", "protect": "stop"}.get(own.role, own.role)
+            elif o is not None:
+                t["reason"] = "stop" if "stop" in str(getattr(o.type, "name", o.type)).lower() \
+                    else "target" if "limit" in str(getattr(o.type, "name", o.type)).lower() \
+                    else "flatten"
+            else:
+                t["reason"] = "flatten"
+
+    def _close_trade(self, net: float) -> None:
+        t, self._trade = self._trade, {}
+        if not t:
+            return
+        def avg(legs: list[tuple[int, float]]) -> float:
+            n = sum(q for q, _ in legs)
+            return sum(q * px for q, px in legs) / n if n else float("nan")
+        self.trades.append({"entry_ns": t["entry_ns"], "exit_ns": t.get("exit_ns", t["entry_ns"]),
+                            "direction": t["direction"],
+                            "contracts": sum(q for q, _ in t["opening"]),
+                            "entry_price": avg(t["opening"]), "exit_price": avg(t["closing"]),
+                            "net_pnl": net, "exit_reason": t["reason"]})
 
     def _on_position(self, ev: PositionEvent) -> None:
         p = ev.position
