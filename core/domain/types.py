@@ -1,55 +1,78 @@
 """Value types shared by the engine, venues, strategy and journal.
 
-Plain frozen dataclasses and integer enums (the enum values match the ProjectX Gateway
-where one exists, see topstepx-gateway.md §5.1). Timestamps are UTC nanoseconds.
+Plain frozen dataclasses and venue-neutral enums. No gateway codes live here: each venue maps
+its own wire codes to these enums at its edge (ProjectX codes: ``core/venues/topstepx/codes.py``
+for the client, ``core/venues/sim/gateway/wire.py`` for the simulator). Timestamps are UTC
+nanoseconds.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 
 class Side(IntEnum):
-    """Order side as the gateway encodes it."""
+    """Order or trade side, signed so that ``side * size`` is a position change."""
 
-    BID = 0  #: buy
-    ASK = 1  #: sell
+    BUY = 1
+    SELL = -1
 
-
-class OrderType(IntEnum):
-    """Order types as the gateway encodes them."""
-
-    UNKNOWN = 0
-    LIMIT = 1
-    MARKET = 2
-    STOP_LIMIT = 3
-    STOP = 4
-    TRAILING_STOP = 5
-    JOIN_BID = 6
-    JOIN_ASK = 7
+    @property
+    def opposite(self) -> Side:
+        """The other side (the side that closes a position opened on this one)."""
+        return Side.SELL if self is Side.BUY else Side.BUY
 
 
-class OrderStatus(IntEnum):
-    """Order statuses as the gateway encodes them."""
+class OrderType(StrEnum):
+    """Order types a venue may support."""
 
-    NONE = 0
-    OPEN = 1
-    FILLED = 2
-    CANCELLED = 3
-    EXPIRED = 4
-    REJECTED = 5
-    PENDING = 6
-    PENDING_CANCELLATION = 7  # swagger/live only (gateway spec §5.1)
-    SUSPENDED = 8  # observed for bracket legs before the entry fills
+    UNKNOWN = "unknown"  #: a type the venue reported that we do not know
+    MARKET = "market"
+    LIMIT = "limit"
+    STOP = "stop"  #: stop-market
+    STOP_LIMIT = "stop_limit"
+    TRAILING_STOP = "trailing_stop"
+    JOIN_BID = "join_bid"  #: a limit at the best bid when placed
+    JOIN_ASK = "join_ask"  #: a limit at the best ask when placed
 
 
-class PositionType(IntEnum):
-    """Position direction as the gateway encodes it."""
+class OrderStatus(StrEnum):
+    """Order lifecycle states as a venue reports them (a partial fill stays ``OPEN``)."""
 
-    UNDEFINED = 0
-    LONG = 1
-    SHORT = 2
+    UNKNOWN = "unknown"  #: the venue reported no status, or one we do not know
+    PENDING = "pending"  #: accepted, not yet working (market orders until filled)
+    OPEN = "open"  #: working at the venue
+    SUSPENDED = "suspended"  #: a bracket leg held until its entry fills
+    PENDING_CANCEL = "pending_cancel"  #: a cancel is being processed
+    FILLED = "filled"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    REJECTED = "rejected"
+
+    @property
+    def is_working(self) -> bool:
+        """Whether an order in this state can still fill."""
+        return self in _WORKING_STATUSES
+
+    @property
+    def is_final(self) -> bool:
+        """Whether this state never changes again."""
+        return self in _FINAL_STATUSES
+
+
+_WORKING_STATUSES = frozenset({OrderStatus.PENDING, OrderStatus.OPEN, OrderStatus.SUSPENDED,
+                               OrderStatus.PENDING_CANCEL})
+_FINAL_STATUSES = frozenset({OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.EXPIRED,
+                             OrderStatus.REJECTED})
+
+
+class PositionType(StrEnum):
+    """Direction of a net position."""
+
+    FLAT = "flat"
+    LONG = "long"
+    SHORT = "short"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +110,7 @@ class TradeTick:
     contract_id: str
     price: float
     size: float
-    side: Side | None = None
+    side: Side | None = None  #: the aggressor's side, None when the venue does not say
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +138,8 @@ class Order:
 
     @property
     def is_working(self) -> bool:
-        """Whether the order can still fill (open, pending or a suspended bracket leg)."""
-        return self.status in (OrderStatus.OPEN, OrderStatus.PENDING, OrderStatus.SUSPENDED,
-                               OrderStatus.PENDING_CANCELLATION)
+        """Whether the order can still fill (open, pending, pending cancel or a suspended leg)."""
+        return self.status.is_working
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +162,7 @@ class Fill:
 
 @dataclass(frozen=True, slots=True)
 class Position:
-    """Net position in one contract."""
+    """Net position in one contract (``size`` is the magnitude, ``type`` the direction)."""
 
     account_id: int
     contract_id: str

@@ -85,7 +85,7 @@ class OrderEvent:
 
 @dataclass(frozen=True, slots=True)
 class PositionEvent:
-    """A net position changed (size 0 / UNDEFINED type means flat)."""
+    """A net position changed (size 0 / ``PositionType.FLAT`` means flat)."""
 
     position: Position
     source: str = "hub"
@@ -225,9 +225,10 @@ class Venue(Protocol):
         """The active contract for a ``symbolId`` such as ``F.US.MES``."""
         ...
 
-    async def bars(self, contract_id: str, start_ns: int, end_ns: int, *, unit: int = 2,
-                   unit_number: int = 1, include_partial: bool = False) -> list[Bar]:
-        """Historical bars in ``[start, end]``, ascending, paged past the per-call limit."""
+    async def bars(self, contract_id: str, start_ns: int, end_ns: int, *, bar_seconds: int = 60,
+                   include_partial: bool = False) -> list[Bar]:
+        """Historical bars of ``bar_seconds`` starting in ``[start, end]``, ascending, paged
+        past the per-call limit (``include_partial``: also the bar still forming)."""
         ...
 
     async def subscribe_quotes(self, contract_id: str) -> None:

@@ -10,6 +10,7 @@ realized P&L (fees reported separately) when the fill closes contracts. The bala
 
 from __future__ import annotations
 
+from core.domain.types import Side
 from core.venues.sim.models import SimAccount, SimContract, SimPosition, SimTrade
 
 
@@ -87,7 +88,7 @@ class Ledger:
         fees = round(c.fees_per_side * qty, 10)
         comm = round(c.commissions_per_side * qty, 10)
         trade = SimTrade(id=self._next_trade, account_id=account_id, contract_id=contract_id,
-                         created_ns=ts_ns, price_ticks=price, side=0 if sign > 0 else 1, size=qty,
+                         created_ns=ts_ns, price_ticks=price, side=Side.BUY if sign > 0 else Side.SELL, size=qty,
                          order_id=order_id, fees=fees, commissions=comm, pnl=pnl)
         self._next_trade += 1
         self.trades.append(trade)

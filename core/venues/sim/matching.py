@@ -5,10 +5,11 @@ Pure Python, deterministic, no I/O. It is driven by :meth:`MatchingEngine.on_quo
 everything with the injected :class:`core.clock.Clock` (the *market* clock of the replay).
 Fill assumptions: :mod:`core.venues.sim.triggers`; accounting: :mod:`core.venues.sim.ledger`.
 
-Order lifecycle (§5.1): market orders go Pending (6) → Filled (2); limit/stop/trailing/join
-orders go Open (1) → Filled (2) or Cancelled (3); a partial fill stays Open/Pending with
-``fillVolume < size`` (there is no PartiallyFilled status). Native brackets (§5.2): the two
-legs are created **Suspended (8)** without prices when the entry is accepted (tag suffixes
+Order lifecycle (§5.1): market orders go Pending → Filled; limit/stop/trailing/join orders go
+Open → Filled or Cancelled; a partial fill stays Open/Pending with ``fillVolume < size`` (there
+is no PartiallyFilled status). Statuses, sides and types are the domain enums; the wire layer
+(:mod:`core.venues.sim.gateway.wire`) turns them into ProjectX codes. Native brackets (§5.2): the two
+legs are created **Suspended** without prices when the entry is accepted (tag suffixes
 ``-SL``/``-TP``, ``parentOrderId`` = entry, TP ``linkedOrderId`` = SL); on the entry's first
 fill they turn **Open** at absolute prices ``fill ± ticks`` sized to the entry's filled volume
 (and grow with later entry fills); they are OCO (a full fill of one cancels the other, a
@@ -16,7 +17,8 @@ partial fill shrinks the other); cancelling an unfilled entry cancels its Suspen
 that completes while the entry is still partly unfilled cancels the rest of the entry.
 
 Events are published to listeners as :class:`SimEvent` **snapshots** (copies) in the order the
-live gateway was seen to send them (§7.5): Order(6) → Order(2) → Trade → Position → Account.
+live gateway was seen to send them (§7.5): Order(Pending) → Order(Filled) → Trade → Position →
+Account.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from core.clock import Clock
-from core.domain.types import OrderStatus, OrderType
+from core.domain.types import OrderStatus, OrderType, Side
 from core.venues.sim import errors as E
 from core.venues.sim.ledger import Ledger
 from core.venues.sim.mutations import MutationsMixin
@@ -68,7 +70,7 @@ class RiskHook(Protocol):
     """A venue-side rule layer (the Topstep rules in :mod:`core.venues.sim.topstep`)."""
 
     def check_place(self, engine: MatchingEngine, account: SimAccount, contract: SimContract,
-                    side: int, size: int) -> PlaceResult | None:
+                    side: Side, size: int) -> PlaceResult | None:
         """Return a rejection for a new client order, or None to accept it."""
         ...
 
@@ -196,7 +198,7 @@ class MatchingEngine(MutationsMixin):
             h.after_market(self)
 
     def on_trade(self, contract_id: str, price: float, size: int = 1, ts_ns: int | None = None,
-                 aggressor: int = 0) -> None:
+                 aggressor: Side = Side.BUY) -> None:
         """A market trade print; trails stops and matches working orders.
 
         Args:
@@ -204,7 +206,7 @@ class MatchingEngine(MutationsMixin):
             price: Trade price.
             size: Contracts traded.
             ts_ns: Market time.
-            aggressor: TradeLogType (0 buy, 1 sell).
+            aggressor: The side that took liquidity.
         """
         self._set_time(ts_ns)
         c = self.contracts[contract_id]
@@ -330,7 +332,7 @@ class MatchingEngine(MutationsMixin):
                 self._cancel(ch)
 
     # ------------------------------------------------------------------ mutations
-    def place(self, account_id: int, contract_id: str, type: int, side: int, size: int, *,
+    def place(self, account_id: int, contract_id: str, type: OrderType, side: Side, size: int, *,
               limit_price: float | None = None, stop_price: float | None = None,
               trail_price: float | None = None, custom_tag: str | None = None,
               stop_loss_bracket: Bracket | None = None, take_profit_bracket: Bracket | None = None,
@@ -390,7 +392,7 @@ class MatchingEngine(MutationsMixin):
         self._try_fill(o, m, on_trade=False, arrival=True)
         return PlaceResult(0, None, o.id)
 
-    def _record_rejection(self, acct: SimAccount, c: SimContract, type: int, side: int,
+    def _record_rejection(self, acct: SimAccount, c: SimContract, type: OrderType, side: Side,
                           size: int, custom_tag: str | None, bad: PlaceResult) -> PlaceResult:
         now = self.clock.now_ns()
         o = SimOrder(id=self._next_order, account_id=acct.id, contract_id=c.id,
@@ -408,7 +410,7 @@ class MatchingEngine(MutationsMixin):
             if br is None:
                 continue
             ch = SimOrder(id=self._next_order, account_id=o.account_id, contract_id=o.contract_id,
-                          symbol_id=o.symbol_id, type=br.type, side=1 - o.side, size=o.size,
+                          symbol_id=o.symbol_id, type=br.type, side=o.side.opposite, size=o.size,
                           created_ns=o.created_ns, updated_ns=o.created_ns,
                           status=OrderStatus.SUSPENDED, parent_order_id=o.id,
                           custom_tag=f"{o.custom_tag}-{leg}" if o.custom_tag else None,

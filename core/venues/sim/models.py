@@ -2,8 +2,9 @@
 
 Prices are held as **integer ticks** inside the engine (``price_ticks * tick_size`` is the
 price) so that sums, averages and comparisons never suffer float noise; they are converted to
-decimals only on the wire (see ``gateway/wire.py``). Enum values are the ProjectX Gateway's
-(topstepx-gateway.md §5.1), reused from :mod:`core.domain.types`.
+decimals only on the wire (see ``gateway/wire.py``). Sides, types and statuses are the
+venue-neutral enums of :mod:`core.domain.types`; the gateway's integer codes exist only in the
+wire layer (``gateway/wire.py`` out, ``gateway/rest.py`` in).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ __all__ = [
 ]
 
 #: Statuses in which an order can still fill or be cancelled/modified.
-WORKING: frozenset[int] = frozenset({OrderStatus.OPEN, OrderStatus.PENDING, OrderStatus.SUSPENDED})
+WORKING: frozenset[OrderStatus] = frozenset({OrderStatus.OPEN, OrderStatus.PENDING,
+                                             OrderStatus.SUSPENDED})
 
 
 class BracketMode(str, Enum):
@@ -95,7 +97,7 @@ class Bracket:
     """A native bracket request leg ``{ticks, type}`` (§5.2)."""
 
     ticks: int
-    type: int
+    type: OrderType
 
 
 @dataclass(slots=True)
@@ -106,12 +108,12 @@ class SimOrder:
     account_id: int
     contract_id: str
     symbol_id: str
-    type: int
-    side: int
+    type: OrderType
+    side: Side
     size: int
     created_ns: int
     updated_ns: int
-    status: int = OrderStatus.PENDING
+    status: OrderStatus = OrderStatus.PENDING
     limit_ticks: int | None = None
     stop_ticks: int | None = None
     fill_volume: int = 0
@@ -141,7 +143,7 @@ class SimOrder:
     @property
     def sign(self) -> int:
         """+1 for a buy, -1 for a sell."""
-        return 1 if self.side == Side.BID else -1
+        return int(self.side)
 
 
 @dataclass(slots=True)
@@ -158,13 +160,13 @@ class SimPosition:
     avg_ticks: float = 0.0
 
     @property
-    def type(self) -> int:
-        """PositionType of the current net size."""
+    def type(self) -> PositionType:
+        """Direction of the current net size."""
         if self.net > 0:
             return PositionType.LONG
         if self.net < 0:
             return PositionType.SHORT
-        return PositionType.UNDEFINED
+        return PositionType.FLAT
 
 
 @dataclass(slots=True)
@@ -176,7 +178,7 @@ class SimTrade:
     contract_id: str
     created_ns: int
     price_ticks: int
-    side: int
+    side: Side
     size: int
     order_id: int
     fees: float

@@ -36,7 +36,7 @@ class MutationsMixin:
             return PlaceResult(E.MOD_ORDER_NOT_FOUND, f"Order {order_id} not found.")
         if o.status not in (OrderStatus.OPEN, OrderStatus.PENDING):
             return PlaceResult(E.MOD_REJECTED, f"Order {order_id} is not working "
-                               f"(status {int(o.status)}).")
+                               f"(status {o.status}).")
         c = self.contracts[o.contract_id]
         for px in (limit_price, stop_price, trail_price):
             if px is not None and not c.on_grid(px):
@@ -78,7 +78,7 @@ class MutationsMixin:
             return PlaceResult(E.MOD_ORDER_NOT_FOUND, f"Order {order_id} not found.")
         if o.status not in WORKING:
             return PlaceResult(E.MOD_REJECTED, f"Order {order_id} is not working "
-                               f"(status {int(o.status)}).")
+                               f"(status {o.status}).")
         self._cancel(o)
         return PlaceResult(0)
 
@@ -107,7 +107,7 @@ class MutationsMixin:
             for o in self.working_orders(account_id, contract_id):
                 if o.status in WORKING:
                     self._cancel(o)
-        side = Side.ASK if pos.net > 0 else Side.BID
+        side = Side.SELL if pos.net > 0 else Side.BUY
         r = self.place(account_id, contract_id, OrderType.MARKET, side, qty, internal=True)
         if not r.ok:
             code = E.PCLOSE_ORDER_REJECTED if size is not None else E.CLOSE_ORDER_REJECTED

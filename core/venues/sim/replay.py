@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.domain.types import Side
 from core.errors import DataError
 from core.venues.sim.matching import MatchingEngine
 
@@ -40,7 +41,8 @@ _NS = 1_000_000_000
 
 @dataclass(slots=True)
 class MarketPath:
-    """Columnar stream of market points: ``ts`` (ns), ``price``, ``size``, aggressor, bid, ask."""
+    """Columnar stream of market points: ``ts`` (ns), ``price``, ``size``, ``aggressor`` (the
+    :class:`~core.domain.types.Side` value, +1 buy / -1 sell), ``bid``, ``ask``."""
 
     ts: np.ndarray
     price: np.ndarray
@@ -92,13 +94,13 @@ def bars_to_path(frame: pd.DataFrame, tick_size: float) -> MarketPath:
     # keep time monotone even if bars overlap (irregular files): never step back
     t = np.maximum.accumulate(t)
     step = np.diff(price, prepend=price[0])
-    aggr = np.where(step > 0, 0, np.where(step < 0, 1, -1)).astype(np.int8)
+    aggr = np.sign(step).astype(np.int8)  # the Side values: +1 buy (up-tick), -1 sell
     # unchanged price: keep the previous aggressor (first point: buy)
-    idx = np.where(aggr >= 0, np.arange(len(aggr)), 0)
+    idx = np.where(aggr != 0, np.arange(len(aggr)), 0)
     np.maximum.accumulate(idx, out=idx)
-    aggr = np.where(aggr[idx] < 0, 0, aggr[idx]).astype(np.int8)
-    bid = np.where(aggr == 0, price - tick_size, price)
-    ask = np.where(aggr == 0, price, price + tick_size)
+    aggr = np.where(aggr[idx] == 0, 1, aggr[idx]).astype(np.int8)
+    bid = np.where(aggr > 0, price - tick_size, price)
+    ask = np.where(aggr > 0, price, price + tick_size)
     return MarketPath(t, price, sizes.reshape(-1), aggr, np.round(bid, 10), np.round(ask, 10))
 
 
@@ -178,7 +180,7 @@ class Replay:
         eng.on_quote(self.contract_id, float(p.bid[i]), float(p.ask[i]), ts_ns=ts)
         if p.size[i] > 0:
             eng.on_trade(self.contract_id, float(p.price[i]), int(p.size[i]), ts_ns=ts,
-                         aggressor=int(p.aggressor[i]))
+                         aggressor=Side(int(p.aggressor[i])))
         if self.on_point is not None:
             self.on_point(i)
 

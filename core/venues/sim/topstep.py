@@ -135,7 +135,7 @@ class TopstepLayer:
         return t
 
     # ------------------------------------------------------------------ RiskHook
-    def check_place(self, engine: object, account: SimAccount, contract: SimContract, side: int,
+    def check_place(self, engine: object, account: SimAccount, contract: SimContract, side: Side,
                     size: int) -> PlaceResult | None:
         """Reject orders in the flatten window, on failed accounts and above the contract cap."""
         r = self.rules.get(account.id)
@@ -145,7 +145,7 @@ class TopstepLayer:
         if self.in_blocked_window(now):
             return PlaceResult(E.PLACE_OUTSIDE_HOURS, f"Trading is blocked between {r.flat_by} "
                                f"and {r.entries_blocked_until} {r.timezone} (Topstep flatten rule).")
-        sign = 1 if side == Side.BID else -1
+        sign = int(side)
         total = 0.0
         for cid, c in engine.contracts.items():  # type: ignore[attr-defined]
             pos = engine.ledger.position(account.id, cid)  # type: ignore[attr-defined]
@@ -154,7 +154,7 @@ class TopstepLayer:
             for o in engine.working_orders(account.id, cid):  # type: ignore[attr-defined]
                 if o.parent_order_id is not None or o.status == OrderStatus.SUSPENDED:
                     continue  # bracket legs only ever reduce the position
-                if o.side == Side.BID:
+                if o.side == Side.BUY:
                     buys += o.remaining
                 else:
                     sells += o.remaining

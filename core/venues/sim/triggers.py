@@ -24,8 +24,9 @@ from __future__ import annotations
 from core.domain.types import OrderType, Side
 from core.venues.sim.models import SimOrder
 
-LIMIT_LIKE: frozenset[int] = frozenset({OrderType.LIMIT, OrderType.JOIN_BID, OrderType.JOIN_ASK})
-STOP_LIKE: frozenset[int] = frozenset({OrderType.STOP, OrderType.TRAILING_STOP})
+LIMIT_LIKE: frozenset[OrderType] = frozenset({OrderType.LIMIT, OrderType.JOIN_BID,
+                                             OrderType.JOIN_ASK})
+STOP_LIKE: frozenset[OrderType] = frozenset({OrderType.STOP, OrderType.TRAILING_STOP})
 
 
 def trail(order: SimOrder, last: int | None) -> bool:
@@ -33,7 +34,7 @@ def trail(order: SimOrder, last: int | None) -> bool:
     if order.type != OrderType.TRAILING_STOP or last is None or order.trail_distance is None:
         return False
     d = abs(order.trail_distance)
-    if order.side == Side.ASK:  # sell stop below the market protects a long
+    if order.side == Side.SELL:  # sell stop below the market protects a long
         new = last - d
         if order.stop_ticks is None or new > order.stop_ticks:
             order.stop_ticks = new
@@ -59,7 +60,7 @@ def fill_price(order: SimOrder, bid: int | None, ask: int | None, last: int | No
         arrival: The order was just placed or modified (marketable orders take the quote).
         touch: Limit orders fill when a print touches the limit (else only through it).
     """
-    buy = order.side == Side.BID
+    buy = order.side == Side.BUY
     t = order.type
     if t == OrderType.MARKET or (t in STOP_LIKE and order.triggered):
         return ask if buy else bid

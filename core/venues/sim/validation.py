@@ -23,22 +23,22 @@ def _reject(msg: str, code: int = E.PLACE_REJECTED) -> PlaceResult:
     return PlaceResult(code, msg, None)
 
 
-def _check_brackets(eng: MatchingEngine, acct: SimAccount, side: int, sl: Bracket | None,
+def _check_brackets(eng: MatchingEngine, acct: SimAccount, side: Side, sl: Bracket | None,
                     tp: Bracket | None) -> PlaceResult | None:
     if sl is None and tp is None:
         return None
     if acct.bracket_mode != BracketMode.AUTO_OCO:
         return _reject(E.MSG_BRACKET_MODE)
-    long_entry = side == Side.BID
+    long_entry = side == Side.BUY
     for br, leg in ((sl, "stop loss"), (tp, "take profit")):
         if br is None:
             continue
         if br.ticks == 0:
             return _reject(f"Invalid {leg} bracket: ticks must not be 0.")
         if leg == "stop loss" and br.type not in (OrderType.STOP, OrderType.TRAILING_STOP):
-            return _reject(f"Invalid stop loss bracket type {br.type} (use 4 Stop or 5 TrailingStop).")
+            return _reject(f"Invalid stop loss bracket type {br.type} (use Stop or TrailingStop).")
         if leg == "take profit" and br.type != OrderType.LIMIT:
-            return _reject(f"Invalid take profit bracket type {br.type} (use 1 Limit).")
+            return _reject(f"Invalid take profit bracket type {br.type} (use Limit).")
         mode = eng.config.bracket_ticks
         if mode == "positive" and br.ticks < 0:
             return _reject(f"Invalid {leg} bracket: ticks must be positive.")
@@ -54,15 +54,15 @@ def _check_brackets(eng: MatchingEngine, acct: SimAccount, side: int, sl: Bracke
     return None
 
 
-def validate_place(eng: MatchingEngine, acct: SimAccount, c: SimContract, type: int, side: int,
+def validate_place(eng: MatchingEngine, acct: SimAccount, c: SimContract, type: OrderType, side: Side,
                    size: int, limit_price: float | None, stop_price: float | None,
                    trail_price: float | None, custom_tag: str | None, sl: Bracket | None,
                    tp: Bracket | None, internal: bool) -> PlaceResult | None:
     """Return the rejection for an Order/place request, or None when it may be accepted."""
     if type not in SUPPORTED_TYPES:
         return _reject(f"Order type {type} is not supported.")
-    if side not in (Side.BID, Side.ASK):
-        return _reject(f"Invalid side {side} (0 buy, 1 sell).")
+    if side not in (Side.BUY, Side.SELL):
+        return _reject(f"Invalid side {side!r}.")
     if not isinstance(size, int) or size <= 0:
         return _reject(f"Invalid size {size}: must be a positive integer.")
     if not internal and not acct.can_trade:
@@ -84,9 +84,9 @@ def validate_place(eng: MatchingEngine, acct: SimAccount, c: SimContract, type: 
             return _reject(E.MSG_PRICE_ALIGN)
         s = c.to_ticks(stop_price)
         # CME rejects a stop that would trigger at once; the sim does the same.
-        if side == Side.BID and m.ask is not None and s <= m.ask:
+        if side == Side.BUY and m.ask is not None and s <= m.ask:
             return _reject("Invalid stop price: a buy stop must be above the best ask.")
-        if side == Side.ASK and m.bid is not None and s >= m.bid:
+        if side == Side.SELL and m.bid is not None and s >= m.bid:
             return _reject("Invalid stop price: a sell stop must be below the best bid.")
     if type == OrderType.TRAILING_STOP:
         if trail_price is None:
@@ -102,7 +102,7 @@ def validate_place(eng: MatchingEngine, acct: SimAccount, c: SimContract, type: 
             return _reject(E.MSG_TRAIL_MAX)
     if type in (OrderType.MARKET, OrderType.JOIN_BID, OrderType.JOIN_ASK):
         need = m.bid if type == OrderType.JOIN_BID else m.ask if type == OrderType.JOIN_ASK else (
-            m.ask if side == Side.BID else m.bid)
+            m.ask if side == Side.BUY else m.bid)
         if need is None:
             return _reject("No market price available for this contract.", E.PLACE_REJECTED)
     bad = _check_brackets(eng, acct, side, sl, tp)

@@ -206,7 +206,7 @@ async def run_bench(*, quotes: int = 50_000, orders: int = 200, drops: int = 5,
         # --- place → ack (REST answer) and → first hub event
         sent_at: dict[int, float] = {}
         for i in range(orders):
-            side = Side.BID if i % 2 == 0 else Side.ASK  # net flat: never near a position cap
+            side = Side.BUY if i % 2 == 0 else Side.SELL  # net flat: never near a position cap
             t = time.perf_counter()
             res = await venue.place_order(OrderRequest(acc, cid, side, OrderType.MARKET, 1))
             out.place_ack_ms.append((time.perf_counter() - t) * 1e3)

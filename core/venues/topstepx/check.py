@@ -132,8 +132,8 @@ async def run_check(config: TopstepXConfig, *, username: str, api_key: str, cloc
                 # Server time when we have it (from quotes): a replaying simulator or a
                 # skewed local clock would otherwise ask for the wrong days.
                 end = min(clock.now_ns(), venue.state.server_ts or clock.now_ns())
-                got = await venue.bars(con.id, end - int(bar_days * 86400 * _NS), end, unit=2,
-                                       unit_number=1)
+                got = await venue.bars(con.id, end - int(bar_days * 86400 * _NS), end,
+                                       bar_seconds=60)
                 if not got:
                     return f"0 one-minute bars in the last {bar_days:g} days (quiet period?)", 0, "warn"
                 return (f"{len(got)} one-minute bars, last starts {format_ts(got[-1].ts)[:19]}Z",

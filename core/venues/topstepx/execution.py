@@ -19,6 +19,7 @@ from core.domain import Order, OrderStatus, OrderType, Side
 from core.errors import NonRetryableVenueError, RetryableVenueError
 from core.venues.base import OrderRequest, PlaceResult
 from core.venues.topstepx import schemas as s
+from core.venues.topstepx.codes import order_status_code, order_type_code, side_code
 from core.venues.topstepx.config import TopstepXConfig
 from core.venues.topstepx.parse import format_ts, items, parse_order, round_price
 from core.venues.topstepx.state import VenueState
@@ -82,7 +83,7 @@ class OrderExecution:
                                                          "startTimestamp": format_ts(start)})
         return [parse_order(d) for d in items(payload, "orders")]
 
-    async def query_v2(self, account_id: int, statuses: tuple[int, ...] | None = None,
+    async def query_v2(self, account_id: int, statuses: tuple[OrderStatus, ...] | None = None,
                        contract_id: str | None = None, max_pages: int = 20) -> list[Order]:
         """``Order/v2/query`` paged, newest first (shows Suspended bracket legs)."""
         out: list[Order] = []
@@ -90,7 +91,7 @@ class OrderExecution:
         for page in range(max_pages):
             flt: dict[str, Any] = {"accountId": account_id}
             if statuses:
-                flt["statuses"] = list(statuses)
+                flt["statuses"] = [order_status_code(st) for st in statuses]
             if contract_id:
                 flt["contractId"] = contract_id
             payload = await self.rest.read(s.ORDER_QUERY_V2, {
@@ -112,7 +113,8 @@ class OrderExecution:
         found = {o.id: o for o in (parse_order(d) for d in items(payload, "orders"))}
         if include_suspended:
             try:
-                for o in await self.query_v2(account_id, statuses=(1, 8)):
+                for o in await self.query_v2(account_id, statuses=(OrderStatus.OPEN,
+                                                                    OrderStatus.SUSPENDED)):
                     found.setdefault(o.id, o)
             except NonRetryableVenueError as exc:
                 log.warning("Order/v2/query unavailable (%s); suspended legs not visible", exc)
@@ -153,7 +155,8 @@ class OrderExecution:
                                          hint="send a positive number of contracts")
         tick = await self._tick(req.contract_id)
         body: dict[str, Any] = {"accountId": req.account_id, "contractId": req.contract_id,
-                                "type": int(req.type), "side": int(req.side), "size": int(req.size),
+                                "type": order_type_code(req.type), "side": side_code(req.side),
+                                "size": int(req.size),
                                 "customTag": tag}
         for key, value in (("limitPrice", req.limit_price), ("stopPrice", req.stop_price),
                            ("trailPrice", req.trail_price)):
@@ -165,15 +168,15 @@ class OrderExecution:
             raise NonRetryableVenueError("stop order without stop_price")
         b = req.bracket
         if b is not None:
-            long = req.side == Side.BID
+            long = req.side == Side.BUY
             sign = (-1 if long else 1) if self.config.signed_bracket_ticks else 1
             if b.stop_ticks is not None:
                 body["stopLossBracket"] = {"ticks": sign * abs(int(b.stop_ticks)),
-                                           "type": int(b.stop_type)}
+                                           "type": order_type_code(b.stop_type)}
             if b.target_ticks is not None:
                 tsign = -sign if self.config.signed_bracket_ticks else 1
                 body["takeProfitBracket"] = {"ticks": tsign * abs(int(b.target_ticks)),
-                                             "type": int(OrderType.LIMIT)}
+                                             "type": order_type_code(OrderType.LIMIT)}
         return body
 
     async def place(self, req: OrderRequest) -> PlaceResult:

@@ -4,7 +4,8 @@ No I/O, no clock. Tested against recorded payload fixtures in
 ``tests/integration/topstepx/resources/``. Every parser accepts the documented shape and the
 shapes observed live (topstepx-gateway.md §7.5): wrapped ``[{action, data}]`` user events,
 list-valued market events with ``null`` items, sparse quotes, 7-digit fractional seconds,
-prices with float noise, missing or ``null`` lists.
+prices with float noise, missing or ``null`` lists. Gateway codes (side, type, status) become
+venue-neutral domain enums through :mod:`.codes`.
 """
 
 from __future__ import annotations
@@ -15,21 +16,15 @@ from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from core.domain import (
-    Account,
-    Bar,
-    Contract,
-    Fill,
-    Order,
-    OrderStatus,
-    OrderType,
-    Position,
-    PositionType,
-    Quote,
-    Side,
-    TradeTick,
-)
+from core.domain import Account, Bar, Contract, Fill, Order, Position, Quote, TradeTick
 from core.errors import DataError
+from core.venues.topstepx.codes import (
+    order_status_from_code,
+    order_type_from_code,
+    position_type_from_code,
+    side_from_code,
+    trade_side_from_code,
+)
 
 _TS = re.compile(
     r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.(\d+))?\s*(Z|z|[+-]\d{2}:?\d{2})?$")
@@ -115,13 +110,6 @@ def _opt_i(value: Any) -> int | None:
     return None if value is None or value == "" else int(value)
 
 
-def _enum(cls: Any, value: Any, default: Any) -> Any:
-    try:
-        return cls(int(value))
-    except (TypeError, ValueError):
-        return default
-
-
 def items(payload: Mapping[str, Any] | None, key: str) -> list[dict[str, Any]]:
     """The list ``payload[key]``, or ``[]`` when missing or ``null``; ``null`` items dropped."""
     if not payload:
@@ -152,16 +140,20 @@ def parse_contract(d: Mapping[str, Any]) -> Contract:
 
 
 def parse_order(d: Mapping[str, Any]) -> Order:
-    """OrderModel / GatewayUserOrder → :class:`Order` (ids are int64)."""
+    """OrderModel / GatewayUserOrder → :class:`Order` (ids are int64).
+
+    Raises:
+        DataError: The side is not a known code (it is never guessed).
+    """
     created = parse_ts(d.get("creationTimestamp"))
     updated = parse_ts(d.get("updateTimestamp")) or created
     return Order(
         id=_i(d.get("id")), account_id=_i(d.get("accountId")),
         contract_id=str(d.get("contractId") or ""),
-        side=_enum(Side, d.get("side"), Side.BID),
-        type=_enum(OrderType, d.get("type"), OrderType.UNKNOWN),
+        side=side_from_code(d.get("side")),
+        type=order_type_from_code(d.get("type")),
         size=_i(d.get("size")),
-        status=_enum(OrderStatus, d.get("status"), OrderStatus.NONE),
+        status=order_status_from_code(d.get("status")),
         limit_price=_f(d.get("limitPrice")), stop_price=_f(d.get("stopPrice")),
         trail_price=_f(d.get("trailPrice")),
         filled_size=_i(d.get("fillVolume")), fill_price=_f(d.get("filledPrice")),
@@ -172,21 +164,27 @@ def parse_order(d: Mapping[str, Any]) -> Order:
 
 
 def parse_position(d: Mapping[str, Any]) -> Position:
-    """PositionModel / GatewayUserPosition → :class:`Position` (size 0 means flat)."""
+    """PositionModel / GatewayUserPosition → :class:`Position` (size 0 means flat).
+
+    Raises:
+        DataError: A non-zero size without a known direction.
+    """
     size = abs(_i(d.get("size")))
-    ptype = _enum(PositionType, d.get("type"), PositionType.UNDEFINED)
-    if size == 0:
-        ptype = PositionType.UNDEFINED
+    ptype = position_type_from_code(d.get("type"), size)
     return Position(account_id=_i(d.get("accountId")), contract_id=str(d.get("contractId") or ""),
                     type=ptype, size=size, average_price=_f(d.get("averagePrice")) or 0.0,
                     ts=parse_ts(d.get("creationTimestamp")))
 
 
 def parse_trade(d: Mapping[str, Any]) -> Fill:
-    """TradeModel / GatewayUserTrade (one half-turn) → :class:`Fill`."""
+    """TradeModel / GatewayUserTrade (one half-turn) → :class:`Fill`.
+
+    Raises:
+        DataError: The side is not a known code.
+    """
     return Fill(id=_i(d.get("id")), account_id=_i(d.get("accountId")),
                 contract_id=str(d.get("contractId") or ""), order_id=_i(d.get("orderId")),
-                side=_enum(Side, d.get("side"), Side.BID), price=_f(d.get("price")) or 0.0,
+                side=side_from_code(d.get("side")), price=_f(d.get("price")) or 0.0,
                 size=_i(d.get("size")), fees=_f(d.get("fees")) or 0.0,
                 ts=parse_ts(d.get("creationTimestamp")),
                 profit_and_loss=_f(d.get("profitAndLoss")),
@@ -246,14 +244,13 @@ def merge_quote(contract_id: str, d: Mapping[str, Any], prev: Quote | None,
 
 
 def parse_market_trades(contract_id: str, data: Any, tick: float = 0.0) -> list[TradeTick]:
-    """GatewayTrade data (a list of prints, or one) → trade ticks (type 0 buy, 1 sell)."""
+    """GatewayTrade data (a list of prints, or one) → trade ticks (``type`` is the aggressor)."""
     seq = data if isinstance(data, list) else [data]
     out = []
     for d in seq:
         if not isinstance(d, dict) or d.get("price") is None:
             continue
-        t = d.get("type")
-        side = Side.BID if t == 0 else Side.ASK if t == 1 else None
+        side = trade_side_from_code(d.get("type"))
         out.append(TradeTick(ts=parse_ts(d.get("timestamp")), contract_id=contract_id,
                              price=snap(float(d["price"]), tick) or 0.0,
                              size=_f(d.get("volume")) or 0.0, side=side))

@@ -111,5 +111,4 @@ SUB_DEPTH = ("SubscribeContractMarketDepth", "UnsubscribeContractMarketDepth")
 # DomType codes of depth rows (§5.1)
 DOM_ASK, DOM_BID, DOM_BEST_ASK, DOM_BEST_BID, DOM_TRADE, DOM_RESET = 1, 2, 3, 4, 5, 6
 DOM_NEW_BEST_BID, DOM_NEW_BEST_ASK = 9, 10
-#: Order v2 query statuses that show working orders including suspended bracket legs.
-WORKING_STATUSES: Final = (1, 6, 7, 8)
+# Side / type / status / position codes: see codes.py (the only table of them).

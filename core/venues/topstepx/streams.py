@@ -169,7 +169,7 @@ class StreamsMixin:
         open_now = {pos.contract_id: pos for pos in await self.positions(acc_id)}
         for (a, cid), old in list(st.positions.items()):
             if a == acc_id and old.size and cid not in open_now:
-                flat = Position(account_id=a, contract_id=cid, type=PositionType.UNDEFINED,
+                flat = Position(account_id=a, contract_id=cid, type=PositionType.FLAT,
                                 size=0, average_price=0.0, ts=old.ts)
                 if st.apply_position(flat):
                     self._queue.put_nowait(PositionEvent(flat, "resync"))

@@ -26,6 +26,7 @@ from core.venues.topstepx import parse as p
 from core.venues.topstepx import schemas as s
 from core.venues.topstepx.auth import TokenManager
 from core.venues.topstepx.book import DepthBook
+from core.venues.topstepx.codes import bar_unit
 from core.venues.topstepx.config import TopstepXConfig
 from core.venues.topstepx.execution import OrderExecution
 from core.venues.topstepx.http import GatewayHttp, Unauthorized
@@ -257,9 +258,12 @@ class TopstepXVenue(StreamsMixin):
     async def _tick_size(self, contract_id: str) -> float:
         return (await self.contract(contract_id)).tick_size
 
-    async def bars(self, contract_id: str, start_ns: int, end_ns: int, *, unit: int = 2,
-                   unit_number: int = 1, include_partial: bool = False) -> list[Bar]:
-        """Bars in ``[start, end]``, ascending; pages backwards past the per-call limit."""
+    async def bars(self, contract_id: str, start_ns: int, end_ns: int, *, bar_seconds: int = 60,
+                   include_partial: bool = False) -> list[Bar]:
+        """Bars of ``bar_seconds`` starting in ``[start, end]``, ascending; pages backwards past
+        the per-call limit. The size goes out as the gateway's unit/unitNumber (300 → 5 minutes).
+        """
+        unit, unit_number = bar_unit(bar_seconds)
         got: dict[int, Bar] = {}
         end = end_ns
         while True:

@@ -99,7 +99,7 @@ def test_orders_with_int64_ids_and_bracket_legs() -> None:
     orders = [p.parse_order(d) for d in p.items(load("orders_search.json"), "orders")]
     entry, sl, tp = orders
     assert entry.id == 3345169271 > 2**31 and entry.status == OrderStatus.FILLED
-    assert entry.fill_price == 6230.25 and entry.type == OrderType.MARKET and entry.side == Side.BID
+    assert entry.fill_price == 6230.25 and entry.type == OrderType.MARKET and entry.side == Side.BUY
     assert entry.updated_ts > entry.created_ts
     assert sl.status == OrderStatus.SUSPENDED and sl.parent_id == entry.id and sl.is_working
     assert sl.updated_ts == sl.created_ts  # null updateTimestamp falls back to creation
@@ -122,7 +122,7 @@ def test_user_events_wrapped_and_bare() -> None:
     assert len(bare) == 1 and bare[0][0] == -1 and bare[0][1]["id"] == 3345169273
     closed = p.unwrap_user(load("hub_user_position_closed_wrapped.json"))
     pos = p.parse_position(closed[0][1])
-    assert closed[0][0] == 2 and pos.size == 0 and pos.type == PositionType.UNDEFINED
+    assert closed[0][0] == 2 and pos.size == 0 and pos.type == PositionType.FLAT
 
 
 def test_state_dedups_duplicates_and_reordered_order_events() -> None:
@@ -163,7 +163,7 @@ def test_depth_reset_snapshot_then_increments() -> None:
 def test_market_trades_list_and_single() -> None:
     cid, data = load("hub_market_trades_list.json")
     ticks = p.parse_market_trades(cid, data)
-    assert [t.side for t in ticks] == [Side.BID, Side.ASK] and ticks[0].size == 2
+    assert [t.side for t in ticks] == [Side.BUY, Side.SELL] and ticks[0].size == 2
     assert len(p.parse_market_trades(cid, data[0])) == 1
 
 
@@ -180,7 +180,7 @@ def _versions(n: int) -> list[Any]:
     out = []
     for i in range(n):
         status = OrderStatus.FILLED if i == n - 1 else OrderStatus.OPEN
-        out.append(Order(id=7, account_id=1, contract_id="C", side=Side.BID, type=OrderType.LIMIT,
+        out.append(Order(id=7, account_id=1, contract_id="C", side=Side.BUY, type=OrderType.LIMIT,
                          size=3, status=status, filled_size=min(i, 3), created_ts=1,
                          updated_ts=10 + i))
     return out

@@ -41,7 +41,7 @@ async def test_hub_dies_mid_position_then_resubscribes_and_resyncs(
         venue: TopstepXVenue, recorder: Recorder, sim: Any) -> None:
     acc, cid = venue.account_id, sim.contract.id  # type: ignore[attr-defined]
     await venue.subscribe_quotes(cid)
-    await venue.place_order(OrderRequest(acc, cid, Side.BID, OrderType.MARKET, 2))
+    await venue.place_order(OrderRequest(acc, cid, Side.BUY, OrderType.MARKET, 2))
     await wait_for(lambda: venue.state.positions.get((acc, cid)) is not None
                    and venue.state.positions[(acc, cid)].size == 2, what="position")
     reconnects = venue.user.reconnects
@@ -90,7 +90,7 @@ async def test_gateway_logout_logs_in_again_and_rebuilds(venue: TopstepXVenue,
     await wait_for(lambda: venue.auth.logins == logins + 1, what="re-login")  # once, not twice
     await wait_for(lambda: venue.user.reconnects >= 1 and venue.user.connected
                    and venue.market.connected, what="hubs rebuilt")
-    res = await venue.place_order(OrderRequest(acc, cid, Side.BID, OrderType.MARKET, 1))
+    res = await venue.place_order(OrderRequest(acc, cid, Side.BUY, OrderType.MARKET, 1))
     await wait_for(lambda: res.order_id in venue.state.orders, what="order event after logout")
     assert venue.auth.logins == logins + 1
 
@@ -99,7 +99,7 @@ async def test_429_storm_never_duplicates_an_order(venue: TopstepXVenue, sim: An
     acc, cid = venue.account_id, sim.contract.id  # type: ignore[attr-defined]
     await venue.contract(cid)  # tick size cached: the storm hits Order/place itself
     sim.storm_429(0.1)  # shorter than the read-retry budget of the fast test settings
-    res = await venue.place_order(OrderRequest(acc, cid, Side.ASK, OrderType.LIMIT, 1,
+    res = await venue.place_order(OrderRequest(acc, cid, Side.SELL, OrderType.LIMIT, 1,
                                                limit_price=9000.0))
     assert venue.http.rate_limited >= 1
     assert await _tags_at_venue(venue, acc, res.tag) == 1
@@ -111,7 +111,7 @@ async def test_lost_place_response_is_found_by_tag(venue: TopstepXVenue, sim: An
     acc, cid = venue.account_id, sim.contract.id  # type: ignore[attr-defined]
     venue.http.config = replace(venue.http.config, request_timeout_s=0.4)
     sim.set_faults(timeout_after_accept=1, timeout_mode=mode, timeout_delay_s=1.0)
-    res = await venue.place_order(OrderRequest(acc, cid, Side.ASK, OrderType.LIMIT, 1,
+    res = await venue.place_order(OrderRequest(acc, cid, Side.SELL, OrderType.LIMIT, 1,
                                                limit_price=9000.0))
     assert res.reconciled and res.attempts == 1  # found by its tag, never sent again
     assert await _tags_at_venue(venue, acc, res.tag) == 1
@@ -123,7 +123,7 @@ async def test_5xx_reads_retried_and_mutations_reconciled(venue: TopstepXVenue, 
     assert await venue.accounts()
     tags = []
     for i in range(6):
-        res = await venue.place_order(OrderRequest(acc, cid, Side.ASK, OrderType.LIMIT, 1,
+        res = await venue.place_order(OrderRequest(acc, cid, Side.SELL, OrderType.LIMIT, 1,
                                                    limit_price=9000.0 + i))
         tags.append(res.tag)
     ids = [o.id for o in await venue.exec.query_v2(acc) if o.custom_tag in tags]
@@ -143,9 +143,9 @@ async def test_damaged_event_stream_is_consistent_after_resync(venue: TopstepXVe
                                                                sim: Any) -> None:
     acc, cid = venue.account_id, sim.contract.id  # type: ignore[attr-defined]
     sim.set_faults(dup_prob=0.3, reorder_prob=0.3, loss_prob=0.2, seed=5, user_shape="wrapped")
-    for side in (Side.BID, Side.BID, Side.ASK, Side.BID):
+    for side in (Side.BUY, Side.BUY, Side.SELL, Side.BUY):
         await venue.place_order(OrderRequest(acc, cid, side, OrderType.MARKET, 1))
-    await venue.place_order(OrderRequest(acc, cid, Side.ASK, OrderType.LIMIT, 1,
+    await venue.place_order(OrderRequest(acc, cid, Side.SELL, OrderType.LIMIT, 1,
                                          limit_price=9000.0))
     sim.set_faults(dup_prob=0.0, reorder_prob=0.0, loss_prob=0.0)
     sim.drop_hub_connections("user")

@@ -81,7 +81,7 @@ async def test_market_data_streams(venue: TopstepXVenue, recorder: Recorder, sim
 async def test_market_order_with_bracket_then_flatten(venue: TopstepXVenue, recorder: Recorder,
                                                       sim: Any) -> None:
     acc, cid = venue.account_id, sim.contract.id  # type: ignore[attr-defined]
-    res = await venue.place_order(OrderRequest(acc, cid, Side.BID, OrderType.MARKET, 1,
+    res = await venue.place_order(OrderRequest(acc, cid, Side.BUY, OrderType.MARKET, 1,
                                                bracket=Bracket(stop_ticks=40, target_ticks=40)))
     assert res.order_id > 0 and not res.reconciled
     await wait_for(lambda: any(isinstance(e, PositionEvent) and e.position.size == 1
@@ -102,7 +102,7 @@ async def test_limit_modify_cancel_and_tick_rounding(venue: TopstepXVenue, recor
                                                      sim: Any) -> None:
     acc, cid = venue.account_id, sim.contract.id  # type: ignore[attr-defined]
     px = 4900.0  # far below the market (~5000): rests
-    res = await venue.place_order(OrderRequest(acc, cid, Side.BID, OrderType.LIMIT, 2,
+    res = await venue.place_order(OrderRequest(acc, cid, Side.BUY, OrderType.LIMIT, 2,
                                                limit_price=px + 0.1))  # off-grid: rounded
     o = next(x for x in await venue.open_orders(acc) if x.id == res.order_id)
     assert o.limit_price == px and o.status == OrderStatus.OPEN
@@ -121,7 +121,7 @@ async def test_limit_modify_cancel_and_tick_rounding(venue: TopstepXVenue, recor
 async def test_suspended_bracket_legs_only_visible_with_v2_query(venue: TopstepXVenue,
                                                                  sim: Any) -> None:
     acc, cid = venue.account_id, sim.contract.id  # type: ignore[attr-defined]
-    res = await venue.place_order(OrderRequest(acc, cid, Side.BID, OrderType.LIMIT, 1,
+    res = await venue.place_order(OrderRequest(acc, cid, Side.BUY, OrderType.LIMIT, 1,
                                                limit_price=4000.0,
                                                bracket=Bracket(stop_ticks=10, target_ticks=20)))
     with_legs = [o for o in await venue.open_orders(acc) if o.parent_id == res.order_id]
@@ -135,15 +135,15 @@ async def test_suspended_bracket_legs_only_visible_with_v2_query(venue: TopstepX
 async def test_rejections_are_non_retryable(venue: TopstepXVenue, sim: Any) -> None:
     acc, cid = venue.account_id, sim.contract.id  # type: ignore[attr-defined]
     with pytest.raises(NonRetryableVenueError):
-        await venue.place_order(OrderRequest(acc, cid, Side.BID, OrderType.MARKET, 0))
+        await venue.place_order(OrderRequest(acc, cid, Side.BUY, OrderType.MARKET, 0))
     with pytest.raises(NonRetryableVenueError):
-        await venue.place_order(OrderRequest(acc, "CON.F.US.NOPE.Z25", Side.BID,
+        await venue.place_order(OrderRequest(acc, "CON.F.US.NOPE.Z25", Side.BUY,
                                              OrderType.MARKET, 1))
     with pytest.raises(NonRetryableVenueError):
         await venue.cancel_order(acc, 999)
-    res = await venue.place_order(OrderRequest(acc, cid, Side.ASK, OrderType.LIMIT, 1,
+    res = await venue.place_order(OrderRequest(acc, cid, Side.SELL, OrderType.LIMIT, 1,
                                                limit_price=9000.0, tag="dup-tag-1"))
-    again = await venue.place_order(OrderRequest(acc, cid, Side.ASK, OrderType.LIMIT, 1,
+    again = await venue.place_order(OrderRequest(acc, cid, Side.SELL, OrderType.LIMIT, 1,
                                                  limit_price=9000.0, tag="dup-tag-1"))
     assert again.order_id == res.order_id and again.reconciled  # same tag = same order
     assert venue.health().hubs[0].connected
@@ -152,7 +152,7 @@ async def test_rejections_are_non_retryable(venue: TopstepXVenue, sim: Any) -> N
 async def test_partial_close_ping_and_trades(venue: TopstepXVenue, sim: Any) -> None:
     acc, cid = venue.account_id, sim.contract.id  # type: ignore[attr-defined]
     assert await venue.ping()
-    await venue.place_order(OrderRequest(acc, cid, Side.ASK, OrderType.MARKET, 3))
+    await venue.place_order(OrderRequest(acc, cid, Side.SELL, OrderType.MARKET, 3))
     await venue.partial_close(acc, cid, 2)
     assert [(p.type, p.size) for p in await venue.positions(acc)] == [(PositionType.SHORT, 1)]
     fills = await venue.trades(acc, T0 - 86_400 * 10**9)  # the simulator's market time
@@ -176,7 +176,7 @@ async def test_modify_rounds_even_before_the_hub_reported_the_order(sim: Any) ->
     await v.connect(hubs=False)  # no hub: the client only knows the order through REST
     try:
         acc = (await v.accounts())[0].id
-        res = await v.place_order(OrderRequest(acc, sim.contract.id, Side.BID, OrderType.LIMIT, 1,
+        res = await v.place_order(OrderRequest(acc, sim.contract.id, Side.BUY, OrderType.LIMIT, 1,
                                                limit_price=4900.0))
         assert res.order_id not in v.state.orders
         await v.modify_order(acc, res.order_id, limit_price=4899.9)

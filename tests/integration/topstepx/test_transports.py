@@ -27,7 +27,7 @@ async def test_transport_stream_order_and_forgotten_token(sim: Any, factory: Any
         await v.subscribe_quotes(cid)
         sim.replay.step(8)
         await wait_for(lambda: rec.of(QuoteEvent), what="quotes")
-        res = await v.place_order(OrderRequest(acc, cid, Side.BID, OrderType.MARKET, 1))
+        res = await v.place_order(OrderRequest(acc, cid, Side.BUY, OrderType.MARKET, 1))
         await wait_for(lambda: res.order_id in v.state.orders, what="order event")
         # The gateway forgets our token (restart/revocation) and drops us: the hub upgrade
         # answers 401, the client logs in again and reconnects instead of looping.

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 from core.venues.sim import errors as E
 from core.venues.sim.gateway import history
 from core.venues.sim.gateway.wire import (
-    account_json, contract_json, envelope, iso, order_json, parse_iso, position_json, problem,
-    trade_json,
+    SIDE_OF, STATUS_OF, TYPE_OF, account_json, contract_json, envelope, iso, order_json, parse_iso,
+    position_json, problem, trade_json,
 )
-from core.venues.sim.models import Bracket, OrderStatus
+from core.venues.sim.models import Bracket, OrderStatus, OrderType
 
 if TYPE_CHECKING:
     from core.venues.sim.gateway.server import SimGateway
@@ -170,13 +170,24 @@ def _bracket(b: dict, name: str) -> Bracket | None:
         return None
     if not isinstance(v, dict) or "ticks" not in v or "type" not in v:
         raise BadRequest({name: ["A bracket needs 'ticks' and 'type'."]})
-    return Bracket(ticks=_conv(v, "ticks", int), type=_conv(v, "type", int))
+    return Bracket(ticks=_conv(v, "ticks", int), type=_type_of(_conv(v, "type", int)))
+
+
+def _type_of(code: int) -> OrderType:
+    # Codes outside §5.1 become UNKNOWN, which the engine rejects as unsupported (code 2).
+    return TYPE_OF.get(code, OrderType.UNKNOWN)
 
 
 def order_place(gw: SimGateway, b: dict) -> dict:
+    account, contract = _req(b, "accountId", int), _req(b, "contractId", str)
+    type_code, side_code, size = _req(b, "type", int), _req(b, "side", int), _req(b, "size", int)
+    side = SIDE_OF.get(side_code)
+    if side is None:  # checked here: the engine only knows the domain's two sides
+        return envelope({"orderId": None}, E.PLACE_REJECTED,
+                        f"Invalid side {side_code} (0 buy, 1 sell).")
     r = gw.engine.place(
-        _req(b, "accountId", int), _req(b, "contractId", str), _req(b, "type", int),
-        _req(b, "side", int), _req(b, "size", int), limit_price=_opt(b, "limitPrice", float),
+        account, contract, _type_of(type_code), side, size,
+        limit_price=_opt(b, "limitPrice", float),
         stop_price=_opt(b, "stopPrice", float), trail_price=_opt(b, "trailPrice", float),
         custom_tag=_opt(b, "customTag", str), stop_loss_bracket=_bracket(b, "stopLossBracket"),
         take_profit_bracket=_bracket(b, "takeProfitBracket"))
@@ -245,8 +256,9 @@ def order_query_v2(gw: SimGateway, b: dict) -> dict:
     desc = (_opt(b, "sortDirection", int) or 0) == 1
     if not 0 < size <= 1000 or offset < 0 or sort_by not in (0, 1):
         raise BadRequest({"paging": ["pageSize must be 1..1000, pageOffset >= 0, sortBy 0 or 1."]})
+    wanted = None if statuses is None else {STATUS_OF[s] for s in statuses if s in STATUS_OF}
     rows = [o for o in _account_orders(gw, aid)
-            if (statuses is None or int(o.status) in statuses)
+            if (wanted is None or o.status in wanted)
             and (cid is None or o.contract_id == cid)
             and (after is None or o.created_ns >= after) and (before is None or o.created_ns < before)]
     rows.sort(key=(lambda o: (o.created_ns, o.id)) if sort_by == 0 else (lambda o: o.id), reverse=desc)

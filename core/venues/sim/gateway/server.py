@@ -22,7 +22,7 @@ from core.venues.sim.gateway.config import Faults, GatewayConfig
 from core.venues.sim.gateway.contracts import build_contracts
 from core.venues.sim.gateway.hubs import HubConnection
 from core.venues.sim.gateway.wire import (
-    account_json, iso, order_json, position_json, trade_json,
+    TRADE_SIDE_CODE, account_json, iso, order_json, position_json, trade_json,
 )
 from core.venues.sim.matching import MatchingConfig, MatchingEngine
 from core.venues.sim.models import SimAccount, SimEvent
@@ -314,7 +314,8 @@ class SimGateway:
             t_subs = [x for x in conns if cid in x.market_trades]
             if t_subs:
                 pr = {"symbolId": c.symbol_id, "price": data["price"],
-                      "timestamp": iso(m.ts_ns, digits), "type": data["aggressor"],
+                      "timestamp": iso(m.ts_ns, digits),
+                      "type": TRADE_SIDE_CODE[data["aggressor"]],
                       "volume": data["size"]}
                 arg = [pr] if self.faults.market_shape == "wrapped" else pr
                 for x in t_subs:

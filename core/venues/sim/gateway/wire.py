@@ -3,6 +3,11 @@
 Timestamps go out as ISO-8601 UTC with ``+00:00`` and, by default, **7 fractional digits**
 (``2025-01-02T14:03:26.1199235+00:00``) as the live gateway sends them (§2), so a client's
 parser meets the awkward case in every test.
+
+The simulator's engine works in the domain enums; this module holds the simulator's own table
+of the gateway's integer codes (§5.1) — written apart from the client's
+(``core/venues/topstepx/codes.py``) so that a wrong code on one side cannot hide behind the same
+mistake on the other; a test pins both to the spec.
 """
 
 from __future__ import annotations
@@ -11,7 +16,29 @@ import re
 from functools import lru_cache
 from datetime import datetime, timezone
 
+from core.domain.types import OrderStatus, OrderType, PositionType, Side
 from core.venues.sim.models import SimAccount, SimContract, SimOrder, SimPosition, SimTrade
+
+# ----------------------------------------------------------------------------- §5.1 codes
+#: OrderSide: 0 Bid (buy), 1 Ask (sell).
+SIDE_CODE: dict[Side, int] = {Side.BUY: 0, Side.SELL: 1}
+#: TradeLogType of market prints (the aggressor): 0 Buy, 1 Sell.
+TRADE_SIDE_CODE: dict[Side, int] = {Side.BUY: 0, Side.SELL: 1}
+#: OrderType.
+TYPE_CODE: dict[OrderType, int] = {
+    OrderType.UNKNOWN: 0, OrderType.LIMIT: 1, OrderType.MARKET: 2, OrderType.STOP_LIMIT: 3,
+    OrderType.STOP: 4, OrderType.TRAILING_STOP: 5, OrderType.JOIN_BID: 6, OrderType.JOIN_ASK: 7}
+#: OrderStatus (7 PendingCancellation and 8 Suspended as seen live).
+STATUS_CODE: dict[OrderStatus, int] = {
+    OrderStatus.UNKNOWN: 0, OrderStatus.OPEN: 1, OrderStatus.FILLED: 2, OrderStatus.CANCELLED: 3,
+    OrderStatus.EXPIRED: 4, OrderStatus.REJECTED: 5, OrderStatus.PENDING: 6,
+    OrderStatus.PENDING_CANCEL: 7, OrderStatus.SUSPENDED: 8}
+#: PositionType: 0 Undefined, 1 Long, 2 Short.
+POSITION_CODE: dict[PositionType, int] = {PositionType.FLAT: 0, PositionType.LONG: 1,
+                                          PositionType.SHORT: 2}
+SIDE_OF: dict[int, Side] = {v: k for k, v in SIDE_CODE.items()}
+TYPE_OF: dict[int, OrderType] = {v: k for k, v in TYPE_CODE.items()}
+STATUS_OF: dict[int, OrderStatus] = {v: k for k, v in STATUS_CODE.items()}
 
 _NS = 1_000_000_000
 _ISO_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$")
@@ -74,8 +101,8 @@ def order_json(o: SimOrder, c: SimContract, digits: int = 7) -> dict:
     return {
         "id": o.id, "accountId": o.account_id, "contractId": o.contract_id,
         "symbolId": o.symbol_id, "creationTimestamp": iso(o.created_ns, digits),
-        "updateTimestamp": iso(o.updated_ns, digits), "status": int(o.status), "type": int(o.type),
-        "side": int(o.side), "size": o.size, "limitPrice": _px(c, o.limit_ticks),
+        "updateTimestamp": iso(o.updated_ns, digits), "status": STATUS_CODE[o.status],
+        "type": TYPE_CODE[o.type], "side": SIDE_CODE[o.side], "size": o.size, "limitPrice": _px(c, o.limit_ticks),
         "stopPrice": _px(c, o.stop_ticks), "fillVolume": o.fill_volume,
         "filledPrice": _px(c, o.filled_ticks), "customTag": o.custom_tag,
         "trailDistance": o.trail_distance,
@@ -88,7 +115,7 @@ def position_json(p: SimPosition, c: SimContract, digits: int = 7) -> dict:
     """PositionModel (§4.9); ``size`` is the magnitude, the direction is ``type``."""
     return {"id": p.id, "accountId": p.account_id, "contractId": p.contract_id,
             "contractDisplayName": c.name, "creationTimestamp": iso(p.created_ns, digits),
-            "type": int(p.type), "size": abs(p.net), "averagePrice": _px(c, p.avg_ticks) if p.net else 0.0}
+            "type": POSITION_CODE[p.type], "size": abs(p.net), "averagePrice": _px(c, p.avg_ticks) if p.net else 0.0}
 
 
 def trade_json(t: SimTrade, c: SimContract, digits: int = 7) -> dict:
@@ -96,7 +123,7 @@ def trade_json(t: SimTrade, c: SimContract, digits: int = 7) -> dict:
     return {"id": t.id, "accountId": t.account_id, "contractId": t.contract_id,
             "creationTimestamp": iso(t.created_ns, digits), "price": _px(c, t.price_ticks),
             "profitAndLoss": None if t.pnl is None else round(t.pnl, 2), "fees": round(t.fees, 2),
-            "commissions": round(t.commissions, 2), "side": t.side, "size": t.size,
+            "commissions": round(t.commissions, 2), "side": SIDE_CODE[t.side], "size": t.size,
             "voided": t.voided, "orderId": t.order_id}
 
 
