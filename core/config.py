@@ -26,10 +26,11 @@ from typing import Any
 
 import tomlkit
 
+from core import profile_files
 from core.errors import ConfigError
 
-#: Where bare profile names (``demo``) are looked up; overridable for tests and installs.
-PROFILES_DIR = Path(os.environ.get("SCALPDESK_PROFILES", Path(__file__).resolve().parents[1] / "profiles"))
+#: The shipped (read-only) profiles; user profiles live in ``profile_files.user_profiles_dir()``.
+PROFILES_DIR = profile_files.SHIPPED_DIR
 
 
 # --------------------------------------------------------------------------- settings types
@@ -188,6 +189,7 @@ class Profile:
     label: LabelSettings = field(default_factory=LabelSettings)
     venue: VenueSettings = field(default_factory=VenueSettings)
     path: Path | None = None
+    extends: str | None = None  #: the base profile this one's file extends, if any
 
 
 #: Allowed values of string settings (key → choices).
@@ -240,6 +242,14 @@ class _Problems:
 def _suggest(word: str, options: typing.Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _suggest_dotted(prefix: str, key: str, options: typing.Iterable[str]) -> str:
+    """``(did you mean 'risk.max_daily_loss'?)`` — the key as the user must type it."""
+    close = difflib.get_close_matches(key, list(options), n=1, cutoff=0.6)
+    if not close:
+        return ""
+    return f" (did you mean '{prefix}.{close[0]}'?)" if prefix else f" (did you mean '{close[0]}'?)"
 
 
 def _type_name(tp: Any) -> str:
@@ -301,7 +311,9 @@ def _build(cls: type, table: dict[str, Any], prefix: str, probs: _Problems) -> A
     for key, value in table.items():
         dotted = f"{prefix}.{key}" if prefix else key
         if key not in fields:
-            probs.add(dotted, RENAMED.get(dotted) or "unknown key" + _suggest(key, fields))
+            # Suggest the full dotted key: "risk.max_daily_loss", not "max_daily_loss".
+            probs.add(dotted, RENAMED.get(dotted) or "unknown key" + _suggest_dotted(
+                prefix, key, fields))
             continue
         kwargs[key] = _coerce(value, hints[key], dotted, probs)
     for name, f in fields.items():
@@ -632,17 +644,19 @@ def _valid_tz(name: str) -> bool:
 
 # --------------------------------------------------------------------------- public API
 def resolve_profile_path(name_or_path: str | Path) -> Path:
-    """Turn ``demo`` or ``profiles/demo.toml`` into an existing path.
+    """Turn ``demo``, ``mine`` or ``profiles/demo.toml`` into an existing path.
+
+    A bare name is looked up as ``NAME.toml`` in the current directory, then in the user
+    profile directory, then among the shipped profiles (``core.profile_files.find``).
 
     Raises:
-        ConfigError: If no such profile exists (lists the shipped profiles).
+        ConfigError: If no such profile exists (lists the known profiles).
     """
     p = Path(name_or_path)
-    candidates = [p] if p.suffix else [p.with_suffix(".toml"), PROFILES_DIR / f"{p.name}.toml"]
-    for c in candidates:
-        if c.is_file():
-            return c
-    known = sorted(x.stem for x in PROFILES_DIR.glob("*.toml")) if PROFILES_DIR.is_dir() else []
+    found = profile_files.find(name_or_path)
+    if found is not None:
+        return found
+    known = profile_files.known_names()
     raise ConfigError(
         f"profile not found: {name_or_path}" + _suggest(p.stem, known),
         hint=f"use a path to a .toml file or one of: {', '.join(known) or '(none shipped)'}",
@@ -662,16 +676,20 @@ def load_profile(name_or_path: str | Path) -> Profile:
         ConfigError: Listing every problem found, each with file and dotted key.
     """
     path = resolve_profile_path(name_or_path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}",
-                          hint="check quotes, brackets and '=' on the line shown") from None
-    return profile_from_dict(raw, source=str(path), path=path)
+    raw, chain = profile_files.read_merged(path)
+    return _from_chain(raw, path, chain)
+
+
+def _from_chain(raw: dict[str, Any], path: Path, chain: list[Path]) -> Profile:
+    """Check a merged mapping; problems name the file and the profiles it extends."""
+    source = str(path) + (f" (extends {' → '.join(c.stem for c in chain[1:])})"
+                          if len(chain) > 1 else "")
+    return profile_from_dict(raw, source=source, path=path,
+                             extends=chain[1].stem if len(chain) > 1 else None)
 
 
 def profile_from_dict(raw: dict[str, Any], *, source: str = "<profile>",
-                      path: Path | None = None) -> Profile:
+                      path: Path | None = None, extends: str | None = None) -> Profile:
     """Build a :class:`Profile` from an already-parsed TOML mapping (see :func:`load_profile`)."""
     probs = _Problems(source)
     head = dict(raw.get("profile", {})) if isinstance(raw.get("profile", {}), dict) else {}
@@ -706,7 +724,7 @@ def profile_from_dict(raw: dict[str, Any], *, source: str = "<profile>",
         kwargs[section] = _build(cls, table, section, probs)
     prof: Profile | None = None
     if all(kwargs.get(s) is not None for s in ("costs", "risk")):
-        prof = Profile(path=path, **kwargs)
+        prof = Profile(path=path, extends=extends, **kwargs)
         # Range and coherence checks run even when other keys have type problems, so one
         # validate run lists everything; they skip keys that already have a problem.
         _check_values(prof, probs)
@@ -737,22 +755,21 @@ def set_profile_value(path: str | Path, dotted_key: str, value: str) -> Profile:
         ConfigError: If the key is unknown or the edited profile would be invalid.
     """
     path = resolve_profile_path(path)
+    if profile_files.is_shipped(path):
+        mine = f"my_{path.stem}"
+        raise ConfigError(
+            f"{path.stem} is a shipped profile ({path}) and is read-only",
+            hint=f"copy it into your own profiles and change the copy: scalpdesk profile new "
+                 f"{mine} --from {path.stem}, then scalpdesk profile set {mine} {dotted_key} {value}")
     doc = tomlkit.parse(path.read_text(encoding="utf-8"))
-    parts = dotted_key.split(".")
-    if len(parts) != 2:
-        raise ConfigError(f"{path}: key {dotted_key!r} must look like section.key",
-                          hint="for example: risk.max_daily_loss")
-    section, key = parts
+    section, key = _split_key(path, dotted_key)
     cls = _SECTIONS.get(section)
     allowed = {f.name for f in dataclasses.fields(cls)} if cls else {"name", "description", "instrument"}
-    if section != "profile" and cls is None:
-        raise ConfigError(f"{path}: unknown section {section!r}" + _suggest(section, _SECTIONS),
-                          hint=f"sections: profile, {', '.join(_SECTIONS)}")
     if dotted_key in RENAMED:
         raise ConfigError(f"{path}: {dotted_key}: {RENAMED[dotted_key]}",
                           hint=f"keys of [{section}]: {', '.join(sorted(allowed))}")
     if key not in allowed:
-        raise ConfigError(f"{path}: unknown key {dotted_key!r}" + _suggest(key, allowed),
+        raise ConfigError(f"{path}: unknown key {dotted_key!r}" + _suggest_dotted(section, key, allowed),
                           hint=f"keys of [{section}]: {', '.join(sorted(allowed))}")
     try:
         parsed = tomlkit.parse(f"v = {value}")["v"]
@@ -762,11 +779,34 @@ def set_profile_value(path: str | Path, dotted_key: str, value: str) -> Profile:
         doc[section] = tomlkit.table()
     doc[section][key] = parsed  # type: ignore[index]
     text = tomlkit.dumps(doc)
-    prof = profile_from_dict(tomllib.loads(text), source=str(path), path=path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    raw, chain = profile_files.merge_extends(tomllib.loads(text), path)
+    prof = _from_chain(raw, path, chain)
+    profile_files.write_atomic(path, text)
     return prof
+
+
+def _split_key(path: Path, dotted_key: str) -> tuple[str, str]:
+    """``risk.max_daily_loss`` → ``("risk", "max_daily_loss")``; a bare or misplaced key gets
+    the full dotted key it probably meant."""
+    parts = dotted_key.split(".")
+    if len(parts) == 2 and (parts[0] in _SECTIONS or parts[0] == "profile"):
+        return parts[0], parts[1]
+    key = parts[-1]
+    homes = [f"{sec}.{key}" for sec, cls in _SECTIONS.items()
+             if key in {f.name for f in dataclasses.fields(cls)}]
+    if len(parts) == 2 and not homes:
+        raise ConfigError(f"{path}: unknown section {parts[0]!r}" + _suggest(parts[0], _SECTIONS),
+                          hint=f"sections: profile, {', '.join(_SECTIONS)}")
+    raise ConfigError(f"{path}: key {dotted_key!r} must look like section.key"
+                      + (f" (did you mean '{homes[0]}'?)" if homes else ""),
+                      hint=f"for example: {homes[0] if homes else 'risk.max_daily_loss'}")
+
+
+def profile_value(prof: Profile, dotted_key: str) -> Any:
+    """The current value of ``section.key`` in a loaded profile (None when unset)."""
+    section, _, key = dotted_key.partition(".")
+    obj = prof if section == "profile" else getattr(prof, section, None)
+    return getattr(obj, key, None) if obj is not None else None
 
 
 def profile_to_dict(prof: Profile) -> dict[str, Any]:

@@ -30,3 +30,11 @@ def _isolated_trial_ledger(tmp_path_factory: pytest.TempPathFactory,
     if "SCALPDESK_LEDGER" not in os.environ:
         monkeypatch.setenv("SCALPDESK_LEDGER",
                            str(tmp_path_factory.getbasetemp() / "trials.jsonl"))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_home(tmp_path_factory: pytest.TempPathFactory,
+                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """User profiles go to $SCALPDESK_HOME/profiles: never the tester's real home."""
+    if "SCALPDESK_HOME" not in os.environ:
+        monkeypatch.setenv("SCALPDESK_HOME", str(tmp_path_factory.mktemp("home")))

@@ -48,7 +48,8 @@ def test_all_problems_reported_at_once_with_suggestions(tmp_path: Path) -> None:
         load_profile(path)
     msg = str(exc.value)
     assert str(path) in msg
-    assert "risk.max_daily_los: unknown key (did you mean 'max_daily_loss'?)" in msg
+    # issue 12: the hint gives the full dotted key, as the user must type it
+    assert "risk.max_daily_los: unknown key (did you mean 'risk.max_daily_loss'?)" in msg
     assert "risk.max_daily_loss: missing" in msg
     assert "risk.min_confidence: expected a number" in msg
     assert len(exc.value.problems) >= 3
@@ -94,7 +95,7 @@ def test_set_bad_value_leaves_file_untouched(tmp_path: Path) -> None:
     before = path.read_text()
     with pytest.raises(ConfigError, match="must be greater than 0"):
         set_profile_value(path, "risk.max_daily_loss", "-5")
-    with pytest.raises(ConfigError, match="did you mean 'max_daily_loss'"):
+    with pytest.raises(ConfigError, match="did you mean 'risk.max_daily_loss'"):
         set_profile_value(path, "risk.max_daily_lose", "5")
     assert path.read_text() == before
     assert not list(tmp_path.glob(".*.tmp"))
