@@ -40,7 +40,7 @@ from core.backtest.fills import (  # noqa: F401 - re-exported: engine/reference 
 )
 from core.risk import events as RE
 from core.risk import kernel as K
-from core.strategy.steps import bracket_distance, decide
+from core.strategy.steps import bracket_distance, breakeven_stop, decide, time_stop_due
 
 
 @nb.njit(**_JIT)
@@ -192,12 +192,11 @@ def run_loop(ts: np.ndarray, o: np.ndarray, h: np.ndarray, lo_: np.ndarray, c: n
         slip = slip_ticks(sp, int(rth[i]), int(brk[i - 1]) if i > 0 else 0)
         # ---- exits
         if ps[Q_DIR] != 0:
-            te = sp[SP_TIME_STOP_NS]
             ei = int(ps[Q_ENTRY_I])
             if row < 0 or (not continuous and row != int(ps[Q_ROW])) \
                     or eod_exit_due(sched, row, ts[i], bar_ns):
                 close_pos(i, o[i], slip, X_EOD, ts[i], ps, tr, cnt, p, pauses, fs, ist)
-            elif te > 0 and ei < i and ts[i] - ts[ei] >= np.int64(te):
+            elif ei < i and time_stop_due(sp, ts[ei], ts[i]):
                 close_pos(i, o[i], slip, X_TIME, ts[i], ps, tr, cnt, p, pauses, fs, ist)
             else:
                 reason, px, s = bar_exits(i, ts, o, h, lo_, ps, sp, p, fs, slip, ts1, h1, l1)
@@ -211,12 +210,8 @@ def run_loop(ts: np.ndarray, o: np.ndarray, h: np.ndarray, lo_: np.ndarray, c: n
                 ps[Q_HI] = h[i]
             if lo_[i] < ps[Q_LO]:
                 ps[Q_LO] = lo_[i]
-            be = sp[SP_BE_TICKS]
-            if be >= 0:
-                if ps[Q_DIR] > 0 and ps[Q_HI] - ps[Q_ENTRY] >= be * tick - 1e-9:
-                    ps[Q_STOP] = max(ps[Q_STOP], ps[Q_ENTRY])
-                elif ps[Q_DIR] < 0 and ps[Q_ENTRY] - ps[Q_LO] >= be * tick - 1e-9:
-                    ps[Q_STOP] = min(ps[Q_STOP], ps[Q_ENTRY])
+            best = ps[Q_HI] if ps[Q_DIR] > 0 else ps[Q_LO]
+            ps[Q_STOP] = breakeven_stop(sp, ps[Q_DIR], ps[Q_ENTRY], best, ps[Q_STOP], tick)
             if K.mark(p, fs, ist, pos_open_pnl(p, ps, c[i])) != K.R_OK:
                 close_pos(i, c[i], slip, X_RISK, ts[i], ps, tr, cnt, p, pauses, fs, ist)
                 last_exit = i

@@ -177,11 +177,10 @@ def run_reference_full(bars: pd.DataFrame, signals: Signals, *, profile: Profile
             do_order(i, o[i], True, row)
         slip = slip_at(i, prev_bits)
         if pos is not None:
-            te = sp[L.SP_TIME_STOP_NS]
             if row < 0 or (row != pos.row and not continuous) \
                     or int(ts[i]) + pr.bar_ns > sched[row, K.S_EXIT]:
                 close(i, o[i], slip, L.X_EOD)
-            elif te > 0 and pos.entry_i < i and ts[i] - ts[pos.entry_i] >= int(te):
+            elif pos.entry_i < i and S.time_stop_due(sp, int(ts[pos.entry_i]), int(ts[i])):
                 close(i, o[i], slip, L.X_TIME)
             else:
                 _bracket(i, pos, o, h, lo, ts, sp, rk, slip, through, pr, close)
@@ -189,12 +188,8 @@ def run_reference_full(bars: pd.DataFrame, signals: Signals, *, profile: Profile
                 last_exit = i
         if pos is not None:
             pos.hi, pos.lo = max(pos.hi, h[i]), min(pos.lo, lo[i])
-            be = sp[L.SP_BE_TICKS]
-            if be >= 0:
-                if pos.d > 0 and pos.hi - pos.entry >= be * tick - 1e-9:
-                    pos.stop = max(pos.stop, pos.entry)
-                elif pos.d < 0 and pos.entry - pos.lo >= be * tick - 1e-9:
-                    pos.stop = min(pos.stop, pos.entry)
+            pos.stop = float(S.breakeven_stop(sp, float(pos.d), pos.entry,
+                                              pos.hi if pos.d > 0 else pos.lo, pos.stop, tick))
             if rk.mark(open_net(c[i])) is not None:
                 close(i, c[i], slip, L.X_RISK)
                 last_exit = i

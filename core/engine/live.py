@@ -206,6 +206,8 @@ class LiveEngine:
         if self.state.position and self.risk.must_flatten(now):
             await self.flatten(reason="end-of-day schedule")
             return
+        if self.state.position:
+            await self._manage_open_position(bar, now)
         direction, confidence = self.signal(bar)
         act = int(S.action_of(int(direction), float(confidence), self.profile.risk.min_confidence))
         pos_dir = int(np.sign(self.state.position))
@@ -289,6 +291,30 @@ class LiveEngine:
             self.journal.mark(tag, "confirmed", order_id=res.order_id)
         self._order_event(order)
         return order
+
+    async def _manage_open_position(self, bar: Bar, now: int) -> None:
+        """The time stop and the breakeven trail: the same strategy steps as the backtester."""
+        t = self._trade
+        if not t:
+            return
+        entry_bar = t["entry_ns"] // self.bar_ns * self.bar_ns
+        if S.time_stop_due(self.sp, entry_bar, now):
+            await self._close_position(reason="time stop")
+            return
+        d = int(np.sign(self.state.position))
+        t["best"] = max(t.get("best", bar.high), bar.high) if d > 0 else \
+            min(t.get("best", bar.low), bar.low)
+        for o in list(self.broker_orders.values()):
+            if (o.contract_id == self.contract.id and o.stop_price is not None
+                    and sign_of(o.side) == -d and str(getattr(o.status, "name", o.status)).lower()
+                    in ("open", "pending")):
+                new = float(S.breakeven_stop(self.sp, float(d), float(self.state.avg_price),
+                                             float(t["best"]), float(o.stop_price), self.tick))
+                if new != o.stop_price:
+                    try:
+                        await self.venue.modify_order(self.account_id, o.id, stop_price=new)
+                    except VenueError as exc:
+                        self.alert("breakeven", "warning", f"breakeven move refused: {exc}")
 
     async def _close_position(self, *, reason: str) -> None:
         """Market order for the whole broker position (bracket legs are cancelled on fill)."""

@@ -148,3 +148,26 @@ def bracket_levels(sp: np.ndarray, d: float, ref: float, entry_slip_ticks: float
         base = ref + d * entry_slip_ticks * tick
         base = round(base / tick) * tick
     return base - d * stop_dist, base + d * target_dist
+
+
+@nb.njit(**_JIT)
+def time_stop_due(sp: np.ndarray, entry_ts: int, now_ts: int) -> bool:
+    """The time stop: a position held ``time_stop_minutes`` exits at the next market price."""
+    te = sp[SP_TIME_STOP_NS]
+    return te > 0 and now_ts - entry_ts >= np.int64(te)
+
+
+@nb.njit(**_JIT)
+def breakeven_stop(sp: np.ndarray, d: float, entry: float, best: float, stop: float,
+                   tick: float) -> float:
+    """The stop after the breakeven trail: moved to the entry once the position has been
+    ``breakeven_after_ticks`` in profit (``best`` = highest high long / lowest low short);
+    never moved back."""
+    be = sp[SP_BE_TICKS]
+    if be < 0:
+        return stop
+    if d > 0 and best - entry >= be * tick - 1e-9:
+        return max(stop, entry)
+    if d < 0 and entry - best >= be * tick - 1e-9:
+        return min(stop, entry)
+    return stop
