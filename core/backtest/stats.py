@@ -9,8 +9,10 @@ Input contract (what ``core.backtest.run_backtest`` produces):
   ``risk`` column ($ at risk at entry) enables return per dollar risked.
 * ``equity`` — bar-level curve with ``timestamp`` (int64 UTC ns) and ``equity`` ($).
 
-Daily figures use the *trading day* of core.calendar (Sunday evening belongs to Monday), so
-Sharpe and friends are computed on daily P&L, annualised with 252 trading days.
+Daily figures use the *trading day* of core.calendar (Sunday evening belongs to Monday), or
+for 24/7 markets the day from the profile's daily cut (``day_rule``, core/daycut.py), so
+Sharpe and friends are computed on daily P&L, annualised with 252 trading days (365 calendar
+days for continuous markets, which trade every day).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from core.daycut import CME, DayRule
 
 TRADING_DAYS_PER_YEAR = 252
 NS_PER_DAY = 86_400 * 1_000_000_000
@@ -106,36 +110,29 @@ def to_ns(values: pd.Series | np.ndarray) -> np.ndarray:
     return np.asarray(arr, dtype=np.int64)  # no copy when already int64 (33 M-bar curves)
 
 
-def _trading_day(ts_ns: np.ndarray) -> np.ndarray:
-    """Trading day per timestamp; falls back to the ET calendar date outside sessions."""
-    from core import calendar
-
-    days = calendar.trading_day_of(ts_ns) if len(ts_ns) else np.empty(0, np.int64)
-    outside = days < 0
-    if outside.any():
-        et = pd.to_datetime(ts_ns[outside], utc=True).tz_convert("America/New_York")
-        days = days.copy()
-        days[outside] = (et.tz_localize(None).normalize().asi8 // NS_PER_DAY)
-    return days
+def _trading_day(ts_ns: np.ndarray, day_rule: DayRule | None = None) -> np.ndarray:
+    """Trading day per timestamp (core.daycut.DayRule; default: CME sessions, falling back
+    to the ET calendar date outside them)."""
+    return (day_rule or CME).days(ts_ns)
 
 
-def daily_pnl(trades: pd.DataFrame) -> pd.Series:
+def daily_pnl(trades: pd.DataFrame, day_rule: DayRule | None = None) -> pd.Series:
     """Net P&L per trading day (by exit time), indexed by the trading day as a date."""
     if trades.empty:
         return pd.Series(dtype=float)
-    days = _trading_day(to_ns(trades["exit_time"]))
+    days = _trading_day(to_ns(trades["exit_time"]), day_rule)
     s = pd.Series(trades["net_pnl"].to_numpy(float), index=days).groupby(level=0).sum()
     s.index = pd.to_datetime(s.index.to_numpy() * NS_PER_DAY)
     s.index.name = "trading_day"
     return s
 
 
-def per_day_table(trades: pd.DataFrame) -> pd.DataFrame:
+def per_day_table(trades: pd.DataFrame, day_rule: DayRule | None = None) -> pd.DataFrame:
     """One row per trading day: trades, wins, losses, gross, costs, net."""
     cols = ["trades", "wins", "losses", "gross_pnl", "costs", "net_pnl"]
     if trades.empty:
         return pd.DataFrame(columns=cols)
-    days = _trading_day(to_ns(trades["exit_time"]))
+    days = _trading_day(to_ns(trades["exit_time"]), day_rule)
     net = trades["net_pnl"].to_numpy(float)
     df = pd.DataFrame({
         "trading_day": pd.to_datetime(days * NS_PER_DAY),
@@ -212,37 +209,43 @@ def profit_factor(net: np.ndarray) -> float:
     return float(wins / losses)
 
 
-def sharpe_sortino(daily: np.ndarray) -> tuple[float, float]:
-    """Annualised Sharpe and Sortino of daily $ P&L (risk-free 0, 252 days)."""
+def sharpe_sortino(daily: np.ndarray, days_per_year: int = TRADING_DAYS_PER_YEAR
+                   ) -> tuple[float, float]:
+    """Annualised Sharpe and Sortino of daily $ P&L (risk-free 0, 252 days by default)."""
     if daily.size < 2:
         return math.nan, math.nan
     mu, sd = daily.mean(), daily.std(ddof=1)
     downside = np.sqrt(np.mean(np.minimum(daily, 0.0) ** 2))
-    k = math.sqrt(TRADING_DAYS_PER_YEAR)
+    k = math.sqrt(days_per_year)
     sharpe = mu / sd * k if sd > 0 else math.nan
     sortino = mu / downside * k if downside > 0 else math.nan
     return float(sharpe), float(sortino)
 
 
 def compute_stats(trades: pd.DataFrame, equity: pd.DataFrame, *, starting_balance: float,
-                  tz: str = "America/New_York") -> Stats:
+                  tz: str | None = None, day_rule: DayRule | None = None) -> Stats:
     """Compute every requirements §8 metric.
 
     Args:
         trades: The trade log (see the module docstring).
         equity: The bar-level equity curve.
         starting_balance: Account balance before the first trade ($).
-        tz: Exchange time zone for P&L by hour.
+        tz: Time zone for P&L by hour (default: the day rule's, America/New_York for CME).
+        day_rule: How trading days are cut (default CME sessions; ``DayRule.of(profile)``
+            for a profile's continuous sessions and daily cut).
 
     Returns:
         A frozen :class:`Stats`.
     """
     net = trades["net_pnl"].to_numpy(float) if not trades.empty else np.empty(0)
     n = int(net.size)
-    daily = daily_pnl(trades)
+    rule = day_rule or CME
+    tz = tz or rule.timezone
+    daily = daily_pnl(trades, rule)
     # Days with no trades still count for Sharpe: fill the trading days the equity curve spans.
-    daily_vals = _daily_with_flat_days(daily, equity)
-    sharpe, sortino = sharpe_sortino(daily_vals)
+    daily_vals = _daily_with_flat_days(daily, equity, rule)
+    sharpe, sortino = sharpe_sortino(daily_vals,
+                                     365 if rule.continuous else TRADING_DAYS_PER_YEAR)
     dd = drawdown(equity)
     total_net = float(net.sum())
     total_return = total_net / starting_balance if starting_balance else math.nan
@@ -287,26 +290,18 @@ def _span_days(equity: pd.DataFrame, trades: pd.DataFrame) -> float:
     return 0.0
 
 
-def _daily_with_flat_days(daily: pd.Series, equity: pd.DataFrame) -> np.ndarray:
+def _daily_with_flat_days(daily: pd.Series, equity: pd.DataFrame,
+                          day_rule: DayRule | None = None) -> np.ndarray:
     """Daily P&L including zero for trading days the backtest covered without trades.
 
     The covered days come from the session table (a session counts when any equity
-    timestamp falls inside it): O(sessions · log bars), no per-bar time-zone work, which
-    matters on 33 M-bar curves.
+    timestamp falls inside it; every calendar day for continuous markets): O(sessions · log
+    bars), no per-bar time-zone work, which matters on 33 M-bar curves.
     """
     if equity.empty:
         return daily.to_numpy(float)
-    from core import calendar
-
     ts = to_ns(equity["timestamp"])
     if ts.size > 1 and not (ts[1:] >= ts[:-1]).all():
         ts = np.sort(ts)
-    first = pd.Timestamp(int(ts[0]), tz="UTC").tz_convert("America/New_York")
-    last = pd.Timestamp(int(ts[-1]), tz="UTC").tz_convert("America/New_York")
-    sess = calendar.sessions((first - pd.Timedelta(days=1)).strftime("%Y-%m-%d"),
-                             (last + pd.Timedelta(days=1)).strftime("%Y-%m-%d"))
-    opens = sess["open_ns"].to_numpy(np.int64)
-    closes = sess["close_ns"].to_numpy(np.int64)
-    covered = np.searchsorted(ts, closes, side="left") > np.searchsorted(ts, opens, side="left")
-    idx = pd.DatetimeIndex(pd.to_datetime(sess["trading_day"].to_numpy()[covered]))
+    idx = (day_rule or CME).covered_days(ts)
     return daily.reindex(idx.union(daily.index), fill_value=0.0).to_numpy(float)

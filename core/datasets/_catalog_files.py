@@ -143,13 +143,18 @@ def normalise(frame: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({
         "timestamp": frame["timestamp"].to_numpy(dtype=np.int64),
         **{c: frame[c].to_numpy(dtype=np.float64) for c in ("open", "high", "low", "close")},
-        "volume": frame["volume"].to_numpy(dtype=np.int64),
+        "volume": frame["volume"].to_numpy(dtype=_vol_dtype(frame["volume"])),
         "symbol": compact(cat),
     }, copy=False)  # no block consolidation: a 33 M-row copy per frame otherwise
     ts = out["timestamp"].to_numpy()
     if len(ts) > 1 and np.any(ts[1:] < ts[:-1]):
         out = take(out, np.argsort(ts, kind="stable"))
     return out
+
+
+def _vol_dtype(vol: pd.Series) -> type:
+    """float64 keeps fractional crypto volume (base-asset amounts); anything else is int64."""
+    return np.float64 if vol.dtype.kind == "f" else np.int64
 
 
 def compact(cat: pd.Categorical) -> pd.Categorical:
@@ -207,10 +212,11 @@ def values(df: pd.DataFrame, idx: np.ndarray) -> np.ndarray:
         if len(idx) else np.empty((0, 5))
 
 
-def row_tuple(df: pd.DataFrame, i: int) -> tuple[float, float, float, float, int, str]:
+def row_tuple(df: pd.DataFrame, i: int) -> tuple[float, float, float, float, float, str]:
     """One row's values as a plain tuple (for conflict examples)."""
+    v = df["volume"].iat[i]
     return (float(df["open"].iat[i]), float(df["high"].iat[i]), float(df["low"].iat[i]),
-            float(df["close"].iat[i]), int(df["volume"].iat[i]),
+            float(df["close"].iat[i]), float(v) if df["volume"].dtype.kind == "f" else int(v),
             str(symbols(df, np.array([i]))[0]))
 
 
@@ -220,12 +226,18 @@ def to_table(df: pd.DataFrame, meta: dict[str, object]) -> pa.Table:
     sym = pa.DictionaryArray.from_arrays(pa.array(cat.codes.astype(np.int32)),
                                          pa.array([str(c) for c in cat.categories], pa.string()))
     arrays = [pa.array(df[c].to_numpy()) for c in COLUMNS[:-1]] + [sym]
-    schema = SCHEMA.with_metadata({META_KEY: json.dumps(meta).encode()})
+    schema = SCHEMA
+    if df["volume"].dtype.kind == "f":   # crypto: fractional base-asset volume
+        schema = schema.set(schema.get_field_index("volume"), pa.field("volume", pa.float64()))
+    schema = schema.with_metadata({META_KEY: json.dumps(meta).encode()})
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def trading_ns(a: int, b: int) -> int:
-    """Approximate trading time inside ``[a, b)`` (sampled on a minute grid)."""
+def trading_ns(a: int, b: int, continuous: bool = False) -> int:
+    """Approximate trading time inside ``[a, b)`` (sampled on a minute grid; all of it for a
+    24/7 market)."""
+    if continuous:
+        return max(b - a, 0)
     minute = 60 * NS_PER_SECOND
     step = max(minute, -(-(b - a) // 2_000_000 // minute) * minute)  # ≤ 2 M samples
     grid = np.arange(a, b, step, dtype=np.int64)
@@ -233,7 +245,7 @@ def trading_ns(a: int, b: int) -> int:
 
 
 def find_gaps(old_ts: Sequence[np.ndarray], new_ts: Sequence[np.ndarray], bar_ns: int,
-              gap_ns: int) -> tuple[tuple[int, int], ...]:
+              gap_ns: int, continuous: bool = False) -> tuple[tuple[int, int], ...]:
     """Holes with at least ``gap_ns`` of trading time between stored and new bars.
 
     Args:
@@ -241,6 +253,7 @@ def find_gaps(old_ts: Sequence[np.ndarray], new_ts: Sequence[np.ndarray], bar_ns
         new_ts: Newly added timestamps, pieces in time order, none equal to a stored one.
         bar_ns: Bar size; a hole starts one bar after the bar before it.
         gap_ns: Smallest trading time inside a hole worth reporting.
+        continuous: The market trades 24/7 (every hour of a hole is trading time).
     """
     old = np.concatenate(old_ts) if old_ts else np.empty(0, np.int64)
     new = np.concatenate(new_ts) if new_ts else np.empty(0, np.int64)
@@ -258,6 +271,6 @@ def find_gaps(old_ts: Sequence[np.ndarray], new_ts: Sequence[np.ndarray], bar_ns
     pairs = pairs[np.argsort(pairs[:, 0], kind="stable")]
     out = []
     for a, b in pairs.tolist():
-        if trading_ns(a + bar_ns, b) >= gap_ns:
+        if trading_ns(a + bar_ns, b, continuous) >= gap_ns:
             out.append((a + bar_ns, b))
     return tuple(out)

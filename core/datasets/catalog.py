@@ -5,7 +5,8 @@ Layout (``<catalog>`` defaults to ``data/catalog`` in the project, or ``$SCALPDE
     <catalog>/<bar>/<ROOT>/year=YYYY/month=MM/part.parquet      e.g. 1s/MES/year=2024/month=03
 
 Months are UTC calendar months of the bar start. Each part is zstd Parquet with an int64
-``timestamp`` (UTC ns), float64 prices, int64 volume and a dictionary-encoded ``symbol``;
+``timestamp`` (UTC ns), float64 prices, int64 volume (float64 for crypto, whose volume is a
+fractional base-asset amount) and a dictionary-encoded ``symbol``;
 its footer metadata (key ``scalpdesk``) records the contracts and sources it holds, so
 :meth:`Catalog.entries` reads footers only.
 
@@ -223,7 +224,9 @@ class Catalog:
                 old_ts[month] = np.array([lo, hi], dtype=np.int64)
         gap_ns = max(1800, int(bar_seconds)) * NS_PER_SECOND if min_gap_seconds is None \
             else int(min_gap_seconds) * NS_PER_SECOND
-        gaps = files.find_gaps([old_ts[m] for m in sorted(old_ts)], new_ts, bar_ns, gap_ns)
+        from core.daycut import is_continuous
+        gaps = files.find_gaps([old_ts[m] for m in sorted(old_ts)], new_ts, bar_ns, gap_ns,
+                               continuous=is_continuous(root))
         return AppendReport(root, int(bar_seconds), rows_in, added, dups + input_dups,
                             Conflicts.concat(conflicts), overwritten, gaps, len(written),
                             tuple(written))
@@ -301,6 +304,9 @@ class Catalog:
         if not total:
             return empty_frame()[cols]
         dtypes = {c: np.float64 for c in ("open", "high", "low", "close")}
+        if "volume" in cols and any(pq.read_schema(path).field("volume").type == pa.float64()
+                                    for path, _f in plan):
+            dtypes["volume"] = np.float64   # fractional crypto volume
         out = {c: np.empty(total, dtype=dtypes.get(c, np.int64)) for c in cols if c != "symbol"}
         codes = np.empty(total, dtype=np.int32) if "symbol" in cols else None
         categories: dict[str, int] = {}

@@ -6,7 +6,8 @@ supported size divides one hour, and US Eastern/Central offsets are whole hours,
 
 A bin is split (never blended) when
 
-* the trading session changes inside it (``core.calendar.session_id``), or
+* the trading session changes inside it (``core.calendar.session_id``; 24/7 markets such as
+  crypto have none), or
 * the contract changes inside it (the ``symbol`` column changes).
 
 So a mid-bin contract change yields two bars with the same start and different symbols: an
@@ -126,7 +127,7 @@ def _symbol_codes(frame: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
 
 
 def resample(frame: pd.DataFrame, seconds: int, *, source_seconds: int = 1,
-             progress: Progress = None) -> pd.DataFrame:
+             progress: Progress = None, continuous: bool | None = None) -> pd.DataFrame:
     """Aggregate a canonical bar frame to ``seconds``-long bars.
 
     open = first, high = max, low = min, close = last, volume = sum, symbol = the group's
@@ -137,6 +138,8 @@ def resample(frame: pd.DataFrame, seconds: int, *, source_seconds: int = 1,
         seconds: Target bar size; a multiple of ``source_seconds`` that divides 3600.
         source_seconds: Bar size of ``frame`` (timestamps must be aligned to it).
         progress: Optional callback receiving the fraction done (0..1).
+        continuous: The market trades 24/7 (crypto): no session breaks to respect, only
+            contract changes. Default: from the instrument of the frame's first symbol.
 
     Returns:
         A new canonical bar frame (bars labelled by their start).
@@ -175,7 +178,11 @@ def resample(frame: pd.DataFrame, seconds: int, *, source_seconds: int = 1,
     starts = _group_starts(ts, codes, bin_ns)
     if progress:
         progress(0.4)
-    starts = _split_sessions(ts, starts, n)
+    if continuous is None:
+        from core.daycut import frame_is_continuous
+        continuous = frame_is_continuous(frame)
+    if not continuous:   # a 24/7 market has no session break (the CME calendar would invent one)
+        starts = _split_sessions(ts, starts, n)
     if progress:
         progress(0.6)
     ends = np.empty_like(starts)
@@ -191,7 +198,9 @@ def resample(frame: pd.DataFrame, seconds: int, *, source_seconds: int = 1,
         "high": np.maximum.reduceat(col("high").astype(np.float64, copy=False), starts),
         "low": np.minimum.reduceat(col("low").astype(np.float64, copy=False), starts),
         "close": col("close").astype(np.float64, copy=False)[ends],
-        "volume": np.add.reduceat(col("volume").astype(np.int64, copy=False), starts),
+        # Fractional volume (crypto base-asset amounts) is summed as float, contracts as int.
+        "volume": np.add.reduceat(col("volume") if col("volume").dtype.kind == "f"
+                                  else col("volume").astype(np.int64, copy=False), starts),
         "symbol": pd.Categorical.from_codes(codes[ends], categories=categories),
     }, copy=False)  # no block consolidation: the arrays are fresh and ours
     if progress:

@@ -10,7 +10,8 @@ open          float64     first trade price
 high          float64     highest trade price
 low           float64     lowest trade price
 close         float64     last trade price
-volume        int64       contracts traded in the bar
+volume        int64       contracts traded in the bar (float64 base-asset amount for
+                          instruments whose spec has ``fractional_volume``: crypto)
 symbol        category    contract code (``MESZ3``) or root (``MES``) for continuous series
 ============  ==========  ==========================================================
 
@@ -61,12 +62,21 @@ def make_frame(timestamp: np.ndarray, open_: np.ndarray, high: np.ndarray, low: 
         sym = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[symbol])
     else:
         sym = pd.Categorical(symbol)
+    first = str(sym.categories[0]) if len(sym.categories) else ""
     return pd.DataFrame({
         "timestamp": np.asarray(timestamp, dtype=np.int64),
         "open": np.asarray(open_, dtype=np.float64),
         "high": np.asarray(high, dtype=np.float64),
         "low": np.asarray(low, dtype=np.float64),
         "close": np.asarray(close, dtype=np.float64),
-        "volume": np.asarray(volume, dtype=np.int64),
+        "volume": np.asarray(volume, dtype=volume_dtype(first)),
         "symbol": sym,
     })
+
+
+def volume_dtype(symbol: str) -> type:
+    """float64 for instruments traded in fractional amounts (crypto), else int64."""
+    from core.domain import INSTRUMENTS, root_of
+
+    inst = INSTRUMENTS.get(root_of(symbol)) if symbol else None
+    return np.float64 if inst is not None and inst.fractional_volume else np.int64

@@ -12,7 +12,7 @@ Errors (the data must not be used as is):
 * ``implausible-price`` — a level the root never traded at (a scale error such as ×100).
 
 Warnings (reported, not fatal): ``gaps`` in trading hours (CME calendar for CME futures,
-same-day steps under 1 h otherwise), ``outside-session`` bars, ``zero-volume`` bars,
+every missing bar for 24/7 crypto, same-day steps under 1 h otherwise), ``outside-session`` bars, ``zero-volume`` bars,
 ``roll`` (contract code change) and ``open-jump`` (a session-open jump far above the
 typical one: an unadjusted roll or a news gap), ``unknown-instrument``.
 
@@ -169,9 +169,14 @@ def validate(frame: pd.DataFrame, *, source: str, bar_seconds: int,
                 "readers must produce timestamp, open, high, low, close, volume, symbol")
         return ValidationReport(source, n, None, None, bar_seconds, tuple(c.issues), 0, 0)
     ts = frame["timestamp"].to_numpy()
-    if ts.dtype != np.int64 or frame["volume"].to_numpy().dtype.kind not in "iu":
+    vkind = frame["volume"].to_numpy().dtype.kind
+    inst = _instrument(frame, instrument, _Collector(source, row_offset)) if n else None
+    # Fractional volume is the real thing for crypto (base-asset amounts), a defect elsewhere.
+    vol_ok = vkind in "iu" or (vkind == "f" and inst is not None and inst.fractional_volume)
+    if ts.dtype != np.int64 or not vol_ok:
         c.plain("error", "bad-dtype", f"timestamp/volume dtypes are {ts.dtype}/"
-                f"{frame['volume'].dtype}, expected int64", n,
+                f"{frame['volume'].dtype}, expected int64 (float64 volume only for instruments "
+                "traded in fractional amounts)", n,
                 "build the frame with core.datasets.schema.make_frame")
         return ValidationReport(source, n, None, None, bar_seconds, tuple(c.issues), 0, 0)
     if n == 0:
@@ -207,6 +212,11 @@ def _instrument(frame: pd.DataFrame, instrument: Instrument | str | None,
     return inst
 
 
+def _volume(vol: np.ndarray) -> np.ndarray:
+    """Volume for the row kernel: float64 as is (fractional crypto amounts), else int64."""
+    return np.asarray(vol, dtype=np.float64 if np.asarray(vol).dtype.kind == "f" else np.int64)
+
+
 def _check_rows(ts: np.ndarray, px: dict[str, np.ndarray], vol: np.ndarray,
                 inst: Instrument | None, bar_seconds: int, c: _Collector) -> None:
     """Every per-row rule in one compiled pass (see ``_validate_kernels.row_checks``)."""
@@ -217,7 +227,7 @@ def _check_rows(ts: np.ndarray, px: dict[str, np.ndarray], vol: np.ndarray,
     floor = PLAUSIBLE_MIN_PRICE.get(inst.symbol, 0.0) if inst is not None else 0.0
     bar_ns = int(bar_seconds) * NS_PER_SECOND if 0 < bar_seconds < 3600 else 0
     counts, first = k.row_checks(ts, px["open"], px["high"], px["low"], px["close"],
-                                 np.asarray(vol, dtype=np.int64), float(tick), TICK_TOLERANCE,
+                                 _volume(vol), float(tick), TICK_TOLERANCE,
                                  float(limit), float(floor), bar_ns)
 
     def add(slot: int, severity: str, code: str, what: str, fix: str) -> None:
@@ -278,6 +288,11 @@ def _gaps_and_rolls(ts: np.ndarray, px: dict[str, np.ndarray], symbol: pd.Series
                "bar outside CME Globex trading hours (halt, weekend or holiday)",
                "check the time zone of the source (--tz) or an old session schedule")
         max_step = 0
+    elif inst is not None and inst.continuous:
+        # 24/7 markets have no session break: every missing bar is a gap (an exchange outage
+        # or maintenance window shows up here), however long.
+        day = np.zeros(len(ts), dtype=np.int64)
+        max_step = 0
     else:
         # No exchange calendar: steps under 1 h on the same local day are gaps; longer ones
         # are session breaks (the shared data README uses the same rule).
@@ -288,7 +303,8 @@ def _gaps_and_rolls(ts: np.ndarray, px: dict[str, np.ndarray], symbol: pd.Series
     gaps, missing, first_gap, big, breaks = k.gap_scan(ts, np.asarray(day, dtype=np.int64),
                                                        bar_ns, max_step, _LARGEST_GAPS)
     if gaps:
-        largest = "; ".join(f"{_fmt_et(ts[i - 1])} → {_fmt_et(ts[i])} "
+        when = _fmt if inst is not None and inst.continuous else _fmt_et   # crypto lives in UTC
+        largest = "; ".join(f"{when(ts[i - 1])} → {when(ts[i])} "
                             f"({(ts[i] - ts[i - 1]) // NS_PER_SECOND:,} s)" for i in big if i > 0)
         c.plain("warning", "gaps", f"{gaps:,} gap(s) in trading hours, {missing:,} "
                 f"missing {bar_seconds} s bar(s); largest: {largest}", int(gaps),

@@ -3,6 +3,17 @@
 The core is instrument-agnostic: everything that turns prices into money asks the
 :class:`Instrument`. Futures use a fixed tick; crypto pairs use a percentage tick model
 (the price grid is ``tick_size`` but thresholds are expressed as a fraction of price).
+
+Quantities: a futures position is a whole number of contracts. A crypto spot position is a
+quantity of the base asset in multiples of ``lot_size`` (Binance's LOT_SIZE step: 0.00001
+BTC); the risk kernel counts it in *lots*, so one "contract" of the kernel is one lot and its
+tick value is ``tick_value × lot_size`` (:attr:`Instrument.lot_tick_value`). An order must be
+worth at least ``min_notional`` in the quote currency. Fees are a fraction of the notional per
+side (``maker_fee`` for orders resting on the book, ``taker_fee`` for market orders); profiles
+may override them with the fees the user actually pays.
+
+Crypto numbers (Binance spot, regular user, no BNB discount) are dated in ``fees_as_of``:
+exchanges change filters and fees — check ``GET /api/v3/exchangeInfo`` and the fee page.
 """
 
 from __future__ import annotations
@@ -42,6 +53,16 @@ class Instrument:
         micro_ratio: How many of this contract make one "mini" for prop-firm caps
             (MES counts 1/10 of ES, so 10); 1 for full-size contracts.
         projectx_symbol_id: The ProjectX ``symbolId`` for contract lookup, if any.
+        lot_size: Quantity step: 1 (whole contracts) for futures; base units per lot for
+            crypto (BTCUSDT 0.00001 BTC). Sizes are rounded DOWN to it.
+        min_notional: Smallest order value in the quote currency (0 = none).
+        maker_fee: Fee as a fraction of notional per side for resting (limit) orders.
+        taker_fee: Fee as a fraction of notional per side for market orders.
+        fees_as_of: When the exchange filters and fees above were last checked.
+        fractional_volume: Volume is a fractional base-asset amount (crypto), not whole
+            contracts; readers and the catalog keep it as float.
+        continuous: Trades 24/7 (no sessions, no holidays): validation counts every missing
+            bar as a gap, resampling never splits at a session, labels never stop at one.
     """
 
     symbol: str
@@ -54,11 +75,28 @@ class Instrument:
     tick_model: TickModel = TickModel.FIXED
     micro_ratio: int = 1
     projectx_symbol_id: str | None = None
+    lot_size: float = 1.0
+    min_notional: float = 0.0
+    maker_fee: float = 0.0
+    taker_fee: float = 0.0
+    fees_as_of: str | None = None
+    fractional_volume: bool = False
+    continuous: bool = False
 
     @property
     def point_value(self) -> float:
         """Money value of a one-point move for one contract."""
         return self.tick_value / self.tick_size
+
+    @property
+    def percent(self) -> bool:
+        """True when brackets, slippage and thresholds are a fraction of price (crypto)."""
+        return self.tick_model is TickModel.PERCENT
+
+    @property
+    def lot_tick_value(self) -> float:
+        """Money value of one tick for one LOT (the risk kernel's unit of size)."""
+        return self.tick_value * self.lot_size
 
     def round_to_tick(self, price: float) -> float:
         """Round ``price`` to the nearest tick (half away from zero, as exchanges do)."""
@@ -80,6 +118,18 @@ class Instrument:
         return (exit - entry) / self.tick_size * self.tick_value * contracts * direction
 
 
+#: When the crypto filters and fees below were taken from Binance's published schedule.
+CRYPTO_SPECS_AS_OF = "2025-01-01"
+
+
+def _spot(symbol: str, name: str, tick: float, lot: float) -> Instrument:
+    """A Binance spot pair quoted in USDT (24/7, percentage thresholds, fractional volume)."""
+    return Instrument(symbol, name, tick, tick, months=(), exchange="crypto", timezone="UTC",
+                      tick_model=TickModel.PERCENT, lot_size=lot, min_notional=5.0,
+                      maker_fee=0.001, taker_fee=0.001, fees_as_of=CRYPTO_SPECS_AS_OF,
+                      fractional_volume=True, continuous=True)
+
+
 INSTRUMENTS: dict[str, Instrument] = {
     "MES": Instrument("MES", "Micro E-mini S&P 500", 0.25, 1.25, micro_ratio=10,
                       projectx_symbol_id="F.US.MES"),
@@ -87,10 +137,14 @@ INSTRUMENTS: dict[str, Instrument] = {
     "MNQ": Instrument("MNQ", "Micro E-mini Nasdaq-100", 0.25, 0.50, micro_ratio=10,
                       projectx_symbol_id="F.US.MNQ"),
     "NQ": Instrument("NQ", "E-mini Nasdaq-100", 0.25, 5.00, projectx_symbol_id="F.US.ENQ"),
-    "BTCUSDT": Instrument("BTCUSDT", "Bitcoin / Tether (spot)", 0.01, 0.01, months=(),
-                          exchange="crypto", timezone="UTC", tick_model=TickModel.PERCENT),
-    "ETHUSDT": Instrument("ETHUSDT", "Ether / Tether (spot)", 0.01, 0.01, months=(),
-                          exchange="crypto", timezone="UTC", tick_model=TickModel.PERCENT),
+    # Binance spot (tick = PRICE_FILTER tickSize, lot = LOT_SIZE stepSize, NOTIONAL
+    # minNotional 5 USDT; fees: regular user 0.1 % maker and taker). tick_value is per WHOLE
+    # base unit (0.01 USDT per 0.01 move of 1 BTC); the kernel's per-lot value is
+    # lot_tick_value.
+    "BTCUSDT": _spot("BTCUSDT", "Bitcoin / Tether (spot)", 0.01, 0.00001),
+    "ETHUSDT": _spot("ETHUSDT", "Ether / Tether (spot)", 0.01, 0.0001),
+    "BNBUSDT": _spot("BNBUSDT", "BNB / Tether (spot)", 0.01, 0.001),
+    "SOLUSDT": _spot("SOLUSDT", "Solana / Tether (spot)", 0.01, 0.001),
     # Equity ETFs appear in the development data; a cent tick, $0.01 per share.
     "SPY": Instrument("SPY", "SPDR S&P 500 ETF", 0.01, 0.01, months=(), exchange="ARCA",
                       timezone="America/New_York"),

@@ -43,7 +43,7 @@ class TrainRequest:
     holdout_days: float | None = None  #: default: 15 % of the span
     embargo_seconds: float = 0.0
     mode: str = "expanding"
-    feature_set: str = "auto"  #: "auto": default_1m for bars of a minute or more, else default
+    feature_set: str = "auto"  #: "auto": default_1m for bars ≥ 1 min, else default; crypto_1m 24/7
     model_params: dict[str, Any] = field(default_factory=dict)
     seed: int = 7
     num_threads: int = 1
@@ -168,7 +168,9 @@ def train(frame: pd.DataFrame, bar_seconds: int, req: TrainRequest, *, name: str
     label = label_spec(req, bar_seconds, notes, session)
     feature_set = req.feature_set
     if feature_set == "auto":
-        feature_set = "default_1m" if bar_seconds >= 60 else "default"
+        # 24/7 markets get the set without CME calendar features (NaN outside sessions).
+        from core.features.registry import feature_set_for
+        feature_set = feature_set_for(bar_seconds, sessions=not inst.continuous)
     req = replace(req, feature_set=feature_set)
     data = build_dataset(frame, label=label, tick_size=inst.tick_size, bar_seconds=bar_seconds,
                          feature_set=feature_set)

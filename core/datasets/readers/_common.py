@@ -28,6 +28,7 @@ COMMON_BAR_SECONDS: tuple[int, ...] = (1, 60, 3600, 86400)
 PLAUSIBLE_MAX_PRICE: dict[str, float] = {
     "ES": 20_000.0, "MES": 20_000.0, "NQ": 60_000.0, "MNQ": 60_000.0,
     "SPY": 5_000.0, "QQQ": 5_000.0, "BTCUSDT": 5_000_000.0, "ETHUSDT": 500_000.0,
+    "BNBUSDT": 100_000.0, "SOLUSDT": 100_000.0,
 }
 
 #: Rough lower bound for futures roots (ES last traded below 700 in 2009): prices far below
@@ -37,7 +38,8 @@ PLAUSIBLE_MIN_PRICE: dict[str, float] = {"ES": 300.0, "MES": 300.0, "NQ": 500.0,
 #: A middle-of-history level per root, only to suggest the scale factor of a bad file.
 TYPICAL_PRICE: dict[str, float] = {"ES": 3000.0, "MES": 3000.0, "NQ": 10_000.0,
                                    "MNQ": 10_000.0, "SPY": 300.0, "QQQ": 300.0,
-                                   "BTCUSDT": 30_000.0, "ETHUSDT": 2_000.0}
+                                   "BTCUSDT": 30_000.0, "ETHUSDT": 2_000.0,
+                                   "BNBUSDT": 300.0, "SOLUSDT": 100.0}
 
 
 @dataclass(frozen=True)
