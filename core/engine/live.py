@@ -142,6 +142,7 @@ class LiveEngine:
         self.alerts: dict[str, dict[str, Any]] = {}  # unacknowledged alerts by id
         self._last_mode: str | None = None
         self._trade: dict[str, Any] = {}
+        self._exit_why: dict[str, str] = {}          # exit order tag → the trade's exit reason
         self.trades: list[dict[str, Any]] = []      #: the round trips, as the broker filled them
 
     # ------------------------------------------------------------------ events in
@@ -321,7 +322,8 @@ class LiveEngine:
         pos = self.state.position
         if pos == 0:
             return
-        await self._send("exit", -int(np.sign(pos)), OrderType.MARKET, abs(pos))
+        order = await self._send("exit", -int(np.sign(pos)), OrderType.MARKET, abs(pos))
+        self._exit_why[order.tag] = {"time stop": "time"}.get(reason, reason)
         self.state.last_exit_bar = self.state.bars
 
     async def flatten(self, *, reason: str) -> bool:
@@ -452,7 +454,8 @@ class LiveEngine:
             o = self.broker_orders.get(f.order_id)
             own = self.book.by_order_id(f.order_id)
             if own is not None:
-                t["reason"] = {"exit": "signal", "protect": "stop"}.get(own.role, own.role)
+                t["reason"] = self._exit_why.get(own.tag) or \
+                    {"exit": "signal", "protect": "stop"}.get(own.role, own.role)
             elif o is not None:
                 t["reason"] = "stop" if "stop" in str(getattr(o.type, "name", o.type)).lower() \
                     else "target" if "limit" in str(getattr(o.type, "name", o.type)).lower() \

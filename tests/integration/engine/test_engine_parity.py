@@ -34,22 +34,26 @@ pytestmark = pytest.mark.asyncio
 TICK = 0.25
 
 
-def _signals(n: int) -> Signals:
-    """Alternate long/short entries every 13 bars, each closed by a flat signal 5 bars later."""
+def _signals(n: int, flat_after: int | None) -> Signals:
+    """Alternate long/short entries every 13 bars, closed by a flat signal ``flat_after`` bars
+    later (None: no flat signal — the time stop closes them)."""
     d = np.zeros(n, np.int8)
     c = np.zeros(n)
     for k, i in enumerate(range(6, n - 10, 13)):
         d[i], c[i] = (1 if k % 2 == 0 else -1), 0.75
-        c[i + 5] = 0.75                           # direction 0 with confidence: go flat
+        if flat_after:
+            c[i + flat_after] = 0.75              # direction 0 with confidence: go flat
     return Signals(d, c)
 
 
-async def test_sim_plus_engine_trades_like_the_backtester(sim: Any) -> None:
+@pytest.mark.parametrize("exit_by", ["signal", "time"])
+async def test_sim_plus_engine_trades_like_the_backtester(sim: Any, exit_by: str) -> None:
     bars = make_bars()                           # the simulator's own replay bars
     n = len(bars)
-    sig = _signals(n)
+    sig = _signals(n, 5 if exit_by == "signal" else None)
     prof = profile("demo", risk={**LOOSE, "starting_balance": 100_000.0},
-                   strategy=dict(stop_ticks=60, target_ticks=60, time_stop_minutes=None,
+                   strategy=dict(stop_ticks=60, target_ticks=60,
+                                 time_stop_minutes=None if exit_by == "signal" else 4.0,
                                  bracket="fixed", bracket_anchor="fill", on_opposite="ignore",
                                  slippage_model="fixed", breakeven_after_ticks=None),
                    costs=dict(slippage_ticks=1.0, commission_round_trip=1.22))
@@ -85,7 +89,8 @@ async def test_sim_plus_engine_trades_like_the_backtester(sim: Any) -> None:
     assert got["direction"].tolist() == want["direction"].tolist()
     assert got["contracts"].tolist() == want["contracts"].tolist()
     assert [bar_of(t) for t in got["exit_ns"]] == want["exit_bar"].tolist()
-    assert got["exit_reason"].tolist() == want["exit_reason"].astype(str).tolist()  # "signal"
+    assert got["exit_reason"].tolist() == want["exit_reason"].astype(str).tolist()
+    assert set(got["exit_reason"]) == {exit_by}
     # Fill prices: the backtester's effective fill (the open moved 1 tick against us) vs the
     # simulator's quote — within one tick of each other, never further.
     d = want["direction"].to_numpy()
