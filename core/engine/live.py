@@ -56,21 +56,14 @@ class JournalPort(Protocol):
     def last_risk(self) -> dict[str, Any] | None: ...
 
 
-def buy_side() -> Side:
-    """The domain's buy side (neutral name when available)."""
-    return getattr(Side, "BUY", None) or Side.BID  # type: ignore[attr-defined]
-
-
 def side_of(direction: int) -> Side:
     """Domain side of a direction (+1 buy, −1 sell)."""
-    if direction > 0:
-        return buy_side()
-    return getattr(Side, "SELL", None) or Side.ASK  # type: ignore[attr-defined]
+    return Side.BUY if direction > 0 else Side.SELL
 
 
 def sign_of(side: Side) -> int:
-    """+1 for a buy, −1 for a sell, whatever the domain enum's values."""
-    return 1 if side == buy_side() else -1
+    """+1 for a buy, −1 for a sell (the neutral Side is signed)."""
+    return int(Side(side))
 
 
 @dataclass
