@@ -18,7 +18,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-FORMATS = ("auto", "parquet", "csv", "dbn", "topstepx")
+FORMATS = ("auto", "parquet", "csv", "dbn", "topstepx", "binance")
 CatalogOpt = Annotated[Path | None, typer.Option(
     "--catalog", help="Catalog directory (default: data/catalog, or $SCALPDESK_DATA).")]
 
@@ -49,7 +49,8 @@ def _read_all(paths: list[Path], fmt: str, symbol: str | None, tz: str | None,
             results.extend(run_cli(lambda p=p: read_bars(p, format=fmt, symbol=symbol, tz=tz,
                                                          columns=columns)))
             advance(1)
-    return results
+    from core.datasets.readers import merge_klines   # overlapping daily/monthly Binance files
+    return merge_klines(results)
 
 
 def _print_report(result, report) -> None:  # noqa: ANN001 - core types, imported lazily
@@ -109,7 +110,7 @@ def validate_cmd(
 
 @app.command("import")
 def import_cmd(
-    paths: Annotated[list[Path], typer.Argument(help="Files or directories (Parquet, CSV/TXT, DBN, TopstepX JSON).")],
+    paths: Annotated[list[Path], typer.Argument(help="Files or directories (Parquet, CSV/TXT, DBN, TopstepX JSON, Binance kline .zip/.csv).")],
     fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "auto",
     symbol: Annotated[str | None, typer.Option(help="Symbol when the file has none (e.g. MES).")] = None,
     tz: Annotated[str | None, typer.Option(help="Time zone of naive timestamps (CSV default America/New_York).")] = None,

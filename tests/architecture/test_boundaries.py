@@ -89,6 +89,29 @@ def test_domain_imports_nothing_else_from_project() -> None:
     assert not bad, "core/domain must import nothing else from the project:\n" + "\n".join(bad)
 
 
+def test_journal_imports_only_domain_and_stdlib() -> None:
+    # The journal must be readable without the engine (and must never drag a venue in).
+    bad = []
+    for p in _py_files("core/journal"):
+        tree = ast.parse(p.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            mods: list[str] = []
+            if isinstance(node, ast.Import):
+                mods = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                mods = [node.module or ""] if node.level == 0 else []
+                if node.level:
+                    bad.append(f"{_rel(p)}:{node.lineno} uses a relative import")
+            for m in mods:
+                top = m.split(".")[0]
+                ok = (m == "core.domain" or m.startswith(("core.domain.", "core.journal"))
+                      or (top in sys.stdlib_module_names and top != "core"))
+                if not ok:
+                    bad.append(f"{_rel(p)}:{node.lineno} imports {m}")
+    assert _py_files("core/journal"), "core/journal is missing"
+    assert not bad, "core/journal may import only core.domain and the stdlib:\n" + "\n".join(bad)
+
+
 def test_only_clock_reads_wall_time() -> None:
     bad = []
     for p in _py_files("core"):
