@@ -11,6 +11,9 @@ csv          delimited text (.gz/.bz2/.zst too), naive local stamps (default
              America/New_York), stamps with offsets, epoch numbers, or date + time columns
 dbn          Databento DBN v1-v3, ohlcv-1s/1m/1h/1d or trades (→ 1 s bars), plain or .zst
 topstepx     ProjectX ``History/retrieveBars`` JSON (envelope or bare list)
+binance      Binance kline CSVs as published (no header, 12 columns; ms or µs open times),
+             plain or in their monthly/daily ``.zip``; overlapping files are merged
+             (:func:`merge_klines`, with a report)
 ===========  ==============================================================================
 
 Readers never sort and never repair silently: odd things they notice are returned in
@@ -35,7 +38,7 @@ from core.datasets.readers._common import (
 )
 from core.errors import DataError
 
-FORMATS: tuple[str, ...] = ("parquet", "csv", "dbn", "topstepx")
+FORMATS: tuple[str, ...] = ("parquet", "csv", "dbn", "topstepx", "binance")
 _TEXT_SUFFIXES = tuple(f"{s}{z}" for s in (".csv", ".txt", ".tsv", ".dat")
                        for z in ("", ".gz", ".bz2", ".zst"))
 
@@ -47,7 +50,7 @@ class ReadResult:
     Attributes:
         frame: Canonical bar frame (file order; not sorted by the reader).
         source: File path as given.
-        format: ``'parquet' | 'csv' | 'dbn' | 'topstepx'``.
+        format: ``'parquet' | 'csv' | 'dbn' | 'topstepx' | 'binance'``.
         bar_seconds: Bar size in seconds (from the data, or the DBN schema).
         root: Instrument root, e.g. ``'MES'``.
         notes: Explicit reports of quirks (sentinel prices nulled, scale suspicion, ...).
@@ -67,7 +70,7 @@ def detect_format(path: str | Path) -> str:
     """Guess a file's format from its first bytes (and name).
 
     Returns:
-        One of ``'parquet'``, ``'csv'``, ``'dbn'``, ``'topstepx'``.
+        One of ``'parquet'``, ``'csv'``, ``'dbn'``, ``'topstepx'``, ``'binance'``.
 
     Raises:
         DataError: The path does not exist, is a directory, or is no supported format.
@@ -83,6 +86,12 @@ def detect_format(path: str | Path) -> str:
         return "parquet"
     if head[:3] == b"DBN" or name.endswith((".dbn", ".dbn.zst")):
         return "dbn"
+    from core.datasets.readers.binance import looks_like_klines, zip_is_klines
+    if head[:4] == b"PK\x03\x04":
+        return "binance" if zip_is_klines(p) else _unsupported(
+            p, "a zip archive without one Binance kline CSV inside")
+    if looks_like_klines(head):     # recognised by shape: 12 columns, integer times, no header
+        return "binance"
     if head[:4] == b"\x28\xb5\x2f\xfd" and not name.endswith(_TEXT_SUFFIXES):
         return "dbn" if _zstd_is_dbn(p) else _unsupported(p, "zstd-compressed, but not DBN")
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -108,7 +117,8 @@ def _zstd_is_dbn(p: Path) -> bool:
 def _unsupported(p: Path, why: str) -> str:
     raise DataError(f"{p}: not a supported bar file ({why})",
                     hint="supported: Parquet, CSV/TXT, Databento .dbn/.dbn.zst, TopstepX "
-                         "bars JSON; pass format='csv' if it is delimited text")
+                         "bars JSON, Binance klines (.csv/.zip); pass format='csv' if it is "
+                         "delimited text")
 
 
 def read_bars(path: str | Path, *, format: str = "auto", symbol: str | None = None,
@@ -126,7 +136,8 @@ def read_bars(path: str | Path, *, format: str = "auto", symbol: str | None = No
 
     Returns:
         One result per (file, instrument root) — and per bar size for mixed DBN streams —
-        in file-name order.
+        in file-name order; Binance files of one pair and bar size in a directory are merged
+        into one result (:func:`merge_klines`, reported in its notes).
 
     Raises:
         DataError: Missing path, unreadable file(s), or bad content (all failing files of a
@@ -166,7 +177,9 @@ def read_bars(path: str | Path, *, format: str = "auto", symbol: str | None = No
     if not results:
         raise DataError(f"{p}: no bar files found ({len(skipped)} unsupported file(s)"
                         + (f": {', '.join(skipped)})" if skipped else ")"),
-                        hint="supported: .parquet, .csv/.txt, .dbn/.dbn.zst, TopstepX JSON")
+                        hint="supported: .parquet, .csv/.txt, .dbn/.dbn.zst, TopstepX JSON, "
+                             "Binance klines .csv/.zip")
+    results = merge_klines(results)
     if skipped:
         note = f"directory {p}: {len(skipped)} unsupported file(s) not read: {', '.join(skipped)}"
         results = [ReadResult(r.frame, r.source, r.format, r.bar_seconds, r.root,
@@ -196,6 +209,10 @@ def _read_file(p: Path, source: str, fmt: str, symbol: str | None, tz: str | Non
         from core.datasets.readers.dbn import read_dbn_bars
         parts = [(raw, secs, n, 0) for raw, secs, n in
                  read_dbn_bars(p, symbol=symbol, progress=progress)]
+    elif fmt == "binance":
+        from core.datasets.readers.binance import read_binance_bars
+        raw, secs = read_binance_bars(p, symbol=symbol, progress=progress, notes=notes)
+        parts = [(raw, secs, notes, 0)]
     else:
         from core.datasets.readers.topstepx import read_topstepx_bars
         raw = read_topstepx_bars(p, symbol=symbol, notes=notes)
@@ -219,4 +236,6 @@ def _read_file(p: Path, source: str, fmt: str, symbol: str | None, tz: str | Non
     return out
 
 
-__all__ = ["FORMATS", "ReadResult", "detect_format", "read_bars"]
+from core.datasets.readers.binance import merge_klines  # noqa: E402 - needs ReadResult
+
+__all__ = ["FORMATS", "ReadResult", "detect_format", "merge_klines", "read_bars"]

@@ -141,7 +141,9 @@ def _frame(raw: RawBars, rows: np.ndarray | None, keep: np.ndarray | None) -> pd
         "high": np.asarray(take(raw.high), dtype=np.float64),
         "low": np.asarray(take(raw.low), dtype=np.float64),
         "close": np.asarray(take(raw.close), dtype=np.float64),
-        "volume": np.asarray(take(raw.volume), dtype=np.int64),
+        # Crypto volume is a fractional base-asset amount: kept as float (core.datasets.schema).
+        "volume": np.asarray(take(raw.volume),
+                             dtype=np.float64 if raw.volume.dtype.kind == "f" else np.int64),
     }
     # Series wrappers with copy=False keep one block per column: a plain dict would be
     # consolidated into a 2-D float block, copying ~1 GB at 33 M rows.

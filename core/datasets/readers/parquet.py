@@ -32,7 +32,7 @@ from core.datasets.readers._common import (
     ticks_to_second_bars,
     to_categorical,
 )
-from core.domain import root_of
+from core.domain import INSTRUMENTS, root_of
 from core.errors import DataError
 
 TIME_NAMES: tuple[str, ...] = ("timestamp", "ts", "time", "datetime", "date_time", "ts_event")
@@ -99,9 +99,15 @@ def read_parquet_bars(path: Path, *, symbol: str | None, tz: str | None,
         from core.datasets.readers.timezones import check_zone
         check_zone(ts, arrays["timestamp"], root=root_of(str(symbols.categories[0])),
                    tz=str(tz), source=str(path))
+    vol = arrays["volume"]
+    if vol.dtype.kind == "f":
+        inst = INSTRUMENTS.get(root_of(str(symbols.categories[0]))) if len(symbols.categories) \
+            else None
+        if inst is None or not inst.fractional_volume:   # contracts/shares must be whole
+            vol = _whole_volume(path, vol, 0)
     report(progress, 1.0)
     return RawBars(ts, arrays["open"], arrays["high"], arrays["low"], arrays["close"],
-                   arrays["volume"], symbols)
+                   vol, symbols)
 
 
 def _read_streamed(path: Path, pf: pq.ParquetFile, mapping: dict[str, str],
@@ -115,7 +121,11 @@ def _read_streamed(path: Path, pf: pq.ParquetFile, mapping: dict[str, str],
     """
     n = pf.metadata.num_rows
     ts_type = pf.schema_arrow.field(mapping["timestamp"]).type
-    out = {"timestamp": np.empty(n, dtype=np.int64), "volume": np.empty(n, dtype=np.int64)}
+    # A float volume column is read as float; read_parquet_bars decides (by instrument)
+    # whether fractions are allowed (crypto) or an error (contracts).
+    vol_float = pa.types.is_floating(pf.schema_arrow.field(mapping["volume"]).type)
+    out = {"timestamp": np.empty(n, dtype=np.int64),
+           "volume": np.empty(n, dtype=np.float64 if vol_float else np.int64)}
     for c in ("open", "high", "low", "close"):
         out[c] = np.empty(n, dtype=np.float64)
     codes = np.empty(n if sym_col else 0, dtype=np.int32)
@@ -131,7 +141,7 @@ def _read_streamed(path: Path, pf: pq.ParquetFile, mapping: dict[str, str],
         out["timestamp"][sl] = _ts_values(path, t.column(mapping["timestamp"]), ts_type, pos)
         for c in ("open", "high", "low", "close"):
             out[c][sl] = _numeric(path, t.column(mapping[c]), c)
-        out["volume"][sl] = _volume(path, t.column(mapping["volume"]), pos)
+        out["volume"][sl] = _volume(path, t.column(mapping["volume"]), pos, vol_float)
         if sym_col:
             codes[sl] = _codes(path, t.column(sym_col), names, index, pos)
         pos += k
@@ -185,7 +195,7 @@ def _np(col: pa.ChunkedArray) -> np.ndarray:
     return col.to_numpy()
 
 
-def _volume(path: Path, col: pa.ChunkedArray, pos: int) -> np.ndarray:
+def _volume(path: Path, col: pa.ChunkedArray, pos: int, keep_float: bool = False) -> np.ndarray:
     typ = col.type
     if col.null_count:
         i = pos + int(pc.index(pc.is_null(col), True).as_py())
@@ -194,6 +204,18 @@ def _volume(path: Path, col: pa.ChunkedArray, pos: int) -> np.ndarray:
     if pa.types.is_integer(typ):
         return _np(col)
     vol = _numeric(path, col, "volume")
+    if keep_float:
+        bad = ~np.isfinite(vol)
+        if bad.any():
+            raise DataError(f"{path}: volume is not a number in {int(bad.sum())} rows (first at "
+                            f"data row {pos + int(np.argmax(bad)) + 1})",
+                            hint="drop or repair those rows in the source")
+        return vol
+    return _whole_volume(path, vol, pos)
+
+
+def _whole_volume(path: Path, vol: np.ndarray, pos: int) -> np.ndarray:
+    """Volume as whole contracts (int64), or an error naming the first fractional row."""
     frac = ~np.isfinite(vol) | (vol != np.round(vol))
     if frac.any():
         raise DataError(f"{path}: volume is not a whole number in {int(frac.sum())} rows "

@@ -106,17 +106,20 @@ def read_text_bars(path: Path, *, symbol: str | None, tz: str | None,
     for c in ("open", "high", "low", "close", "volume"):
         cols[c] = _column(table, mapping[c])
     vol = cols["volume"]
-    bad = ~np.isfinite(vol) | (vol != np.round(vol))
+    inst = INSTRUMENTS.get(root)
+    fractional = inst is not None and inst.fractional_volume   # crypto: base-asset amounts
+    bad = ~np.isfinite(vol) | ((vol != np.round(vol)) & (not fractional))
     if bad.any():
         i = int(np.argmax(bad))
         raise DataError(f"{path}: volume missing or not a whole number in {int(bad.sum())} "
                         f"row(s), first at line {offset + i + 1}",
-                        hint="volume must be whole contracts; repair or drop those rows")
+                        hint="volume must be whole contracts (fractional only for crypto pairs "
+                             "such as BTCUSDT); repair or drop those rows")
     if has_header:
         notes.append("row numbers count data rows; with the header, file line = data row + 1")
     report(progress, 1.0)
     return RawBars(utc, cols["open"], cols["high"], cols["low"], cols["close"],
-                   vol.astype(np.int64), sym), offset
+                   vol if fractional else vol.astype(np.int64), sym), offset
 
 
 def _head(path: Path) -> str:
