@@ -12,9 +12,11 @@ from typing import Annotated
 import typer
 
 from console.cli import backtest, bench, data, demo, models, profile, sim, train, venue
+from console.cli.helpfmt import ScalpdeskGroup
 
 app = typer.Typer(
     name="scalpdesk",
+    cls=ScalpdeskGroup,  # plain, readable --help for every command (console/cli/helpfmt.py)
     help=(
         "Terminal console for supervised ML scalping of MES futures on TopstepX.\n\n"
         "Start with `scalpdesk demo`, then `scalpdesk data import FILE` to bring in your own bars."
@@ -37,7 +39,7 @@ class RootOptions:
 def root(
     ctx: typer.Context,
     profile: Annotated[Path | None, typer.Option(
-        "--profile", "-p", help="Profile TOML (default: profiles/demo.toml).")] = None,
+        "--profile", "-p", help="Profile name (demo, mine) or TOML file (default: demo).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="More detail on stderr.")] = False,
 ) -> None:
     """Global options."""
@@ -47,7 +49,6 @@ def root(
 _GROUPS = [
     (data.app, "data"),
     (models.app, "models"),
-    (backtest.app, "backtest"),
     (sim.app, "sim"),
     (venue.app, "venue"),
     (bench.app, "bench"),
@@ -62,6 +63,8 @@ for _sub, _name in _GROUPS:
 demo.register(app)
 # `train` is one command with many options, not a group (scalpdesk train --data ...).
 app.command("train")(train.train)
+# `backtest` too: a group would advertise `COMMAND [ARGS]` it does not have.
+app.command("backtest")(backtest.backtest)
 
 
 def main() -> None:

@@ -13,15 +13,6 @@ from core.datasets.bars import BAR_CHOICES
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-app = typer.Typer(
-    help=(
-        "Backtest strategies with real costs and prop-firm risk rules.\n\n"
-        "Example: scalpdesk backtest --profile account_1k --data bars.parquet --strategy sma-cross "
-        "--report out.html"
-    ),
-    no_args_is_help=True,
-    invoke_without_command=True,
-)
 
 
 def _load_bars(data: str, bar: str | None, *, model_bar: int | None = None,
@@ -263,12 +254,11 @@ def _honesty(res: Any, profile: Any, baseline: Any, report: Path | None, title: 
         console.print(f"report written: {path}")
 
 
-@app.callback()
 def backtest(
     ctx: typer.Context,
     data: Annotated[str, typer.Option("--data", "-d", help=(
         "Bars: a file/directory (Parquet, CSV, DBN, TopstepX JSON) or a catalog root such "
-        "as MES (then --bar-seconds picks 1 s / 60 s bars)."))],
+        "as MES (see --bar)."))],
     profile: Annotated[str | None, typer.Option("--profile", "-p", help=(
         "Profile name or TOML path (account_1k, topstep_50k_combine, …). Its costs, risk "
         "rules, bracket and fill assumptions are applied."))] = None,
@@ -301,9 +291,15 @@ def backtest(
         "--in-sample", help=("With --model: also trade bars the model was trained on (by "
                              "default they get no signals; in-sample results prove nothing)."))] = False,
 ) -> None:
-    """Run one backtest and print the summary, the baseline and the verdict."""
-    if ctx.invoked_subcommand is not None:
-        return
+    """Backtest a strategy with real costs and prop-firm risk rules: summary, baseline, verdict.
+
+    Examples:
+
+    \b
+      scalpdesk backtest --data MES --model mes_lgbm --profile account_1k
+      scalpdesk backtest --data bars.parquet --strategy sma-cross --report out.html
+      scalpdesk backtest --data MES --signals preds.parquet --walk-forward --folds 4
+    """
     root_profile = getattr(ctx.obj, "profile", None) if ctx.obj is not None else None
     prof_name = profile or (str(root_profile) if root_profile else "demo")
     if folds < 1:

@@ -26,6 +26,12 @@ def register(app: typer.Typer) -> None:
 
         Each run is a fresh process, so the peak memory is the pipeline's own. Inputs are cached
         under .bench/ (set SCALPDESK_BENCH_DIR to move them).
+
+        Examples:
+
+        \b
+          scalpdesk bench data --rows 33200000 --runs 3
+          scalpdesk bench data --csv-lines 2330000
         """
         from rich.table import Table
 

@@ -34,6 +34,11 @@ def register(app: typer.Typer) -> None:
         CPU time is shown beside wall time: a shared machine inflates wall time.
 
         Inputs are cached under .bench/ (set SCALPDESK_BENCH_DIR to move them).
+
+        Example:
+
+        \b
+          scalpdesk bench features --rows 15800000 --runs 3
         """
         import statistics
 

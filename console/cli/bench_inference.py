@@ -29,6 +29,12 @@ def register(app: typer.Typer) -> None:
         Target: LightGBM p99 ≤ 1 ms per bar. Each model is trained briefly on synthetic bars
         through the real pipeline, saved, loaded as the live engine would, warmed up, then
         fed bars one by one. Medians of --runs runs.
+
+        Examples:
+
+        \b
+          scalpdesk bench inference --runs 3
+          scalpdesk bench inference --fold
         """
         import statistics
 

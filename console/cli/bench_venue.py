@@ -34,6 +34,11 @@ def register(app: typer.Typer) -> None:
         The simulator runs in its own process on 127.0.0.1; the client is the unchanged TopstepX
         client. REST rate limits are lifted on both sides for the measurement. A bare HTTP ping
         to the same server is shown as the floor of what any client could reach on this machine.
+
+        Example:
+
+        \b
+          scalpdesk bench venue --runs 3
         """
         import asyncio
         import statistics

@@ -99,6 +99,12 @@ def validate_cmd(
     Reports OHLC violations, unsorted or duplicate timestamps, NaN, off-tick prices and
     negative volume as errors (exit code 2) and gaps in trading hours and contract rolls as
     warnings. Every error names the file, the first bad row and the fix.
+
+    Examples:
+
+    \b
+      scalpdesk data validate mes_1m.csv
+      scalpdesk data validate bars/ --tz America/Chicago --symbol MES
     """
     results = _read_all(paths, fmt, symbol, tz, _parse_columns(columns))
     reports = _validate_all(results)
@@ -122,6 +128,12 @@ def import_cmd(
     Nothing is written unless every file passes validation. Re-importing overlapping data is
     safe: identical rows are skipped, conflicting rows are reported and the stored data kept.
     Gaps between the stored and the new data are reported so you can backfill them.
+
+    Examples:
+
+    \b
+      scalpdesk data import mes_1m.csv
+      scalpdesk data import mes_1s_2024.parquet --catalog /data/catalog
     """
     from core.datasets.catalog import Catalog
 
@@ -154,7 +166,13 @@ def import_cmd(
 
 @app.command("info")
 def info_cmd(catalog: CatalogOpt = None) -> None:
-    """Show what the catalog holds: symbol, bar size, rows, span, contracts, size on disk."""
+    """Show what the catalog holds: symbol, bar size, rows, span, contracts, size on disk.
+
+    Example:
+
+    \b
+      scalpdesk data info
+    """
     import pandas as pd
     from rich.table import Table
 
@@ -191,8 +209,10 @@ def resample_cmd(
 ) -> None:
     """Aggregate bars to a coarser size; bars never span a session break or a contract roll.
 
-    Examples:\n
-      scalpdesk data resample MES --to 5m                   # in the catalog, from what it holds\n
+    Examples:
+
+    \b
+      scalpdesk data resample MES --to 5m      # in the catalog, from what it holds
       scalpdesk data resample bars.parquet --to 1m --out bars_1m.parquet
     """
     from core.datasets.bars import choose_bar, parse_bar
@@ -257,6 +277,12 @@ def synth_cmd(
 
     Without --planted the bars are pure noise: a correct research pipeline must find no edge.
     With --planted a weak, documented pattern is added that a correct pipeline should find.
+
+    Examples:
+
+    \b
+      scalpdesk data synth --days 20 --planted --rth-only --out mes.parquet
+      scalpdesk data synth --days 5 --seed 3 --start 2024-03-04
     """
     from core.datasets import synth
 

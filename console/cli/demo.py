@@ -142,6 +142,12 @@ def register(app: typer.Typer) -> None:
         purged walk-forward validation; backtests the model out of sample under the $1,000
         profile's costs and risk rules with a random-entry baseline and an HTML report; then
         starts the TopstepX-compatible simulator and runs `scalpdesk venue check` against it.
+
+        Examples:
+
+        \b
+          scalpdesk demo
+          scalpdesk demo --days 5 --keep demo_files
         """
         with tempfile.TemporaryDirectory(prefix="scalpdesk-demo-") as tmp:
             workdir = keep or Path(tmp)

@@ -26,7 +26,13 @@ def _dir(models_dir: Path | None) -> Path:
 
 @app.command("list")
 def list_cmd(models_dir: DirOpt = None) -> None:
-    """One line per model: kind, instrument, label, when, and its verdict."""
+    """One line per model: kind, instrument, bar size, when, and its verdict.
+
+    Example:
+
+    \b
+      scalpdesk models list
+    """
     from core.ml.artifacts import list_artifacts
 
     rows = run_cli(lambda: list_artifacts(_dir(models_dir)))
@@ -55,7 +61,14 @@ def _f(x: Any, fmt: str = "{:.3f}") -> str:
 def show_cmd(name: Annotated[str, typer.Argument(help="Model name (a directory under models/).")],
              models_dir: DirOpt = None,
              as_json: Annotated[bool, typer.Option("--json", help="Print the raw model card.")] = False) -> None:
-    """The model card: data span and hash, features, label, parameters, folds, verdict."""
+    """The model card: data span and hash, features, label, parameters, folds, verdict.
+
+    Examples:
+
+    \b
+      scalpdesk models show mes_lgbm
+      scalpdesk models show mes_lgbm --json > card.json
+    """
     import pandas as pd
 
     from core.ml.base import read_json

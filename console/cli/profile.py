@@ -28,7 +28,9 @@ NameArg = Annotated[str, typer.Argument(
 def list_profiles() -> None:
     """List your profiles and the shipped ones, with where each lives.
 
-    Example:\n
+    Example:
+
+    \b
       scalpdesk profile list
     """
     from rich.table import Table
@@ -62,8 +64,10 @@ def show(name: NameArg) -> None:
     Values you did not set are marked "# default"; with `extends`, inherited values are
     marked "# from BASE".
 
-    Examples:\n
-      scalpdesk profile show account_1k\n
+    Examples:
+
+    \b
+      scalpdesk profile show account_1k
       scalpdesk profile show mine > mine_full.toml
     """
     from core.config import load_profile
@@ -78,7 +82,9 @@ def show(name: NameArg) -> None:
 def validate(name: NameArg) -> None:
     """Check a profile; lists every problem at once (exit code 2 when invalid).
 
-    Example:\n
+    Example:
+
+    \b
       scalpdesk profile validate mine
     """
     from core.config import load_profile
@@ -100,8 +106,10 @@ def new(
     The file goes to the user profile directory ($SCALPDESK_HOME/profiles, default
     ~/.scalpdesk/profiles) and starts with `extends = "BASE"`.
 
-    Examples:\n
-      scalpdesk profile new mine --from account_1k\n
+    Examples:
+
+    \b
+      scalpdesk profile new mine --from account_1k
       scalpdesk profile set mine risk.max_daily_loss 40
     """
     from core import profile_files
@@ -130,8 +138,10 @@ def set_value(
 
     Shipped profiles are read-only: copy one first with `scalpdesk profile new`.
 
-    Examples:\n
-      scalpdesk profile set mine risk.max_daily_loss 40\n
+    Examples:
+
+    \b
+      scalpdesk profile set mine risk.max_daily_loss 40
       scalpdesk profile set mine strategy.cooldown_bars 2
     """
     from core.config import load_profile, profile_value, set_profile_value

@@ -67,55 +67,40 @@ def run(
     Orders match like the gateway: market, limit, stop, trailing, join, native OCO brackets.
 
     Topstep rules apply: the Maximum Loss Limit, flat by 15:10 CT, the contract cap.
+
+    Examples:
+
+    \b
+      scalpdesk sim run                        # generated MES bars
+      scalpdesk sim run --data MES --speed 10  # the catalog's MES bars
+      scalpdesk sim run --data mes.parquet --faults drop:30,stall:60:20
     """
     import asyncio
 
-    from core.venues.sim.gateway.schedule import parse_fault_spec
+    from console.cli.common import progress_task
+    from core.venues.sim.launch import SimSettings, load_sim_bars
 
-    if account_size not in (50_000, 100_000, 150_000):
-        raise fail(f"--account-size {account_size} is not a Topstep combine size",
-                   "use 50000, 100000 or 150000")
-    if bracket_mode not in ("auto_oco", "position"):
-        raise fail(f"--bracket-mode {bracket_mode!r} is not auto_oco or position")
-    items = run_cli(lambda: parse_fault_spec(faults))
+    settings = SimSettings(data=data, bar=bar, symbol=symbol, start=start, end=end, days=days,
+                           seed=seed, speed=speed, wall_clock=wall_clock,
+                           account_size=account_size, bracket_mode=bracket_mode,
+                           partial_fills=partial_fills, daily_loss_limit=dll, faults=faults,
+                           host=host, port=port)
+    items = run_cli(settings.check)
     if data is not None and ":" in data and not Path(data).exists():
         root, _, label = data.partition(":")
         err_console.print(f"note: --data {data} is the old spelling of --data {root} --bar {label}",
                           highlight=False)
-
-    from console.cli.common import progress_task
-    from core.venues.sim.loader import load_replay_bars
-
-    gen_start = None
     now_ns = None
     if wall_clock:
         from core.clock import LiveClock
 
         now_ns = LiveClock().now_ns()
-        speed = 1.0
-        if data is None:  # generate a window around today so history exists right away
-            import pandas as pd
-
-            gen_start = (pd.Timestamp(now_ns, tz="UTC") - pd.Timedelta(days=4)).strftime("%Y-%m-%d")
-            days = max(days, 5)
     with progress_task("loading bars", total=1.0) as advance:
-        frame, what = run_cli(lambda: load_replay_bars(data, symbol=symbol, start=start, end=end,
-                                                       days=days, seed=seed, progress=advance,
-                                                       generate_from=gen_start, bar=bar))
-    if now_ns is not None:
-        from core.venues.sim.loader import align_to_week_of
-
-        frame, weeks = align_to_week_of(frame, now_ns)
-        first = int(frame["timestamp"].iloc[0])
-        what += f", shifted {weeks} week(s) to wall time"
-        if first > now_ns:
-            err_console.print(f"note: the data starts {(first - now_ns) / 3.6e12:.1f} h from now; "
-                              "the market stays quiet until then")
+        bars = run_cli(lambda: load_sim_bars(settings, now_ns=now_ns, progress=advance))
+    for note in bars.notes:
+        err_console.print(f"note: {note}", highlight=False)
     try:
-        asyncio.run(_serve(frame, what, speed=speed, host=host, port=port, items=items,
-                           symbol=symbol, seed=seed, account_size=account_size,
-                           bracket_mode=bracket_mode, partial_fills=partial_fills,
-                           history_until_ns=now_ns, dll=dll))
+        asyncio.run(_serve(settings, bars, items))
     except KeyboardInterrupt:
         err_console.print("simulator stopped")
     except OSError as exc:
@@ -123,62 +108,46 @@ def run(
                    "pick another --port, or 0 for any free port") from None
 
 
-async def _serve(frame, what: str, *, speed: float, host: str, port: int, items: list,  # noqa: ANN001
-                 symbol: str, seed: int, account_size: int, bracket_mode: str,
-                 partial_fills: int | None, history_until_ns: int | None,
-                 dll: float | None) -> None:
+async def _serve(settings, bars, items: list) -> None:  # noqa: ANN001 - core types, imported lazily
     import asyncio
+    import signal
 
-    from core.venues.sim.gateway import AccountConfig, Faults, GatewayConfig, SimGateway
-    from core.venues.sim.gateway.schedule import run_fault_schedule
-    from core.venues.sim.matching import MatchingConfig
-    from core.venues.sim.models import BracketMode
+    from core.venues.sim.launch import start_simulator
 
-    cfg = GatewayConfig(symbol=symbol, accounts=[AccountConfig(
-        name=f"{account_size // 1000}KTC-V2-SIM-1", balance=float(account_size),
-        account_size=account_size, bracket_mode=BracketMode(bracket_mode),
-        daily_loss_limit=dll)])
-    gw = run_cli(lambda: SimGateway(
-        frame, config=cfg, faults=Faults(seed=seed), speed=speed,
-        matching=MatchingConfig(max_fill_per_event=partial_fills),
-        history_until_ns=history_until_ns,
-        max_gap_s=float("inf") if history_until_ns is not None else 2.0))
-    urls = await gw.start(host, port, feed=True)
+    sim = await start_simulator(settings, bars=bars, log=err_console.print)
+    gw, urls = sim.gateway, sim.urls
     acct = next(iter(gw.engine.accounts.values()))
+    user, key = sim.credentials
     say = lambda text: console.print(text, soft_wrap=True, highlight=False)  # noqa: E731
-    say(f"[bold]scalpdesk gateway simulator[/] — replaying {what}, "
-                  f"{len(frame):,} bars at speed {speed:g}")
+    say(f"[bold]scalpdesk gateway simulator[/] — replaying {bars.what}, "
+        f"{len(bars.frame):,} bars at speed {bars.speed:g}")
     say(f"  REST        {urls.rest}")
     say(f"  user hub    {urls.user_hub}")
     say(f"  market hub  {urls.market_hub}")
     say(f"  admin       {urls.admin}/state · POST {urls.admin}/faults · /feed · /blast")
     say(f"  contract    {gw.contract.id} (symbolId {gw.contract.symbol_id})")
     say(f"  account     {acct.name} (id {acct.id}), balance ${acct.balance:,.2f}, "
-                  f"brackets {bracket_mode}")
-    say("  login       export TOPSTEPX_USERNAME=sim TOPSTEPX_API_KEY=sim-key")
+        f"brackets {settings.bracket_mode}")
+    say(f"  login       export TOPSTEPX_USERNAME={user} TOPSTEPX_API_KEY={key}")
     say(f"  check       scalpdesk venue check --api-url {urls.rest} "
-                  f"--user-hub {urls.user_hub} --market-hub {urls.market_hub}")
+        f"--user-hub {urls.user_hub} --market-hub {urls.market_hub}")
     if items:
         say(f"  faults      {', '.join(f'{i.kind}' for i in items)}")
     say("Ctrl-C to stop.")
-    import signal
-
     stop = asyncio.Event()
     try:  # SIGTERM (a supervisor, `kill`) stops as cleanly as Ctrl-C
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     except (NotImplementedError, RuntimeError):
         pass
-    tasks = [asyncio.create_task(run_fault_schedule(gw, items, log=err_console.print))]
 
     async def feed_then_note() -> None:
         await gw.wait_feed()
         err_console.print("replay finished; the server stays up (Ctrl-C to stop)")
 
-    tasks.append(asyncio.create_task(feed_then_note()))
+    note = asyncio.create_task(feed_then_note())
     try:
         await stop.wait()
         err_console.print("simulator stopped")
     finally:
-        for t in tasks:
-            t.cancel()
-        await gw.stop()
+        note.cancel()
+        await sim.stop()

@@ -87,7 +87,7 @@ def train(
     ctx: typer.Context,
     data: Annotated[str | None, typer.Option(
         "--data", "-d", help="Bar file or directory (Parquet/CSV/DBN/TopstepX JSON), or a catalog "
-        "symbol such as MES (with --bar).")] = None,
+        "symbol such as MES (see --bar).")] = None,
     synthetic: Annotated[int | None, typer.Option(
         "--synthetic", help="Train on N trading days of synthetic MES 1-s RTH bars instead "
         "(pure noise unless --planted: a quick check that the pipeline says 'no edge').")] = None,
@@ -97,14 +97,14 @@ def train(
     model: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)] = "lightgbm",
     label: Annotated[str | None, typer.Option(
         help="direction (DOWN/FLAT/UP), binary (DOWN/UP) or triple_barrier (the profile's "
-        "bracket). Default: the profile's [label].")] = None,
+        "bracket). Default: the profile's label.kind.")] = None,
     lookahead: Annotated[int | None, typer.Option(help="Label lookahead in seconds (default: profile).")] = None,
     threshold: Annotated[float | None, typer.Option(help="Label threshold in ticks (default: profile).")] = None,
     folds: Annotated[int, typer.Option(help="Walk-forward folds (sized by row count), plus a final holdout.")] = 4,
     train_days: Annotated[float | None, typer.Option(help="Explicit train length in days (with --val-days, --test-days).")] = None,
     val_days: Annotated[float | None, typer.Option(help="Validation length in days (early stopping + calibration).")] = None,
     test_days: Annotated[float | None, typer.Option(help="Test length (and step) in days.")] = None,
-    holdout_days: Annotated[float | None, typer.Option(help="Final holdout in days (default 15 %% of the data).")] = None,
+    holdout_days: Annotated[float | None, typer.Option(help="Final holdout in days (default: 15 % of the data).")] = None,
     mode: Annotated[str, typer.Option(help="expanding (train from the start) or rolling (fixed length).")] = "expanding",
     embargo: Annotated[float, typer.Option(help="Extra gap in seconds after each purged boundary.")] = 0.0,
     bar: Annotated[str | None, typer.Option(
@@ -131,10 +131,13 @@ def train(
 ) -> None:
     """Train a model with purged walk-forward validation and print an honest verdict.
 
-    Examples:\n
-      scalpdesk train --synthetic 5                      # noise: must say "no edge"\n
-      scalpdesk train --data ../shared/data/mes_1m_frd_2023-11-26_2023-12-11.parquet\n
-      scalpdesk train --data MES --bar 1s --model lightgbm --folds 6 --workers 2
+    Examples:
+
+    \b
+      scalpdesk train --synthetic 5            # noise: must say "no edge"
+      scalpdesk train --data MES --name mes_lgbm --report train.html
+      scalpdesk train --data mes_1m.parquet --label binary --lookahead 300
+      scalpdesk train --data MES --bar 1s --folds 6 --workers 2
     """
     from core.clock import LiveClock
     from core.ml.base import MODEL_KINDS

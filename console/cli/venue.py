@@ -18,8 +18,9 @@ _URL_HELP = "Defaults to the profile's \\[venue] setting, else the real TopstepX
 def check(
     ctx: typer.Context,
     profile: Annotated[Path | None, typer.Option(
-        "--profile", "-p", help="Profile whose \\[venue] section gives URLs, env var names, "
-        "account and symbol (default: the global --profile, else built-in TopstepX defaults).")] = None,
+        "--profile", "-p", help="Profile whose \\[venue] section gives the kind, URLs, env var "
+        "names, account and symbol (default: the global --profile, else built-in TopstepX "
+        "defaults).")] = None,
     api_url: Annotated[str | None, typer.Option(help=f"REST base URL. {_URL_HELP}")] = None,
     user_hub: Annotated[str | None, typer.Option(help=f"User hub URL. {_URL_HELP}")] = None,
     market_hub: Annotated[str | None, typer.Option(help=f"Market hub URL. {_URL_HELP}")] = None,
@@ -30,10 +31,13 @@ def check(
 ) -> None:
     """Log in, list accounts, find the active contract, read bars and receive a few quotes.
 
-    Credentials come only from the environment: TOPSTEPX_USERNAME and TOPSTEPX_API_KEY
-    (or the variables the profile names). They are never printed.
+    The profile's venue.kind decides where: "topstepx" dials TopstepX with the credentials
+    from the environment (TOPSTEPX_USERNAME and TOPSTEPX_API_KEY, or the variables the profile
+    names; never printed); "sim" checks a local simulator — the one at a loopback venue.api_url,
+    else one started in this process (no network, no credentials needed).
 
-    Point the three URLs at the local simulator to check it instead of TopstepX.
+    Giving --api-url (and the hub URLs) checks the TopstepX client at those URLs whatever the
+    kind, e.g. a simulator started with `scalpdesk sim run`.
 
     Exit code: 0 when every step passes (warnings allowed), 1 when a step fails,
     2 on bad input such as a missing environment variable.
@@ -41,35 +45,50 @@ def check(
     import asyncio
 
     from core.clock import LiveClock
-    from core.venues.topstepx.check import run_check
-    from core.venues.topstepx.config import config_from_settings, credentials_from_env
 
     prof_path = profile or getattr(ctx.obj, "profile", None)
-    venue_cfg = None
+    prof = None
     if prof_path is not None:
         from core.config import load_profile
 
-        venue_cfg = run_cli(lambda: load_profile(prof_path)).venue
-    username, api_key = run_cli(lambda: credentials_from_env(venue_cfg))
-    config = run_cli(lambda: config_from_settings(
-        venue_cfg, api_url=api_url, user_hub_url=user_hub, market_hub_url=market_hub,
-        handshake_timeout_s=10.0, max_read_retries=2))
-    results = asyncio.run(run_check(
-        config, username=username, api_key=api_key, clock=LiveClock(),
+        prof = run_cli(lambda: load_profile(prof_path))
+    venue_cfg = prof.venue if prof is not None else None
+    urls = {"api_url": api_url, "user_hub_url": user_hub, "market_hub_url": market_hub}
+    # Explicit URLs mean "this client at these URLs", as before the factory existed.
+    kind = "topstepx" if any(urls.values()) else None
+    clock = LiveClock()
+    results, where = run_cli(lambda: asyncio.run(_check(
+        prof, kind=kind, clock=clock, overrides={**urls, "handshake_timeout_s": 10.0,
+                                                 "max_read_retries": 2},
         symbol_id=symbol_id or (venue_cfg.symbol_id if venue_cfg else "F.US.MES"),
         account_name=account or (venue_cfg.account_name if venue_cfg else None),
-        quote_seconds=seconds))
-    _print(results, config.api_url)
+        seconds=seconds)))
+    _print(results, where)
     if any(r.status == "fail" for r in results):
         raise typer.Exit(1)
 
 
-def _print(results: list, api_url: str) -> None:
+async def _check(prof: object, *, kind: str | None, clock: object, overrides: dict,
+                 symbol_id: str, account_name: str | None, seconds: float) -> tuple[list, str]:
+    from core.venues.factory import is_loopback_url, open_venue
+    from core.venues.topstepx.check import run_check
+
+    venue = await open_venue(prof, kind=kind, clock=clock, config_overrides=overrides)  # type: ignore[arg-type]
+    where = venue.config.api_url  # type: ignore[attr-defined]
+    cfg = getattr(prof, "venue", None)
+    if kind is None and cfg is not None and cfg.kind == "sim" and not is_loopback_url(cfg.api_url):
+        where += " (in-process simulator)"
+    results = await run_check(venue, clock=clock, symbol_id=symbol_id,  # type: ignore[arg-type]
+                              account_name=account_name, quote_seconds=seconds)
+    return results, where
+
+
+def _print(results: list, where: str) -> None:
     from rich.table import Table
     from rich.text import Text
 
     style = {"pass": "green", "fail": "bold red", "warn": "yellow", "skip": "dim"}
-    table = Table("step", "result", "ms", "detail", title=f"venue check — {api_url}")
+    table = Table("step", "result", "ms", "detail", title=f"venue check — {where}")
     for r in results:
         table.add_row(r.name, Text(r.status.upper(), style=style[r.status]), f"{r.ms:,.0f}",
                       Text(r.detail))  # Text: gateway messages are never rich markup

@@ -92,5 +92,5 @@ def test_profile_cli_roundtrip(tmp_path: Path) -> None:
     assert run("profile", "set", str(p), "risk.max_daily_loss", "40").exit_code == 0
     assert "max_daily_loss = 40" in p.read_text()
     res = run("profile", "set", str(p), "risk.max_daily_los", "40")
-    assert res.exit_code == 2 and "did you mean 'max_daily_loss'" in res.output
+    assert res.exit_code == 2 and "did you mean 'risk.max_daily_loss'" in res.output
     assert run("profile", "show", "demo").exit_code == 0
