@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from console.cli import bench_backtest, bench_data, bench_features, bench_inference, bench_venue
+from console.cli import (
+    bench_backtest, bench_data, bench_engine, bench_features, bench_inference, bench_venue,
+)
 
 app = typer.Typer(
     help="Measure speed and memory (figures for the README's Performance section).",
     no_args_is_help=True,
 )
 
-for _mod in (bench_data, bench_features, bench_inference, bench_backtest, bench_venue):
+for _mod in (bench_data, bench_features, bench_inference, bench_backtest, bench_venue,
+             bench_engine):
     _mod.register(app)

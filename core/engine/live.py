@@ -30,6 +30,7 @@ from core.domain import Bar, Contract, Order, OrderType, Side
 from core.engine import orders as O
 from core.engine.bars import BarBuilder, SessionIndex
 from core.engine.guard import Guard
+from core.engine.signals import prediction_event
 from core.errors import NonRetryableVenueError, VenueError
 from core.risk import Approved, EntryIntent, RiskKernel
 from core.strategy import steps as S
@@ -203,6 +204,9 @@ class LiveEngine:
         if self.state.position:
             await self._manage_open_position(bar, now)
         direction, confidence = self.signal(bar)
+        pe = prediction_event(self.signal, bar)
+        if pe is not None:
+            self.publish(pe)
         act = int(S.action_of(int(direction), float(confidence), self.profile.risk.min_confidence))
         pos_dir = int(np.sign(self.state.position))
         kind = int(S.decide(pos_dir, act, self.state.bars - self.state.last_exit_bar,
@@ -259,8 +263,7 @@ class LiveEngine:
         order = self.book.add(O.TrackedOrder(tag=tag, role=role, side=direction,
                                              type=otype.name.lower(), size=size,
                                              stop_price=stop_price, parent_tag=parent_tag))
-        if role == "entry" and (self.guard.killed
-                                or self.risk.status(self.clock.now_ns()).mode == "HALTED"):
+        if role == "entry" and (self.guard.killed or self.risk.halted):
             self.book.refused(tag, "halted: only orders that reduce risk are sent")
             self.journal.mark(tag, "refused", reason="halted")
             self._order_event(order)

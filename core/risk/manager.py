@@ -130,9 +130,27 @@ class RiskKernel:
         self.atr = 0.0             #: ATR after the last bar fed to on_bar
         self._prev = RE.new_prev()
         self._last_mode: str | None = None
+        self._row_cache: tuple[int, int, int] | None = None   # (row, open ns, close ns)
 
     # ------------------------------------------------------------------ schedule
     def _sched_row(self, ts_ns: int) -> tuple[np.ndarray, int]:
+        # Per-event callers ask about the same session over and over: answer from the cached
+        # session bounds in O(1) (a calendar lookup costs ~1 ms).
+        c = self._row_cache
+        if c is not None and c[1] <= ts_ns < c[2] and self._schedule is not None:
+            return self._schedule.table, c[0]
+        table, row = self._sched_row_slow(ts_ns)
+        sch = self._schedule
+        if row >= 0 and sch is not None:
+            self._row_cache = (row, int(sch.open_ns[row]), int(sch.close_ns[row]))
+        return table, row
+
+    @property
+    def halted(self) -> bool:
+        """HALTED: a halting limit or an operator kill is in force."""
+        return bool(self.ist[K.I_HALT] != 0)
+
+    def _sched_row_slow(self, ts_ns: int) -> tuple[np.ndarray, int]:
         sch = self._schedule
         ts = np.array([ts_ns], dtype=np.int64)
         if sch is not None and len(sch.day):
@@ -142,6 +160,7 @@ class RiskKernel:
         d = np.datetime64(int(ts_ns), "ns").astype("datetime64[D]")
         sch = build_schedule(self.profile, str(d - 3), str(d + 40))
         self._schedule = sch
+        self._row_cache = None
         return sch.table, int(sch.row_of(ts)[0])
 
     def trading_day(self, ts_ns: int) -> int:
