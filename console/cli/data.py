@@ -272,6 +272,12 @@ def synth_cmd(
     start: Annotated[str, typer.Option(help="First calendar date (YYYY-MM-DD).")] = "2024-01-02",
     rth_only: Annotated[bool, typer.Option(help="Only regular trading hours (09:30–16:00 ET).")] = False,
     out: Annotated[Path | None, typer.Option(help="Output Parquet (default data/synth/…).")] = None,
+    crypto: Annotated[str | None, typer.Option(
+        "--crypto", metavar="PAIR", help="Instead: 24/7 one-minute bars of a crypto pair "
+        "(BTCUSDT, ETHUSDT, BNBUSDT, SOLUSDT) written as a Binance kline .zip/.csv; --days "
+        "counts calendar days.")] = None,
+    unit: Annotated[str, typer.Option(help="With --crypto: open times in ms or us (Binance "
+                                           "spot files from 2025 use us).")] = "ms",
 ) -> None:
     """Generate realistic MES-like 1-second bars (seeded) in the users' Parquet layout.
 
@@ -283,7 +289,10 @@ def synth_cmd(
     \b
       scalpdesk data synth --days 20 --planted --rth-only --out mes.parquet
       scalpdesk data synth --days 5 --seed 3 --start 2024-03-04
+      scalpdesk data synth --crypto BTCUSDT --days 31 --start 2024-01-01 --out BTCUSDT-1m-2024-01.zip
     """
+    if crypto:
+        return _synth_crypto(crypto, days, seed, planted, start, out, unit)
     from core.datasets import synth
 
     run_cli(lambda: synth.check_start(start))
@@ -304,3 +313,25 @@ def synth_cmd(
     if planted:
         console.print(f"planted pattern: {synth.PLANTED_PATTERN}", highlight=False)
     console.print(f"next: scalpdesk data validate {path}")
+
+
+def _synth_crypto(pair: str, days: int, seed: int, planted: bool, start: str, out: Path | None,
+                  unit: str) -> None:
+    """`data synth --crypto PAIR`: 24/7 1-minute bars in the Binance kline layout."""
+    from core.datasets import synth_crypto as sc
+
+    if unit not in ("ms", "us"):
+        raise fail(f"--unit {unit!r} is not ms or us", "Binance spot files use us from 2025-01-01")
+    pair = pair.upper()
+    if out is not None:
+        _check_out(out, (".zip", ".csv"), "--out")
+    tag = "planted" if planted else "noise"
+    path = out or Path("data") / "synth" / f"{pair}-1m-{start[:7]}.zip"
+    frame = run_cli(lambda: sc.generate_crypto(days, seed, symbol=pair, start=start,
+                                               planted=planted))
+    run_cli(lambda: sc.write_binance_klines(frame, path, unit=unit))
+    console.print(f"[green]wrote[/] {len(frame):,} one-minute {pair} bars ({days} days, 24/7, seed "
+                  f"{seed}, {tag}) in the Binance kline layout ({unit} open times) to {path}")
+    if planted:
+        console.print(f"planted pattern: {sc.PLANTED_PATTERN}", highlight=False)
+    console.print(f"next: scalpdesk data import {path}")
