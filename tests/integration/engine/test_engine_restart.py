@@ -1,0 +1,84 @@
+"""Restart after a crash mid-position: the position is found and protected, nothing re-sent."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+
+from core.engine.live import LiveEngine
+from core.journal import Journal
+from tests.integration.topstepx.conftest import venue_for, wait_for
+from tests.unit.backtest_fixtures import LOOSE, profile
+
+pytestmark = pytest.mark.asyncio
+
+
+async def _connect(sim: Any):  # noqa: ANN202
+    v = venue_for(sim)
+    await v.connect()
+    acc = (await v.accounts())[0]
+    await v.watch_account(acc.id)
+    c = await v.active_contract("F.US.MES")
+    await v.subscribe_trades(c.id)
+    return v, acc.id, c
+
+
+async def test_restart_finds_the_position_protects_it_and_never_resends(sim: Any,
+                                                                         tmp_path: Any) -> None:
+    jpath = tmp_path / "engine.journal"
+    prof = profile("demo", risk=LOOSE)
+    n = {"k": 0}
+
+    def once(bar) -> tuple[int, float]:  # noqa: ANN001
+        n["k"] += 1
+        return (1, 0.75) if n["k"] == 2 else (0, 0.0)
+
+    v, acc, c = await _connect(sim)
+    j1 = Journal(jpath)
+    a = LiveEngine(profile=prof, venue=v, journal=j1, clock=sim.engine.clock, account_id=acc,
+                   contract=c, signal=once, bar_seconds=60, run_id="runA", armed=True)
+
+    async def pump(eng: LiveEngine) -> None:
+        async for ev in v.events():
+            await eng.on_event(ev)
+    task = asyncio.create_task(pump(a))
+    for _ in range(16):
+        sim.replay.step(1)
+        await asyncio.sleep(0.02)
+        await a.on_time()
+    await wait_for(lambda: a.state.position != 0, what="the entry")
+    pos = a.state.position
+    # --- the crash: the engine dies without cleaning up; its stop leg is lost meanwhile,
+    # and one intent was journaled but never sent.
+    task.cancel()
+    j1.record_intent(j1.next_tag("runA"), {"role": "entry", "side": 1, "size": 1})
+    for o in await v.open_orders(acc):
+        await v.cancel_order(acc, o.id)
+    await asyncio.sleep(0.2)
+    j1.close()
+    sent_before = sim.engine.orders_placed if hasattr(sim.engine, "orders_placed") else None
+    # --- the restart
+    j2 = Journal(jpath)
+    b = LiveEngine(profile=prof, venue=v, journal=j2, clock=sim.engine.clock, account_id=acc,
+                   contract=c, signal=lambda bar: (0, 0.0), bar_seconds=60, run_id="runB",
+                   armed=False)
+    t0 = time.perf_counter()
+    found = await b.recover()
+    stops = []
+    while time.perf_counter() - t0 < 3.0 and not stops:
+        stops = [o for o in await v.open_orders(acc) if o.stop_price is not None]
+        await asyncio.sleep(0.05)
+    assert stops, "no protective stop within 3 s of the restart"
+    assert found["position"] == pos and b.state.position == pos
+    assert sum(o.size for o in stops) == abs(pos)
+    assert found["unresolved_missing"] == ["runA-4"] or found["unresolved_missing"]
+    roles = [rec.payload.get("role") for rec in (j2.intent(f"runB-{k}") for k in (1, 2, 3))
+             if rec is not None]
+    assert roles == ["protect"]                     # nothing re-sent, only the repair
+    if sent_before is not None:
+        assert sim.engine.orders_placed == sent_before + 1
+    j2.close()
+    await v.close()
