@@ -12,9 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.clock import Clock
-from core.errors import CoreError
-from core.venues.base import QuoteEvent
-from core.venues.topstepx.config import TopstepXConfig
+from core.errors import ConfigError, CoreError
+from core.venues.base import QuoteEvent, Venue
 from core.venues.topstepx.parse import format_ts
 from core.venues.topstepx.venue import TopstepXVenue
 
@@ -31,14 +30,32 @@ class StepResult:
     ms: float
 
 
-async def run_check(config: TopstepXConfig, *, username: str, api_key: str, clock: Clock,
-                    symbol_id: str = "F.US.MES", account_name: str | None = None,
-                    quote_seconds: float = 5.0, bar_days: float = 3.0,
+async def run_check(venue: Venue, *, clock: Clock, symbol_id: str = "F.US.MES",
+                    account_name: str | None = None, quote_seconds: float = 5.0,
+                    bar_days: float = 3.0,
                     market_open: Callable[[], bool] | None = None) -> list[StepResult]:
-    """Run the check steps against the gateway at ``config`` and return their results."""
+    """Run the check steps through ``venue`` (from :func:`core.venues.factory.open_venue`, not
+    yet connected) and return their results. The venue is closed at the end.
+
+    Args:
+        venue: The TopstepX client (pointed at TopstepX or a simulator: the steps are the same).
+        clock: Source of "now" (bar windows, token validity).
+        symbol_id: Contract symbol to look up.
+        account_name: Account to use (default: the first active).
+        quote_seconds: How long to listen for quotes.
+        bar_days: How far back to read one-minute bars.
+        market_open: Whether quotes are expected now (default: what the venue was given, else
+            the CME calendar); decides whether "no quotes" fails or only warns.
+
+    Raises:
+        ConfigError: ``venue`` is not the TopstepX client (the steps use its hubs directly).
+    """
+    if not isinstance(venue, TopstepXVenue):
+        await venue.close()
+        raise ConfigError(f"venue check needs the TopstepX client, not {type(venue).__name__}")
+    config = venue.config
     results: list[StepResult] = []
-    venue = TopstepXVenue(config, username=username, api_key=api_key, clock=clock,
-                          market_open=market_open)
+    market_open = market_open or venue.market_open_source
 
     def calendar_open() -> bool:
         if market_open is not None:

@@ -13,7 +13,7 @@ import itertools
 import logging
 import random
 import string
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -83,6 +83,8 @@ class TopstepXVenue(StreamsMixin):
         self._tags = itertools.count(1)
         self.exec = OrderExecution(self, self.state, config, tick_size=self._tick_size,
                                    new_tag=self._new_tag)
+        #: The injected "is the market open now" (None: the CME calendar decides).
+        self.market_open_source: Callable[[], bool] | None = market_open
         open_fn = market_open or default_market_open(clock)
         self._market_open = open_fn
         self.user = HubSupervisor("user", config.user_hub_url, token=self.auth.ensure,
@@ -102,6 +104,7 @@ class TopstepXVenue(StreamsMixin):
         self._bg: set[asyncio.Task[Any]] = set()
         self._refresh_task: asyncio.Task[None] | None = None
         self._started = False
+        self._on_close: list[Callable[[], Awaitable[None]]] = []
 
     # ================================================================ lifecycle
     async def connect(self, *, hubs: bool = True) -> None:
@@ -117,15 +120,24 @@ class TopstepXVenue(StreamsMixin):
         self._started = True
 
     async def close(self) -> None:
-        """Stop hubs and background tasks, log out, close the session (idempotent)."""
-        for t in list(self._bg) + ([self._refresh_task] if self._refresh_task else []):
-            t.cancel()
-        await self.user.stop()
-        await self.market.stop()
-        if self._started:
-            await self.auth.logout()
-        self._started = False
-        await self.http.close()
+        """Stop hubs and background tasks, log out, close the session, then release whatever
+        was handed over with :meth:`on_close` (idempotent)."""
+        try:
+            for t in list(self._bg) + ([self._refresh_task] if self._refresh_task else []):
+                t.cancel()
+            await self.user.stop()
+            await self.market.stop()
+            if self._started:
+                await self.auth.logout()
+            self._started = False
+            await self.http.close()
+        finally:
+            while self._on_close:  # last registered, first released
+                await self._on_close.pop()()
+
+    def on_close(self, release: Callable[[], Awaitable[None]]) -> None:
+        """Run ``release`` when the venue closes (e.g. stop a server this venue owns)."""
+        self._on_close.append(release)
 
     async def __aenter__(self) -> TopstepXVenue:
         await self.connect()

@@ -7,7 +7,9 @@ watchdog/backoff values keep the tests fast). No wall-clock thresholds are asser
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -117,3 +119,45 @@ async def recorder(venue: TopstepXVenue) -> AsyncIterator[Recorder]:
 
 
 Waiter = Callable[..., Awaitable[None]]
+
+
+_NET_SEEN: list[tuple[str, Any]] = []
+_NET_WATCHING: list[bool] = []
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    # An audit hook sees the real sockets of every thread (signalrcore's included); no mock.
+    if _NET_WATCHING and event in ("socket.connect", "socket.getaddrinfo"):
+        _NET_SEEN.append((event, args[1] if event == "socket.connect" else args[0]))
+
+
+sys.addaudithook(_audit)  # hooks cannot be removed: it records only inside watch_network()
+
+
+@contextmanager
+def watch_network() -> Iterator[list[tuple[str, Any]]]:
+    """Record every socket connect and DNS lookup made inside the block.
+
+    Yields the list of ``(event, address or host)``; pass it to :func:`off_machine`.
+    """
+    _NET_SEEN.clear()
+    _NET_WATCHING.append(True)
+    try:
+        yield _NET_SEEN
+    finally:
+        _NET_WATCHING.clear()
+
+
+def off_machine(seen: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """The recorded connects/lookups that leave this machine (Unix-socket paths are local)."""
+    from core.venues.factory import is_loopback_host
+
+    bad = []
+    for event, where in seen:
+        if event == "socket.connect" and not isinstance(where, tuple):
+            continue
+        host = where[0] if isinstance(where, tuple) else where
+        host = host.decode() if isinstance(host, bytes) else host
+        if host is not None and not is_loopback_host(str(host)):
+            bad.append((event, where))
+    return bad

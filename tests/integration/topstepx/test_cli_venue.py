@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from console.cli.app import app
-from tests.integration.topstepx.conftest import SimGateway, make_bars
+from tests.integration.topstepx.conftest import SimGateway, make_bars, off_machine, watch_network
 
 
 @pytest.fixture(scope="module")
@@ -107,3 +107,19 @@ def test_venue_check_takes_urls_and_env_names_from_the_profile(
     for step in ("login", "accounts", "contract", "market hub + quotes", "bars", "user hub"):
         assert step in r.output
     assert "50KTC-V2-SIM-1" in r.output and "sim-key" not in r.output and "FAIL" not in r.output
+
+
+def test_venue_check_demo_profile_checks_an_in_process_simulator_offline(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Regression (issue 9): nothing read venue.kind, so the demo ("sim") profile dialled TopstepX.
+    # No credentials in the environment: the TopstepX route would stop at exit 2.
+    monkeypatch.delenv("TOPSTEPX_USERNAME", raising=False)
+    monkeypatch.delenv("TOPSTEPX_API_KEY", raising=False)
+    with watch_network() as seen:
+        r = CliRunner().invoke(app, ["venue", "check", "--profile", "demo", "--seconds", "1"])
+    assert r.exit_code == 0, r.output
+    assert "in-process simulator" in r.output and "127.0.0.1" in r.output
+    for step in ("login", "accounts", "contract", "market hub + quotes", "bars", "user hub"):
+        assert step in r.output
+    assert "FAIL" not in r.output and "WARN" not in r.output and "topstepx.com" not in r.output
+    assert seen and not off_machine(seen), off_machine(seen)
