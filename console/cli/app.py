@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from console.cli import backtest, bench, data, demo, models, profile, sim, train, venue
+from console.cli import backtest, bench, data, demo, live, models, profile, sim, train, venue
 from console.cli.helpfmt import ScalpdeskGroup
 
 app = typer.Typer(
@@ -65,6 +65,7 @@ demo.register(app)
 app.command("train")(train.train)
 # `backtest` too: a group would advertise `COMMAND [ARGS]` it does not have.
 app.command("backtest")(backtest.backtest)
+app.command("live")(live.live)
 
 
 def main() -> None:

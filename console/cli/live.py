@@ -1,0 +1,72 @@
+"""`scalpdesk live`: run the live engine (its own process), headless or for the console."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from console.cli.common import console, err_console, fail, run_cli
+
+
+def live(
+    ctx: typer.Context,
+    profile: Annotated[str | None, typer.Option(
+        "--profile", "-p", help="Profile name or TOML file; its [venue] kind picks TopstepX or "
+        "the local simulator (default: the global --profile, else demo).")] = None,
+    model: Annotated[str | None, typer.Option(
+        "--model", "-m", help="Trained model (name under models/ or a directory). Without it the "
+        "engine trades nothing on its own (manual flatten/kill still work).")] = None,
+    headless: Annotated[bool, typer.Option(
+        "--headless", help="No console: one JSON line per significant event and a status line "
+        "every few seconds (for SSH). Control it with `scalpdesk ctl`.")] = False,
+    account: Annotated[str | None, typer.Option(
+        "--account", help="Account name (default: the profile's, else the first active).")] = None,
+    armed: Annotated[bool | None, typer.Option(
+        "--armed/--disarmed", help="Automatic entries at start (default: armed on the "
+        "simulator, disarmed on live accounts; `scalpdesk ctl arm` later).",
+        show_default=False)] = None,
+    journal: Annotated[Path | None, typer.Option(
+        "--journal", help="Journal file (default: ~/.scalpdesk/journal/PROFILE.sqlite; "
+        "SCALPDESK_HOME moves it).")] = None,
+    socket: Annotated[Path | None, typer.Option(
+        "--socket", help="Control socket path (default: the user's runtime directory, one per "
+        "profile).")] = None,
+    shutdown: Annotated[str, typer.Option(
+        "--on-exit", help="On Ctrl-C / SIGTERM: flatten (cancel orders and close the position) "
+        "or leave (positions stay under their brackets).")] = "flatten",
+    run_for: Annotated[float | None, typer.Option(
+        "--run-for", min=1.0, help="Stop after this many seconds (demos, tests).")] = None,
+    speed: Annotated[float, typer.Option(
+        min=0.0, help="Simulator replay speed (venue kind sim only).")] = 10.0,
+) -> None:
+    """Run the live engine: quotes → bars → features → model → the risk kernel → orders.
+
+    The engine runs in this process; a console attaches over the control socket and never
+    takes it down. Every order is journaled before it is sent; the broker's position wins.
+
+    Examples:
+      scalpdesk live --profile demo --model mes_lgbm --headless      (simulator)
+      scalpdesk ctl status --profile demo                              (another shell)
+    """
+    import asyncio
+
+    from core.config import load_profile
+    from core.engine.runner import LiveOptions, run_live
+
+    if shutdown not in ("flatten", "leave"):
+        raise fail(f"--on-exit {shutdown!r} is not flatten or leave", "use --on-exit flatten")
+    name = profile or getattr(getattr(ctx, "obj", None), "profile", None) or "demo"
+    prof = run_cli(lambda: load_profile(name))
+    if not headless:
+        err_console.print("note: the Textual console is not built yet; running headless "
+                          "(control it with `scalpdesk ctl`)")
+    opts = LiveOptions(profile=prof, model=model, account=account, journal_path=journal,
+                       socket_path=socket, armed=armed, run_for_s=run_for, shutdown=shutdown,
+                       sim_speed=speed)
+    report = run_cli(lambda: asyncio.run(run_live(
+        opts, out=lambda line: console.print(line, markup=False, highlight=False,
+                                             soft_wrap=True))))
+    for line in report.lines():
+        console.print(line, markup=False, highlight=False, soft_wrap=True)

@@ -1,0 +1,257 @@
+"""Run the live engine as its own process: venue, journal, control socket, timers, shutdown.
+
+``scalpdesk live`` calls :func:`run_live`. Start-up (requirements §9): profile and secrets
+(env vars) → venue (core.venues.factory: TopstepX, or the local simulator for ``venue.kind =
+"sim"``) → account and contract → journal (risk state restored) → model warm-up from the
+venue's history → market data → :meth:`LiveEngine.recover` (the broker is the truth) → the
+control socket → trade. A timer runs every ``timer_s``: bar close on the clock, the schedule,
+the protection invariant, a heartbeat. SIGINT/SIGTERM (or ``run_for_s``) shut down with the
+profile's policy — by default cancel every working order and flatten — then a session report.
+
+Clock: against TopstepX the engine runs on wall time. Against the simulator it follows the
+replay's market time (:class:`MarketTime`), so bars and the schedule see the replayed day.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal as _signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.clock import Clock, LiveClock
+from core.config import Profile
+from core.engine.live import LiveEngine
+from core.engine.signals import ModelSignal
+from core.errors import ConfigError
+
+#: Events printed by the headless mode (quotes and bars are too many; the journal has them).
+SIGNIFICANT = {"SignalDecided", "OrderUpdated", "FillReceived", "PositionChanged",
+               "RiskStateChanged", "Alert", "FeedHealthChanged", "PredictionMade"}
+#: Events the journal keeps (everything but the quote stream).
+JOURNALED = SIGNIFICANT | {"BarClosed", "Heartbeat"}
+
+
+class MarketTime(Clock):
+    """Market time of a replayed feed: the newest event time, advanced by wall time since it
+    (at most ``cap_s``) — so a quiet bar still closes, and a replay's compressed nights pass."""
+
+    def __init__(self, wall: Clock | None = None, cap_s: float = 5.0) -> None:
+        self.wall = wall or LiveClock()
+        self.cap_ns = int(cap_s * 1e9)
+        self._last = 0
+        self._at = 0
+
+    def observe(self, ts_ns: int) -> None:
+        """An event stamped ``ts_ns`` arrived."""
+        if ts_ns > self._last:
+            self._last, self._at = int(ts_ns), self.wall.now_ns()
+
+    def now_ns(self) -> int:
+        if not self._last:
+            return self.wall.now_ns()
+        return self._last + min(self.wall.now_ns() - self._at, self.cap_ns)
+
+
+@dataclass
+class LiveOptions:
+    """What `scalpdesk live` was asked to do."""
+
+    profile: Profile
+    model: str | None = None
+    account: str | None = None
+    journal_path: Path | None = None
+    socket_path: Path | None = None
+    armed: bool | None = None          #: None: armed on the simulator, disarmed on live accounts
+    run_for_s: float | None = None     #: stop after this long (demos, tests)
+    status_every_s: float = 5.0
+    timer_s: float = 0.25
+    shutdown: str = "flatten"          #: "flatten" (cancel + close) or "leave" (brackets stay)
+    sim_speed: float = 10.0
+    bar_seconds: int | None = None
+    sim_overrides: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SessionReport:
+    """What the run did (printed at shutdown, returned to callers)."""
+
+    run_id: str
+    seconds: float
+    bars: int
+    trades: list[dict[str, Any]]
+    net_pnl: float
+    balance: float
+    mode: str
+    flat_at_exit: bool
+    alerts: list[str]
+
+    def lines(self) -> list[str]:
+        """The report in words."""
+        out = [f"session {self.run_id}: {self.seconds:,.0f} s, {self.bars:,} bars, "
+               f"{len(self.trades)} trades, net {self.net_pnl:+,.2f}, balance {self.balance:,.2f}, "
+               f"risk {self.mode}, {'flat' if self.flat_at_exit else 'NOT FLAT'} at exit"]
+        out += [f"  {t['exit_reason']:>8} {'long' if t['direction'] > 0 else 'short'} "
+                f"{t['contracts']} @ {t['entry_price']:.2f} → {t['exit_price']:.2f}  "
+                f"{t['net_pnl']:+.2f}" for t in self.trades]
+        out += [f"  alert: {a}" for a in self.alerts]
+        return out
+
+
+def default_journal_path(profile_name: str) -> Path:
+    """The user's journal of a profile: ``$SCALPDESK_HOME/journal/<profile>.sqlite``."""
+    import os
+
+    home = Path(os.environ.get("SCALPDESK_HOME", Path.home() / ".scalpdesk")).expanduser()
+    return home / "journal" / f"{profile_name}.sqlite"
+
+
+async def run_live(opts: LiveOptions, *, out: Callable[[str], None] = print,
+                   stop: asyncio.Event | None = None) -> SessionReport:
+    """Run the engine until a signal, ``stop`` or ``run_for_s``; returns the session report."""
+    from core.control.paths import socket_path
+    from core.control.server import ControlServer
+    from core.journal import Journal
+    from core.venues.factory import open_venue
+    from core.venues.sim.launch import SimSettings
+
+    prof = opts.profile
+    kind = prof.venue.kind
+    clock: Clock = MarketTime() if kind == "sim" else LiveClock()
+    sim = SimSettings(symbol=prof.instrument if prof.instrument in ("MES", "ES", "MNQ", "NQ")
+                      else "MES", days=2, serve_history=True, speed=opts.sim_speed,
+                      **opts.sim_overrides) if kind == "sim" else None
+    venue = await open_venue(prof, sim=sim)
+    await venue.connect()
+    stop = stop or asyncio.Event()
+    started = time.perf_counter()
+    journal = None
+    control = None
+    try:
+        accounts = await venue.accounts()
+        acc = next((a for a in accounts if opts.account in (None, a.name)), None)
+        if acc is None:
+            raise ConfigError(f"account {opts.account!r} not found",
+                              hint="accounts: " + ", ".join(a.name for a in accounts))
+        await venue.watch_account(acc.id)
+        contract = await venue.active_contract(prof.venue.symbol_id)
+        signal, bar_s = await _signal_source(opts, venue, contract.id, clock)
+        run_id = f"{prof.name}-{int(time.time())}"
+        journal = Journal(opts.journal_path or default_journal_path(prof.name))
+        armed = (kind == "sim") if opts.armed is None else opts.armed
+        engine: LiveEngine | None = None
+
+        def publish(ev: dict[str, Any]) -> None:
+            t = ev.get("type")
+            if t in JOURNALED:
+                journal.append(ev, run_id=run_id)
+            if control is not None:
+                control.publish(ev)
+            if t in SIGNIFICANT and not (t == "SignalDecided" and ev.get("action") == "none"):
+                out(json.dumps(ev, default=str, separators=(",", ":")))
+
+        engine = LiveEngine(profile=prof, venue=venue, journal=journal, clock=clock,
+                            account_id=acc.id, contract=contract, signal=signal,
+                            bar_seconds=bar_s, run_id=run_id, armed=armed, publish=publish)
+        await venue.subscribe_quotes(contract.id)
+        await venue.subscribe_trades(contract.id)
+        found = await engine.recover()
+        control = ControlServer(engine, opts.socket_path or socket_path(prof.name))
+        await control.start()
+        out(json.dumps({"type": "EngineStarted", "run_id": run_id, "profile": prof.name,
+                        "venue": kind, "account": acc.name, "contract": contract.id,
+                        "armed": armed, "socket": str(control.path), "journal": str(journal.path),
+                        "recovered": found}, default=str))
+        _install_signals(stop)
+        await _loop(engine, venue, clock, opts, stop, out)
+        flat = True
+        if opts.shutdown == "flatten" and (engine.state.position or engine.book.live()):
+            flat = await engine.flatten(reason="shutdown")
+        report = SessionReport(run_id, time.perf_counter() - started, engine.state.bars,
+                               engine.trades, sum(t["net_pnl"] for t in engine.trades),
+                               float(engine.risk.fs[0]), (await engine.status())["mode"],
+                               flat and engine.state.position == 0,
+                               [a["message"] for a in engine.alerts.values()])
+        journal.save_risk(engine.risk.snapshot())
+        return report
+    finally:
+        if control is not None:
+            await control.close()
+        await venue.close()
+        if journal is not None:
+            journal.close()
+
+
+async def _signal_source(opts: LiveOptions, venue: Any, contract_id: str, clock: Clock
+                         ) -> tuple[Callable[[Any], tuple[int, float]], int]:
+    """The model's streaming signal (warmed up on the venue's history) or no signal at all."""
+    if opts.model is None:
+        return (lambda bar: (0, 0.0)), int(opts.bar_seconds or 60)
+    from core.ml.artifacts import model_bar_seconds
+
+    bar_s = int(opts.bar_seconds or model_bar_seconds(opts.model))
+    now = clock.now_ns()
+    hist = await venue.bars(contract_id, now - 3 * 86_400 * 10**9, now, bar_seconds=bar_s)
+    import pandas as pd
+
+    frame = pd.DataFrame([(b.ts, b.open, b.high, b.low, b.close, b.volume) for b in hist],
+                         columns=["timestamp", "open", "high", "low", "close", "volume"])
+    return ModelSignal(opts.model, history=frame if len(frame) else None), bar_s
+
+
+def _install_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (_signal.SIGINT, _signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):   # not the main thread (tests)
+            pass
+
+
+async def _loop(engine: LiveEngine, venue: Any, clock: Clock, opts: LiveOptions,
+                stop: asyncio.Event, out: Callable[[str], None]) -> None:
+    follow = clock.observe if isinstance(clock, MarketTime) else None
+
+    async def pump() -> None:
+        async for ev in venue.events():
+            if follow is not None:
+                ts = getattr(getattr(ev, "tick", None) or getattr(ev, "quote", None), "ts", 0)
+                if ts:
+                    follow(int(ts))
+            await engine.on_event(ev)
+
+    task = asyncio.create_task(pump(), name="engine-events")
+    t_end = None if opts.run_for_s is None else time.perf_counter() + opts.run_for_s
+    next_status = time.perf_counter() + opts.status_every_s
+    seq = 0
+    try:
+        while not stop.is_set():
+            if task.done():
+                task.result()                           # surface a crash of the event pump
+            await engine.on_time()
+            seq += 1
+            engine.publish({"type": "Heartbeat", "ts_ns": clock.now_ns(), "seq": seq,
+                            "uptime_s": seq * opts.timer_s})
+            now = time.perf_counter()
+            if now >= next_status:
+                st = await engine.status()
+                out(f"status mode={st['mode']} armed={st['armed']} pos={st['position']} "
+                    f"last={st['last_price']} day_pnl={st['day_pnl']:+.2f} bars={st['bars']} "
+                    f"trades={st['trades']} alerts={len(st['alerts'])}")
+                next_status = now + opts.status_every_s
+            if t_end is not None and now >= t_end:
+                break
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=opts.timer_s)
+            except TimeoutError:
+                pass
+    finally:
+        task.cancel()
+        try:
+            await task
+        except (asyncio.CancelledError, Exception):  # noqa: BLE001 - shutting down
+            pass
