@@ -9,6 +9,7 @@ import typer
 
 from console.cli.common import bar_from_seconds, console, fail, progress_task, run_cli, say
 from core.datasets.bars import BAR_CHOICES
+from core.money import money
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -125,23 +126,25 @@ def _summary(res: Any, title: str) -> None:
 
     t = res.trades
     tab = Table(title=title, show_header=False)
+    tab.add_column(no_wrap=True)  # the row names are never cut; long values wrap in their cell
+    tab.add_column(overflow="fold")
     gross = float(t["gross_pnl"].sum()) if len(t) else 0.0
     costs = float((t["commission"] + t["slippage"]).sum()) if len(t) else 0.0
     rows = [
         ("trades", f"{len(t):,}"),
-        ("net P&L (after costs)", f"{res.net_pnl:,.2f}"),
-        ("gross P&L / costs", f"{gross:,.2f} / {costs:,.2f}"),
+        ("net P&L (after costs)", money(res.net_pnl)),
+        ("gross P&L / costs", f"{money(gross)} / {money(costs)}"),
         ("win rate", f"{(t['net_pnl'] > 0).mean():.1%}" if len(t) else "-"),
-        ("max drawdown", f"{abs(float(res.equity['drawdown'].min())):,.2f}" if len(res.equity) else "-"),
+        ("max drawdown", money(abs(float(res.equity['drawdown'].min()))) if len(res.equity) else "-"),
         ("exit reasons", ", ".join(f"{k} {v}" for k, v in
                                    t["exit_reason"].value_counts().items() if v) or "-"),
         ("same-bar ambiguity", f"{res.ambiguity.share_affected:.1%} of trades; net "
-                               f"{res.ambiguity.pessimistic_pnl:,.2f} (pessimistic) … "
-                               f"{res.ambiguity.optimistic_pnl:,.2f} (optimistic)"),
+                               f"{money(res.ambiguity.pessimistic_pnl)} (pessimistic) … "
+                               f"{money(res.ambiguity.optimistic_pnl)} (optimistic)"),
         ("risk events", ", ".join(f"{k} {v}" for k, v in
                                   res.risk_events["event"].value_counts().items()) or "none"),
         ("entries refused", "\n".join(denial_lines(res.params.get("denials", {}))) or "none"),
-        ("final balance", f"{res.params['final_balance']:,.2f}"),
+        ("final balance", money(res.params['final_balance'])),
     ]
     for k, v in rows:
         tab.add_row(k, v)
@@ -412,10 +415,10 @@ def _walk_forward(bars: pd.DataFrame, sig: Any, prof: Any, folds: int) -> pd.Dat
         t = r.trades
         tab.add_row(str(k + 1), str(pd.Timestamp(int(part["timestamp"].iloc[0]), tz="UTC").date()),
                     str(pd.Timestamp(int(part["timestamp"].iloc[-1]), tz="UTC").date()),
-                    f"{len(t):,}", f"{r.net_pnl:,.2f}",
+                    f"{len(t):,}", money(r.net_pnl),
                     f"{(t['net_pnl'] > 0).mean():.1%}" if len(t) else "-")
     console.print(tab)
-    console.print(f"stitched out-of-sample net P&L: {stitched:,.2f}")
+    say(f"stitched out-of-sample net P&L: {money(stitched)}")
     if not curves:
         return pd.DataFrame({"timestamp": np.empty(0, np.int64), "equity": np.empty(0)})
     return pd.concat(curves, ignore_index=True)

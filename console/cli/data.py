@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from console.cli.common import console, err_console, fail, progress_task, run_cli
+from console.cli.common import console, err_console, fail, progress_task, run_cli, say
 
 app = typer.Typer(
     help=(
@@ -53,14 +53,19 @@ def _read_all(paths: list[Path], fmt: str, symbol: str | None, tz: str | None,
     return merge_klines(results)
 
 
+def _report_lines(source: str, lines: list[str]) -> list[str]:
+    """Report lines without the file name: the header above them already names it once."""
+    return [line.replace(f"{source}: ", "", 1) for line in lines]
+
+
 def _print_report(result, report) -> None:  # noqa: ANN001 - core types, imported lazily
-    status = "[green]ok[/]" if report.ok else "[red]FAILED[/]"
-    console.print(f"{status} {result.source} [{result.root}, {result.format}, "
-                  f"{_bar_name(result.bar_seconds)}]")
-    for line in report.summary_lines():
-        console.print(f"    {line}", highlight=False, markup=False)
+    status = "ok" if report.ok else "FAILED"
+    say(f"{status} {result.source} [{result.root}, {result.format}, "
+        f"{_bar_name(result.bar_seconds)}]", style=None)
+    for line in _report_lines(result.source, report.summary_lines()):
+        say(f"    {line}")
     for note in result.notes:
-        console.print(f"    note: {note}", highlight=False, markup=False)
+        say(f"    note: {note}")
 
 
 def _bar_name(seconds: int) -> str:
@@ -150,15 +155,15 @@ def import_cmd(
         with progress_task(f"importing {Path(r.source).name}", total=None) as advance:
             out = run_cli(lambda r=r: cat.append(r.frame, root=r.root, bar_seconds=r.bar_seconds,
                                                  source=r.source, progress=advance))
-        console.print(f"[green]imported[/] {r.source} → {r.root} {_bar_name(r.bar_seconds)}: "
-                      f"{out.rows_added:,} new rows, {out.duplicates_skipped:,} duplicates skipped, "
-                      f"{len(out.conflicts):,} conflicts, {len(out.gaps):,} gaps to backfill, "
-                      f"{out.partitions_written} partitions written", highlight=False)
-        for line in rep.summary_lines():
-            if "warning" in line.lower():
-                console.print(f"    {line}", highlight=False, markup=False)
+        say(f"imported {r.source} → {r.root} {_bar_name(r.bar_seconds)}: "
+            f"{out.rows_added:,} new rows, {out.duplicates_skipped:,} duplicates skipped, "
+            f"{len(out.conflicts):,} conflicts, {len(out.gaps):,} gaps to backfill, "
+            f"{out.partitions_written} partitions written")
+        for line in _report_lines(r.source, rep.summary_lines()):
+            if line.lstrip().startswith("warning"):
+                say(f"    {line}")
         for note in r.notes:
-            console.print(f"    note: {note}", highlight=False, markup=False)
+            say(f"    note: {note}")
         if out.conflicts:
             console.print("    [yellow]conflicting rows kept as stored[/] (first examples): "
                           f"{list(out.conflicts[:3])}", highlight=False)
@@ -183,7 +188,12 @@ def info_cmd(catalog: CatalogOpt = None) -> None:
         console.print("the catalog is empty — add data with `scalpdesk data import FILE` "
                       "or try `scalpdesk data synth --days 5`")
         return
-    table = Table("symbol", "bar", "rows", "first (UTC)", "last (UTC)", "contracts", "partitions", "MB")
+    table = Table(header_style="bold", box=None, padding=(0, 1), pad_edge=False,
+              collapse_padding=True)
+    for col in ("symbol", "bar", "rows", "first (UTC)", "last (UTC)", "contracts", "months", "MB"):
+        # Only the contract list may wrap; symbols, sizes and times are never cut or split.
+        table.add_column(col, no_wrap=col != "contracts", overflow="fold" if col == "contracts"
+                         else "ignore", justify="right" if col in ("rows", "months", "MB") else "left")
     for e in entries:
         first = pd.Timestamp(e.first_ns, tz="UTC").strftime("%Y-%m-%d %H:%M") if e.first_ns is not None else "-"
         last = pd.Timestamp(e.last_ns, tz="UTC").strftime("%Y-%m-%d %H:%M") if e.last_ns is not None else "-"

@@ -11,7 +11,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from console.cli.common import console, fail, run_cli
+from console.cli.common import console, fail, run_cli, say
+from core.money import money
 
 app = typer.Typer(help="List and inspect trained models.", no_args_is_help=True)
 
@@ -40,17 +41,40 @@ def list_cmd(models_dir: DirOpt = None) -> None:
         console.print(f"no models in {_dir(models_dir)} — train one with "
                       "`scalpdesk train --synthetic 5` or `scalpdesk train --data FILE`")
         return
-    t = Table(title=f"models in {_dir(models_dir)}", header_style="bold")
-    for col in ("name", "kind", "instrument", "label", "created", "verdict"):
-        t.add_column(col, overflow="fold")
+    say(f"models in {_dir(models_dir)} (the full verdict: scalpdesk models show NAME)",
+        style="italic")
+    t = Table(header_style="bold", box=None, padding=(0, 1), pad_edge=False,
+              collapse_padding=True)
+    for col in ("name", "kind", "instrument", "bar", "label", "created (UTC)"):
+        # Key columns are never cut or split (a timestamp broken over two lines misreads).
+        t.add_column(col, no_wrap=True, overflow="ignore" if col != "name" else "fold")
+    t.add_column("verdict", overflow="fold", ratio=1)
     for r in rows:
         if "error" in r:
-            t.add_row(r["name"], "-", "-", "-", "-", Text("unreadable: " + r["error"], style="red"))
+            t.add_row(r["name"], "-", "-", "-", "-", "-",
+                      Text("unreadable: " + r["error"], style="red"))
             continue
-        verdict = Text(r.get("verdict") or "", style="green" if r.get("edge") else "red")
-        t.add_row(r["name"], str(r.get("kind")), str(r.get("instrument")), str(r.get("label")),
-                  str(r.get("created") or "-"), verdict)
+        # The verdict's label ("no edge after costs"); its numbers are in `models show`.
+        verdict = Text((r.get("verdict") or "").split(":")[0],
+                       style="green" if r.get("edge") else "red")
+        t.add_row(r["name"], str(r.get("kind")), str(r.get("instrument")),
+                  _bar(r.get("bar_seconds")), str(r.get("label")), _created(r.get("created")),
+                  verdict)
     console.print(t)
+
+
+def _bar(seconds: Any) -> str:
+    from core.datasets.bars import bar_name
+    return bar_name(int(seconds)) if isinstance(seconds, (int, float)) and seconds else "-"
+
+
+def _created(text: Any) -> str:
+    """``2026-12-03T19:25:39+00:00`` → ``2026-12-03 19:25`` (one column, never split)."""
+    import pandas as pd
+    try:
+        return pd.Timestamp(str(text)).tz_convert("UTC").strftime("%Y-%m-%d %H:%M")
+    except (ValueError, TypeError):
+        return str(text or "-")
 
 
 def _f(x: Any, fmt: str = "{:.3f}") -> str:
@@ -82,8 +106,8 @@ def show_cmd(name: Annotated[str, typer.Argument(help="Model name (a directory u
         return
     d = card.get("data", {})
 
-    def ts(ns: Any) -> str:
-        return pd.Timestamp(int(ns), tz="UTC").strftime("%Y-%m-%d %H:%M UTC") if ns else "-"
+    def ts(ns: Any, zone: str = " UTC") -> str:
+        return pd.Timestamp(int(ns), tz="UTC").strftime("%Y-%m-%d %H:%M") + zone if ns else "-"
 
     info = Table.grid(padding=(0, 2))
     info.add_column(style="bold")
@@ -107,19 +131,23 @@ def show_cmd(name: Annotated[str, typer.Argument(help="Model name (a directory u
     ):
         info.add_row(k, Text(str(v)))
     console.print(info)
-    t = Table(title="folds (out of sample)", header_style="bold")
-    for col in ("fold", "test from", "rows test", "AUC dir", "bal.acc", "logloss (prior)", "trades", "$/trade"):
-        t.add_column(col, justify="right")
+    say("folds (out of sample)", style="italic")
+    t = Table(header_style="bold", box=None, padding=(0, 1), pad_edge=False,
+              collapse_padding=True)
+    for col in ("fold", "test from (UTC)", "rows", "AUC dir", "bal.acc", "logloss/prior",
+                "trades", "$/trade"):
+        t.add_column(col, justify="left" if col in ("fold", "test from (UTC)") else "right",
+                     no_wrap=True, overflow="ignore")
     for f in card.get("folds", []):
         te, tr = f.get("test", {}), f.get("trading") or {}
-        t.add_row("holdout" if f.get("holdout") else str(f.get("fold")),
-                  ts(f.get("spans", {}).get("test_start")), f"{f.get('rows', {}).get('test', 0):,}",
+        t.add_row("hold" if f.get("holdout") else str(f.get("fold")),
+                  ts(f.get("spans", {}).get("test_start"), ""), f"{f.get('rows', {}).get('test', 0):,}",
                   _f(te.get("auc")), _f(te.get("balanced_accuracy")),
-                  f"{_f(te.get('log_loss'), '{:.4f}')} ({_f(te.get('log_loss_prior'), '{:.4f}')})",
-                  str(tr.get("trades", "-")), _f(tr.get("expectancy"), "{:+.2f}"))
+                  f"{_f(te.get('log_loss'))}/{_f(te.get('log_loss_prior'))}",
+                  str(tr.get("trades", "-")), money(tr.get("expectancy"), signed=True))
     console.print(t)
     for n in card.get("notes", []):
-        console.print(Text("note: " + n, style="yellow"))
+        say("note: " + n)
     for u in card.get("updates", []):
         console.print(Text(f"update {u.get('created')}: log loss {_f(u.get('old_log_loss'), '{:.4f}')}"
                            f" → {_f(u.get('new_log_loss'), '{:.4f}')}"))

@@ -9,6 +9,7 @@ import typer
 
 from console.cli.common import console, err_console, fail, run_cli
 from core.datasets.bars import BAR_CHOICES
+from core.money import money
 
 app = typer.Typer(
     help=(
@@ -126,7 +127,7 @@ async def _serve(settings, bars, items: list) -> None:  # noqa: ANN001 - core ty
     say(f"  market hub  {urls.market_hub}")
     say(f"  admin       {urls.admin}/state · POST {urls.admin}/faults · /feed · /blast")
     say(f"  contract    {gw.contract.id} (symbolId {gw.contract.symbol_id})")
-    say(f"  account     {acct.name} (id {acct.id}), balance ${acct.balance:,.2f}, "
+    say(f"  account     {acct.name} (id {acct.id}), balance {money(acct.balance)}, "
         f"brackets {settings.bracket_mode}")
     say(f"  login       export TOPSTEPX_USERNAME={user} TOPSTEPX_API_KEY={key}")
     say(f"  check       scalpdesk venue check --api-url {urls.rest} "

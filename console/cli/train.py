@@ -16,6 +16,7 @@ from rich.text import Text
 from console.cli.common import (bar_from_seconds, console, fail, progress_task, run_cli, say,
                                 wrap_message)
 from core.datasets.bars import BAR_CHOICES
+from core.money import money
 
 app = typer.Typer(help="Train models with purged walk-forward validation.", no_args_is_help=True)
 
@@ -40,31 +41,61 @@ def _f(x: float, fmt: str = "{:.3f}") -> str:
     return fmt.format(x) if x is not None and math.isfinite(x) else "-"
 
 
-def fold_table(results: list, title: str = "walk-forward folds (out of sample)") -> Table:
+_CLASSIFICATION_COLS = ("fold", "test from", "rows", "AUC", "bal.acc", "recall D/F/U",
+                        "logloss/prior")
+_TRADING_COLS = ("fold", "test from", "trades", "$/trade", "random")
+
+
+def _fold_cells(r: Any) -> dict[str, str]:
+    m, tr = r.metrics, r.trading
+    rec = "/".join(_f(v, "{:.2f}").replace("0.", ".", 1) for v in m.recall.values())
+    return {
+        "fold": "hold" if r.is_holdout else str(r.number),
+        "test from": _date(r.spans["test_start"])[5:], "rows": f"{r.rows['test']:,}",
+        "AUC": _f(m.auc), "bal.acc": _f(m.balanced_accuracy), "recall D/F/U": rec,
+        "logloss/prior": f"{_f(m.log_loss, '{:.3f}')}/{_f(m.log_loss_prior, '{:.3f}')}",
+        "trades": "-" if tr is None else f"{tr.trades:,}" + ("" if tr.counts else "*"),
+        "$/trade": money(tr.expectancy if tr else None, signed=True),
+        "random": money(tr.baseline_expectancy if tr else None, signed=True),
+    }
+
+
+def fold_table(results: list, title: str = "walk-forward folds (out of sample)",
+               columns: tuple[str, ...] = _CLASSIFICATION_COLS + _TRADING_COLS[2:]) -> Table:
     """One row per fold: test period, rows, directional AUC, balanced accuracy, recalls, trades."""
-    t = Table(title=title, header_style="bold", pad_edge=False, box=None, padding=(0, 1),
-              collapse_padding=True)
-    for col in ("fold", "test from", "rows", "AUC", "bal.acc", "recall D/F/U", "logloss/prior",
-                "trades", "$/trade", "random"):
+    t = Table(title=title or None, header_style="bold", pad_edge=False, box=None, padding=(0, 1),
+              collapse_padding=True, title_justify="left")
+    for col in columns:
+        # Never truncated: a cut "0.4…" AUC is worse than no table.
         t.add_column(col, justify="left" if col in ("fold", "test from") else "right",
-                     no_wrap=True)
+                     no_wrap=True, overflow="ignore")
     for r in results:
-        m, tr = r.metrics, r.trading
-        rec = "/".join(_f(v, "{:.2f}").replace("0.", ".", 1) for v in m.recall.values())
-        trades = "-" if tr is None else f"{tr.trades:,}" + ("" if tr.counts else "*")
-        t.add_row("hold" if r.is_holdout else str(r.number), _date(r.spans["test_start"])[5:],
-                  f"{r.rows['test']:,}", _f(m.auc), _f(m.balanced_accuracy), rec,
-                  f"{_f(m.log_loss, '{:.3f}')}/{_f(m.log_loss_prior, '{:.3f}')}",
-                  trades, _f(tr.expectancy if tr else math.nan, "{:+.2f}"),
-                  _f(tr.baseline_expectancy if tr else math.nan, "{:+.2f}"),
-                  style="dim" if r.is_holdout else None)
+        cells = _fold_cells(r)
+        t.add_row(*(cells[c] for c in columns), style="dim" if r.is_holdout else None)
     return t
+
+
+def print_fold_table(results: list, title: str = "walk-forward folds (out of sample)") -> None:
+    """The fold table, split in two (classification, then trading) when it is wider than the
+    terminal (80 columns, or output piped to a file), so no number is ever cut."""
+    from rich.measure import Measurement
+
+    full = fold_table(results, title)
+    natural = Measurement.get(console, console.options.update_width(10_000), full).maximum
+    if natural <= console.width:
+        console.print(full)
+        return
+    # Titles as plain lines: a table title wraps to the (narrow) table's width.
+    say(f"{title}: classification", style="italic")
+    console.print(fold_table(results, "", _CLASSIFICATION_COLS))
+    say(f"{title}: trading after costs", style="italic")
+    console.print(fold_table(results, "", _TRADING_COLS))
 
 
 def print_outcome(out: Any) -> None:
     """Fold table, notes, verdict (last, in words)."""
     from core.training.report import denial_lines, holdout_sentence
-    console.print(fold_table(out.results))
+    print_fold_table(out.results)
     say("AUC = directional (UP vs DOWN among bars that moved). $/trade after costs from the "
         "backtester with the profile's fills, sizing, risk rules and schedule; random = same "
         "bars and signal bars, coin-flip direction. * < 100 trades: the fold's trading figures "
@@ -209,6 +240,6 @@ def _run_update(name: str, models_dir: Path | None, frame: Any, bar_s: int, prof
             path, frame, bar_s, profile=prof,
             min_confidence=min_confidence, seed=seed, num_threads=threads, created=created,
             source=source))
-    console.print(fold_table([out.candidate], title="candidate on the newest period"))
+    print_fold_table([out.candidate], title="candidate on the newest period")
     style = "green" if out.replaced else "yellow"
     console.print(Text(out.message, style=style))

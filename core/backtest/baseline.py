@@ -19,6 +19,7 @@ from core.backtest import engine as E
 from core.backtest import loop as L
 from core.config import Profile
 from core.errors import DataError
+from core.money import money
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,8 @@ class BaselineResult:
     def summary(self) -> str:
         """One line for the terminal."""
         return (f"random-entry baseline ({len(self.pnls)} seeds, {self.n_entries} entries each): "
-                f"median {self.p50:,.2f}, 5-95 % [{self.p05:,.2f}, {self.p95:,.2f}]; "
-                f"strategy {self.strategy_pnl:,.2f} beats {self.percentile:.1f} % of them")
+                f"median {money(self.p50)}, 5-95 % [{money(self.p05)}, {money(self.p95)}]; "
+                f"strategy {money(self.strategy_pnl)} beats {self.percentile:.1f} % of them")
 
 
 def random_baseline(bars: pd.DataFrame, trades_like: pd.DataFrame | E.BacktestResult,

@@ -21,6 +21,7 @@ import pandas as pd
 from core.backtest.montecarlo import CombineOutcome
 from core.backtest.stats import Stats, per_day_table, to_ns
 from core.backtest.verdict import Verdict
+from core.money import money
 
 _MAX_EQUITY_POINTS = 20_000  # a 33 M-bar curve is decimated for the browser, extremes kept
 
@@ -115,8 +116,6 @@ def _figures(inp: ReportInputs) -> list[tuple[str, object]]:
 
 
 def _metric_rows(s: Stats) -> list[tuple[str, str]]:
-    def money(x: float | None) -> str:
-        return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"${x:,.2f}"
 
     def num(x: float | None, fmt: str = "{:.2f}") -> str:
         return "–" if x is None or (isinstance(x, float) and not math.isfinite(x)) else fmt.format(x)
@@ -132,8 +131,12 @@ def _metric_rows(s: Stats) -> list[tuple[str, str]]:
         ("drawdown duration (days)", num(dd.duration_days, "{:.1f}")),
         ("win rate", num(s.win_rate, "{:.1%}")), ("profit factor", num(s.profit_factor)),
         ("expectancy / trade", money(s.expectancy)), ("average win", money(s.avg_win)),
-        ("average loss", money(s.avg_loss)), ("largest win", money(s.largest_win)),
-        ("largest loss", money(s.largest_loss)),
+        ("average loss", money(s.avg_loss)),
+        # The largest "win" of a run without a winning trade is a loss: say there was none.
+        ("largest win", money(s.largest_win) if s.largest_win and s.largest_win > 0
+         else "– (no winning trade)"),
+        ("largest loss", money(s.largest_loss) if s.largest_loss and s.largest_loss < 0
+         else "– (no losing trade)"),
         ("longest win / loss streak", f"{s.max_win_streak} / {s.max_loss_streak}"),
         ("trades per day", num(s.trades_per_day, "{:.1f}")),
         ("winning days", num(s.winning_day_pct, "{:.1%}")), ("worst day", money(s.worst_day)),
@@ -191,7 +194,7 @@ def render_html(inp: ReportInputs) -> str:
         include = False  # plotly.js inlined once, so the file works offline
     table = per_day_table(inp.trades)
     if not table.empty:
-        parts.append("<h2>Per day</h2>" + table.to_html(float_format=lambda x: f"{x:,.2f}",
+        parts.append("<h2>Per day</h2>" + table.to_html(float_format=money,
                                                          classes="per-day", border=0))
     for note in inp.notes:
         parts.append(f"<p><i>{html.escape(note)}</i></p>")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from core.backtest.bootstrap import Interval
 from core.backtest.stats import Stats
+from core.money import money
 
 MIN_TRADES = 100
 
@@ -35,7 +36,7 @@ class Verdict:
 
 
 def _money(x: float) -> str:
-    return f"-${abs(x):,.2f}" if x < 0 else f"${x:,.2f}"
+    return money(x)
 
 
 def make_verdict(stats: Stats, expectancy_ci: Interval, *, pf_ci: Interval | None = None,

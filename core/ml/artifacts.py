@@ -150,6 +150,7 @@ def list_artifacts(root: Path | None = None) -> list[dict[str, Any]]:
             out.append({"name": d.name, "path": str(d), "kind": card.get("model", {}).get("kind"),
                         "instrument": card.get("data", {}).get("instrument"),
                         "label": card.get("label", {}).get("kind"),
+                        "bar_seconds": card.get("data", {}).get("bar_seconds"),
                         "created": card.get("created"), "verdict": card.get("verdict", ""),
                         "edge": card.get("summary", {}).get("edge")})
         except ModelError as exc:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from core.money import money
 from core.training.runner import FoldResult
 from core.training.trading import MIN_TRADES, denial_text
 
@@ -46,9 +47,7 @@ class Summary:
 
 
 def _money(x: float) -> str:
-    if not math.isfinite(x):
-        return "n/a"
-    return f"−${abs(x):,.2f}" if x < 0 else f"${x:,.2f}"
+    return money(x) if math.isfinite(x) else "n/a"
 
 
 def _pooled(results: list[FoldResult]) -> tuple[int, float, float, float]:
