@@ -1,0 +1,72 @@
+"""`scalpdesk live` end to end: the in-process simulator, a trained model, the journal, and
+control over the socket from another thread (as `scalpdesk ctl` does from another shell)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.config import load_profile
+from core.control.client import ControlClient
+from core.engine.runner import LiveOptions, run_live
+
+pytestmark = pytest.mark.asyncio
+
+
+def _train_model(tmp: Path) -> Path:
+    from core.bench.inference import train_bench_model
+    from core.datasets.synth import generate
+
+    return train_bench_model("lightgbm", generate(2, seed=3, rth_only=True), tmp)
+
+
+def _wait_socket(path: Path, timeout: float = 60.0) -> ControlClient:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        c = ControlClient(path, timeout=5.0)
+        if path.exists() and c.is_running():
+            return c
+        time.sleep(0.1)
+    raise AssertionError(f"no engine answered at {path}")
+
+
+async def test_live_engine_runs_the_simulator_and_obeys_ctl(tmp_path: Path,
+                                                              monkeypatch: Any) -> None:
+    monkeypatch.setenv("SCALPDESK_HOME", str(tmp_path / "home"))
+    model = await asyncio.to_thread(_train_model, tmp_path)
+    sock = tmp_path / "run" / "demo.sock"
+    lines: list[str] = []
+    stop = asyncio.Event()
+    opts = LiveOptions(profile=load_profile("demo"), model=str(model), socket_path=sock,
+                       sim_speed=40.0, status_every_s=1.0)
+    run = asyncio.create_task(run_live(opts, out=lines.append, stop=stop))
+
+    def operator() -> dict[str, Any]:
+        c = _wait_socket(sock)
+        seen = {"first": c.call("status")}
+        for _ in range(100):                       # wait for bars and predictions
+            st = c.call("status")
+            if st["bars"] >= 20:
+                break
+            time.sleep(0.1)
+        seen["paused"] = c.call("pause")
+        seen["resumed"] = c.call("resume")
+        seen["killed"] = c.call("kill")
+        seen["after"] = c.call("status")
+        return seen
+
+    seen = await asyncio.to_thread(operator)
+    stop.set()
+    report = await asyncio.wait_for(run, 60)
+    assert seen["first"]["mode"] in ("ACTIVE", "PAUSED", "REDUCING")
+    assert seen["paused"]["mode"] == "PAUSED" and "operator" in seen["paused"]["reason"]
+    assert seen["killed"]["killed"] and seen["killed"]["mode"] == "HALTED"
+    assert seen["after"]["position"] == 0
+    assert report.bars >= 20 and report.flat_at_exit
+    assert any('"PredictionMade"' in line for line in lines)           # the model ran
+    assert any(line.startswith("status mode=") for line in lines)
+    assert (tmp_path / "home" / "journal" / "demo.sqlite").exists()
