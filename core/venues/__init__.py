@@ -1,7 +1,9 @@
 """Venues: the :class:`~core.venues.base.Venue` interface and its implementations.
 
 ``topstepx`` is the ProjectX Gateway client; ``sim`` is the local gateway simulator that
-speaks the same wire protocol (the client cannot tell them apart).
+speaks the same wire protocol (the client cannot tell them apart). Code outside this package
+reaches a venue only through :mod:`core.venues.base` and
+:func:`core.venues.factory.open_venue` (an architecture test says so).
 """
 
 from core.venues.base import (

@@ -6,20 +6,24 @@ Laid out NautilusTrader-style — ``config`` · ``auth`` · ``http`` · ``realti
 :class:`core.venues.base.Venue`. The same client talks to TopstepX or to the local simulator;
 only the URLs differ.
 
-Example::
+Open it through :func:`core.venues.factory.open_venue`, which reads the profile's
+``venue.kind``, URLs and credential variables (and starts a local simulator for ``"sim"``)::
 
-    from core.clock import LiveClock
-    from core.venues.topstepx import TopstepXVenue, config_from_settings, credentials_from_env
+    from core.venues.factory import open_venue
 
-    user, key = credentials_from_env(profile.venue)          # env vars named by the profile
-    venue = TopstepXVenue(config_from_settings(profile.venue), username=user, api_key=key,
-                          clock=LiveClock())
-    await venue.connect()                                    # login + both hubs
-    mes = await venue.active_contract(profile.venue.symbol_id)
-    await venue.watch_account(account_id)                    # user events + REST state
-    await venue.subscribe_quotes(mes.id)
-    async for event in venue.events():                       # typed VenueEvents
-        ...
+    venue = await open_venue(profile)                        # not connected yet
+    try:
+        await venue.connect()                                # login + both hubs
+        mes = await venue.active_contract(profile.venue.symbol_id)
+        await venue.watch_account(account_id)                # user events + REST state
+        await venue.subscribe_quotes(mes.id)
+        async for event in venue.events():                   # typed VenueEvents
+            ...
+    finally:
+        await venue.close()
+
+Gateway integer codes (side, order type/status, position type, bar unit) are converted to and
+from the venue-neutral domain enums in :mod:`.codes` only.
 """
 
 from core.venues.topstepx.config import TopstepXConfig, config_from_settings, credentials_from_env
