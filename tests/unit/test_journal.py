@@ -58,9 +58,11 @@ def test_every_event_and_intent_round_trips_through_the_file(jpath: Path) -> Non
 
 def test_replay_since_and_by_type(jpath: Path) -> None:
     with Journal(jpath) as j:
-        for i in range(1_203):                 # more than one page
-            j.append_many([(E.Heartbeat(i, i, 0.0), None)], run_id="r") if i % 2 else \
-                j.append(E.BarClosed("C", i, 60, 1.0, 1.0, 1.0, 1.0, 1.0), run_id="r")
+        # more than one page, in one transaction (each commit is an fsync)
+        j.append_many([(E.Heartbeat(i, i, 0.0) if i % 2 else
+                        E.BarClosed("C", i, 60, 1.0, 1.0, 1.0, 1.0, 1.0), None)
+                       for i in range(1_202)], run_id="r")
+        j.append(E.BarClosed("C", 1_202, 60, 1.0, 1.0, 1.0, 1.0, 1.0), run_id="r")
         assert j.last_seq() == 1_203
         assert [s for s, _ in j.replay(since_seq=1_200)] == [1_201, 1_202, 1_203]
         hb = [x for _, x in j.replay(types={"Heartbeat"})]
@@ -233,7 +235,8 @@ def test_intents_survive_kill_9_of_the_writer(jpath: Path) -> None:
         print("journaled", flush=True)
         os.kill(os.getpid(), signal.SIGKILL)
     """, str(jpath))
-    assert child.stdout.readline().strip() == "journaled"
+    with child.stdout:                                 # type: ignore[union-attr]
+        assert child.stdout.readline().strip() == "journaled"  # type: ignore[union-attr]
     assert child.wait() == -signal.SIGKILL
     with Journal(jpath) as j:
         assert [(i.tag, i.status) for i in j.unresolved()] == [
@@ -259,8 +262,9 @@ def test_kill_9_mid_stream_leaves_only_whole_transactions(jpath: Path) -> None:
             if n == 200:
                 print("going", flush=True)
     """, str(jpath))
-    assert child.stdout.readline().strip() == "going"
-    os.kill(child.pid, signal.SIGKILL)
+    with child.stdout:                                 # type: ignore[union-attr]
+        assert child.stdout.readline().strip() == "going"  # type: ignore[union-attr]
+        os.kill(child.pid, signal.SIGKILL)
     child.wait()
     with Journal(jpath) as j:
         seqs = [s for s, _ in j.replay()]
