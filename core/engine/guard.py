@@ -192,3 +192,52 @@ class Guard:
             e._fill_pos = broker
             return False
         return True
+
+    # ------------------------------------------------------------------ start-up / restart
+    async def recover(self) -> dict[str, Any]:
+        """Start-up after a clean stop or a crash (``kill -9``): the broker is the truth.
+
+        1. Every intent the journal left without an outcome (journaled, submitted, unknown) is
+           looked up by its tag among the broker's orders — adopted if found, resolved as
+           "never arrived" if the lookup succeeded without it. Nothing is ever re-sent.
+        2. Orders and position are reconciled (a position the journal did not expect is
+           adopted with an alert; entries stay blocked until acknowledged).
+        3. A position found open is protected at once: the protection check places a stop if
+           none works (the caller keeps calling :meth:`on_time`, which re-checks every cycle).
+
+        Returns:
+            What was found: unresolved intents, adopted orders, position.
+        """
+        e = self.e
+        unresolved = list(getattr(e.journal, "unresolved", lambda: [])())
+        orders = await e.venue.open_orders(e.account_id, include_suspended=True)
+        by_tag = {o.custom_tag: o for o in orders if o.custom_tag}
+        found, missing = [], []
+        for rec in unresolved:
+            o = by_tag.get(rec.tag)
+            if o is not None:
+                e.journal.mark(rec.tag, "confirmed", order_id=o.id,
+                                  reason="found by tag after a restart")
+                found.append(rec.tag)
+            else:
+                e.journal.mark(rec.tag, "resolved",
+                                  reason="not at the broker after a restart: never re-sent")
+                missing.append(rec.tag)
+        for o in orders:
+            e.adopt_order(o)
+        positions = await e.venue.positions(e.account_id)
+        pos = sum(p.signed_size for p in positions if p.contract_id == e.contract.id)
+        avg = next((p.average_price for p in positions if p.contract_id == e.contract.id), 0.0)
+        e.state.position, e.state.avg_price = int(pos), float(avg) if pos else 0.0
+        e._fill_pos = int(pos)
+        if pos:
+            # The round trip began before this run: account for it from the broker's average.
+            pv = e.contract.tick_value / e.tick
+            e._cash = -pos * float(avg) * pv
+            e._trade = {"entry_ns": e.clock.now_ns(), "direction": int(np.sign(pos)),
+                           "opening": [(abs(int(pos)), float(avg))], "closing": [], "reason": ""}
+            e.alert("restart-position", "warning",
+                       f"restart found a position of {pos} at {avg}: protecting it")
+        await self.protect()
+        return {"unresolved_found": found, "unresolved_missing": missing,
+                "orders": [o.id for o in orders], "position": int(pos)}

@@ -30,14 +30,15 @@ from core.domain import Bar, Contract, Order, OrderType, Side
 from core.engine import orders as O
 from core.engine.bars import BarBuilder, SessionIndex
 from core.engine.guard import Guard
+from core.engine.operator import Operator
 from core.engine.signals import prediction_event
 from core.errors import NonRetryableVenueError, VenueError
 from core.risk import Approved, EntryIntent, RiskKernel
 from core.strategy import steps as S
 from core.strategy.settings import strategy_array
 from core.venues.base import (
-    Bracket, ConnectionEvent, FillEvent, OrderEvent, OrderRequest, PositionEvent, QuoteEvent,
-    TradeEvent, Venue,
+    AccountEvent, Bracket, ConnectionEvent, ConnectionState, FillEvent, OrderEvent, OrderRequest,
+    PositionEvent, QuoteEvent, TradeEvent, Venue,
 )
 
 log = logging.getLogger(__name__)
@@ -133,10 +134,17 @@ class LiveEngine:
         self.broker_orders: dict[int, Order] = {}   # every order the broker reports (legs too)
         self.cancelling: set[int] = set()
         self.guard = Guard(self)
+        self.ops = Operator(self)                    # the control socket's target
         self.alerts: dict[str, dict[str, Any]] = {}  # unacknowledged alerts by id
         self._last_mode: str | None = None
         self._trade: dict[str, Any] = {}
         self._exit_why: dict[str, str] = {}          # exit order tag → the trade's exit reason
+        self.feeds: dict[str, ConnectionState] = {}  # hub → its last state
+        self.broker_balance: float | None = None     # the broker's balance (MLL headroom)
+        self.balance_seen_ns: int | None = None
+        self.reconcile_every_ns = 30 * 1_000_000_000
+        self._reconciled_ns = 0
+        self._reconcile_due = False
         self.trades: list[dict[str, Any]] = []      #: the round trips, as the broker filled them
 
     # ------------------------------------------------------------------ events in
@@ -160,8 +168,16 @@ class LiveEngine:
         elif isinstance(ev, PositionEvent):
             self._on_position(ev)
         elif isinstance(ev, ConnectionEvent):
+            self.feeds[ev.hub] = ev.state
             self.publish({"type": "FeedHealthChanged", "ts_ns": self.clock.now_ns(),
                           "hub": ev.hub, "state": str(ev.state.value), "age_s": None, "drops": 0})
+            if ev.state == ConnectionState.RESYNCED:
+                # After every reconnect the broker's state is reconciled (fail-closed).
+                self._reconcile_due = True
+        elif isinstance(ev, AccountEvent):
+            if ev.account.id == self.account_id:
+                self.broker_balance = float(ev.account.balance)
+                self.balance_seen_ns = self.clock.now_ns()
 
     async def on_time(self) -> None:
         """Timer tick: close a quiet bar on the clock, enforce the schedule and the protection
@@ -172,7 +188,24 @@ class LiveEngine:
         if self.state.position and self.risk.must_flatten(now):
             await self.flatten(reason="end-of-day schedule")
         await self.guard.protect()
+        if self._reconcile_due or now - self._reconciled_ns >= self.reconcile_every_ns:
+            self._reconcile_due = False
+            if await self.guard.reconcile(reason="periodic" if self._reconciled_ns else "start"):
+                self._reconciled_ns = now
+            else:
+                self._reconciled_ns = now   # retried on the next period (or the next resync)
         self.publish_risk("")
+
+    def feed_block(self) -> str:
+        """Why the feeds block new entries ('' when they do not): a market hub that is not
+        connected (or stalled) blocks entries; user-hub silence while flat is normal."""
+        m = self.feeds.get("market")
+        if m in (ConnectionState.DISCONNECTED, ConnectionState.STALLED, ConnectionState.CLOSED):
+            return f"market data {m.value}"
+        u = self.feeds.get("user")
+        if u in (ConnectionState.DISCONNECTED, ConnectionState.CLOSED):
+            return f"order updates {u.value}"
+        return ""
 
     def adopt_order(self, o: Order) -> None:
         """Take a broker order report (stream or REST): newest wins, ours update the book."""
@@ -230,6 +263,10 @@ class LiveEngine:
             return
         if self.state.entries_blocked:
             ev["reason"] = f"entries blocked: {self.state.entries_blocked}"
+            return
+        fb = self.feed_block()
+        if fb:
+            ev["reason"] = f"entries blocked: {fb}"
             return
         h, lo, c = (np.fromiter(x, dtype=np.float64) for x in (self._h, self._l, self._c))
         atr = np.fromiter(self._atr, dtype=np.float64)
@@ -325,110 +362,6 @@ class LiveEngine:
     async def flatten(self, *, reason: str) -> bool:
         """Cancel every working order and close the position; verified flat through REST."""
         return await self.guard.flatten(reason)
-
-    # ------------------------------------------------------------------ start-up / restart
-    async def recover(self) -> dict[str, Any]:
-        """Start-up after a clean stop or a crash (``kill -9``): the broker is the truth.
-
-        1. Every intent the journal left without an outcome (journaled, submitted, unknown) is
-           looked up by its tag among the broker's orders — adopted if found, resolved as
-           "never arrived" if the lookup succeeded without it. Nothing is ever re-sent.
-        2. Orders and position are reconciled (a position the journal did not expect is
-           adopted with an alert; entries stay blocked until acknowledged).
-        3. A position found open is protected at once: the protection check places a stop if
-           none works (the caller keeps calling :meth:`on_time`, which re-checks every cycle).
-
-        Returns:
-            What was found: unresolved intents, adopted orders, position.
-        """
-        unresolved = list(getattr(self.journal, "unresolved", lambda: [])())
-        orders = await self.venue.open_orders(self.account_id, include_suspended=True)
-        by_tag = {o.custom_tag: o for o in orders if o.custom_tag}
-        found, missing = [], []
-        for rec in unresolved:
-            o = by_tag.get(rec.tag)
-            if o is not None:
-                self.journal.mark(rec.tag, "confirmed", order_id=o.id,
-                                  reason="found by tag after a restart")
-                found.append(rec.tag)
-            else:
-                self.journal.mark(rec.tag, "resolved",
-                                  reason="not at the broker after a restart: never re-sent")
-                missing.append(rec.tag)
-        for o in orders:
-            self.adopt_order(o)
-        positions = await self.venue.positions(self.account_id)
-        pos = sum(p.signed_size for p in positions if p.contract_id == self.contract.id)
-        avg = next((p.average_price for p in positions if p.contract_id == self.contract.id), 0.0)
-        self.state.position, self.state.avg_price = int(pos), float(avg) if pos else 0.0
-        self._fill_pos = int(pos)
-        if pos:
-            # The round trip began before this run: account for it from the broker's average.
-            pv = self.contract.tick_value / self.tick
-            self._cash = -pos * float(avg) * pv
-            self._trade = {"entry_ns": self.clock.now_ns(), "direction": int(np.sign(pos)),
-                           "opening": [(abs(int(pos)), float(avg))], "closing": [], "reason": ""}
-            self.alert("restart-position", "warning",
-                       f"restart found a position of {pos} at {avg}: protecting it")
-        await self.guard.protect()
-        return {"unresolved_found": found, "unresolved_missing": missing,
-                "orders": [o.id for o in orders], "position": int(pos)}
-
-    # ------------------------------------------------------------------ control (intents)
-    async def status(self) -> dict[str, Any]:
-        """What `scalpdesk ctl status` and the console show."""
-        now = self.clock.now_ns()
-        rs = self.risk.status(now)
-        return {"ts_ns": now, "mode": rs.mode, "reason": rs.reason, "armed": self.state.armed,
-                "killed": self.guard.killed, "position": self.state.position,
-                "avg_price": self.state.avg_price, "last_price": self.state.last_price,
-                "open_pnl": self.open_pnl(), "balance": rs.balance, "day_pnl": rs.day_pnl,
-                "mll_level": rs.mll_level, "halts": list(rs.halts), "failed": rs.failed,
-                "entries_blocked": self.state.entries_blocked, "bars": self.state.bars,
-                "trades": self.state.trades_booked, "alerts": list(self.alerts.values()),
-                "working_orders": [o.tag for o in self.book.live()],
-                "contract_id": self.contract.id, "account_id": self.account_id}
-
-    async def pause(self) -> dict[str, Any]:
-        self.risk.pause()
-        self.publish_risk("operator pause")
-        return await self.status()
-
-    async def resume(self) -> dict[str, Any]:
-        self.risk.resume()
-        self.publish_risk("operator resume")
-        return await self.status()
-
-    async def arm(self) -> dict[str, Any]:
-        if self.guard.killed:
-            self.alert("arm-refused", "warning", "armed refused: the engine was killed; "
-                       "re-arm after a kill is a separate, explicit step (`ctl rearm`)")
-            return await self.status()
-        self.state.armed = True
-        return await self.status()
-
-    async def disarm(self) -> dict[str, Any]:
-        self.state.armed = False
-        return await self.status()
-
-    async def kill(self) -> dict[str, Any]:
-        await self.guard.kill()
-        return await self.status()
-
-    async def rearm(self) -> dict[str, Any]:
-        """Lift an operator kill (never a limit halt); entries stay disarmed until `arm`."""
-        if self.risk.rearm():
-            self.guard.killed = False
-            self.publish_risk("re-armed by the operator")
-        return await self.status()
-
-    async def ack(self, alert_id: str | None = None) -> dict[str, Any]:
-        """Acknowledge one alert (or all): unblocks entries blocked by a reconciliation."""
-        for k in [alert_id] if alert_id else list(self.alerts):
-            self.alerts.pop(k, None)
-        if not any(a["needs_ack"] for a in self.alerts.values()):
-            self.state.entries_blocked = ""
-        return await self.status()
 
     def alert(self, alert_id: str, level: str, message: str, *, needs_ack: bool = False) -> None:
         """Publish an alert; those that need an acknowledgement are kept until `ctl ack`."""

@@ -159,8 +159,8 @@ async def run_live(opts: LiveOptions, *, out: Callable[[str], None] = print,
                             bar_seconds=bar_s, run_id=run_id, armed=armed, publish=publish)
         await venue.subscribe_quotes(contract.id)
         await venue.subscribe_trades(contract.id)
-        found = await engine.recover()
-        control = ControlServer(engine, opts.socket_path or socket_path(prof.name))
+        found = await engine.guard.recover()
+        control = ControlServer(engine.ops, opts.socket_path or socket_path(prof.name))
         await control.start()
         out(json.dumps({"type": "EngineStarted", "run_id": run_id, "profile": prof.name,
                         "venue": kind, "account": acc.name, "contract": contract.id,
@@ -173,7 +173,7 @@ async def run_live(opts: LiveOptions, *, out: Callable[[str], None] = print,
             flat = await engine.flatten(reason="shutdown")
         report = SessionReport(run_id, time.perf_counter() - started, engine.state.bars,
                                engine.trades, sum(t["net_pnl"] for t in engine.trades),
-                               float(engine.risk.fs[0]), (await engine.status())["mode"],
+                               float(engine.risk.fs[0]), (await engine.ops.status())["mode"],
                                flat and engine.state.position == 0,
                                [a["message"] for a in engine.alerts.values()])
         journal.save_risk(engine.risk.snapshot())
@@ -238,7 +238,7 @@ async def _loop(engine: LiveEngine, venue: Any, clock: Clock, opts: LiveOptions,
                             "uptime_s": seq * opts.timer_s})
             now = time.perf_counter()
             if now >= next_status:
-                st = await engine.status()
+                st = await engine.ops.status()
                 out(f"status mode={st['mode']} armed={st['armed']} pos={st['position']} "
                     f"last={st['last_price']} day_pnl={st['day_pnl']:+.2f} bars={st['bars']} "
                     f"trades={st['trades']} alerts={len(st['alerts'])}")

@@ -62,7 +62,7 @@ async def test_kill_flattens_verifies_and_latches(sim: Any) -> None:
         for _ in range(12):
             await _play(sim, eng, 4)
         await wait_for(lambda: eng.state.position != 0, what="the entry")
-        st = await eng.kill()
+        st = await eng.ops.kill()
         assert st["killed"] and st["mode"] == "HALTED"
         assert not [p for p in await v.positions(eng.account_id) if p.signed_size]
         assert not [o for o in await v.open_orders(eng.account_id) if o.stop_price or o.limit_price]
@@ -70,8 +70,8 @@ async def test_kill_flattens_verifies_and_latches(sim: Any) -> None:
         # latched: a new entry is refused locally and never sent
         order = await eng._send("entry", 1, OrderType.MARKET, 1)
         assert order.state == "refused"
-        assert (await eng.arm())["armed"] is False                  # arming needs a re-arm first
-        assert (await eng.rearm())["mode"] != "HALTED"
+        assert (await eng.ops.arm())["armed"] is False                  # arming needs a re-arm first
+        assert (await eng.ops.rearm())["mode"] != "HALTED"
     finally:
         task.cancel()
         await v.close()
@@ -86,8 +86,8 @@ async def test_reconcile_adopts_the_broker_and_blocks_entries_until_ack(sim: Any
         await asyncio.sleep(0.2)
         ok = await eng.guard.reconcile(reason="after reconnect")
         assert not ok and eng.state.position == 1
-        st = await eng.status()
+        st = await eng.ops.status()
         assert st["entries_blocked"] and st["alerts"][0]["needs_ack"]
-        assert (await eng.ack())["entries_blocked"] == ""
+        assert (await eng.ops.ack())["entries_blocked"] == ""
     finally:
         await v.close()

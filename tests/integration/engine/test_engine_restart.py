@@ -66,7 +66,7 @@ async def test_restart_finds_the_position_protects_it_and_never_resends(sim: Any
                    contract=c, signal=lambda bar: (0, 0.0), bar_seconds=60, run_id="runB",
                    armed=False)
     t0 = time.perf_counter()
-    found = await b.recover()
+    found = await b.guard.recover()
     stops = []
     while time.perf_counter() - t0 < 3.0 and not stops:
         stops = [o for o in await v.open_orders(acc) if o.stop_price is not None]

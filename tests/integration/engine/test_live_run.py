@@ -42,7 +42,7 @@ async def test_live_engine_runs_the_simulator_and_obeys_ctl(tmp_path: Path,
     lines: list[str] = []
     stop = asyncio.Event()
     opts = LiveOptions(profile=load_profile("demo"), model=str(model), socket_path=sock,
-                       sim_speed=40.0, status_every_s=1.0)
+                       sim_speed=40.0, status_every_s=0.2)
     run = asyncio.create_task(run_live(opts, out=lines.append, stop=stop))
 
     def operator() -> dict[str, Any]:

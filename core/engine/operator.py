@@ -1,0 +1,86 @@
+"""The operator's intents as engine calls: what `scalpdesk ctl` and the console send.
+
+:class:`Operator` is the control socket's target (core.control.server.ControlTarget): status,
+pause, resume, arm, disarm, kill, re-arm and acknowledge. Every intent goes through the risk
+kernel's state machine (core.risk.RiskKernel) or the guard, so a journal replay applies it the
+same way; none of them can place an entry.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.engine.live import LiveEngine
+
+
+class Operator:
+    """Operator intents for one :class:`LiveEngine` (the control socket's target)."""
+
+    def __init__(self, engine: LiveEngine) -> None:
+        self.e = engine
+
+    async def flatten(self) -> dict[str, Any]:
+        """Cancel every working order and close the position (verified through REST)."""
+        await self.e.flatten(reason="operator")
+        return await self.status()
+
+    async def status(self) -> dict[str, Any]:
+        """What `scalpdesk ctl status` and the console show."""
+        now = self.e.clock.now_ns()
+        rs = self.e.risk.status(now)
+        return {"ts_ns": now, "mode": rs.mode, "reason": rs.reason, "armed": self.e.state.armed,
+                "killed": self.e.guard.killed, "position": self.e.state.position,
+                "avg_price": self.e.state.avg_price, "last_price": self.e.state.last_price,
+                "open_pnl": self.e.open_pnl(), "balance": rs.balance, "day_pnl": rs.day_pnl,
+                "mll_level": rs.mll_level, "halts": list(rs.halts), "failed": rs.failed,
+                "entries_blocked": self.e.state.entries_blocked, "bars": self.e.state.bars,
+                "trades": self.e.state.trades_booked, "alerts": list(self.e.alerts.values()),
+                "working_orders": [o.tag for o in self.e.book.live()],
+                "feeds": {k: v.value for k, v in self.e.feeds.items()},
+                "feed_block": self.e.feed_block(),
+                "broker_balance": self.e.broker_balance, "balance_seen_ns": self.e.balance_seen_ns,
+                "reconciled_ns": self.e._reconciled_ns or None,
+                "contract_id": self.e.contract.id, "account_id": self.e.account_id}
+
+    async def pause(self) -> dict[str, Any]:
+        self.e.risk.pause()
+        self.e.publish_risk("operator pause")
+        return await self.status()
+
+    async def resume(self) -> dict[str, Any]:
+        self.e.risk.resume()
+        self.e.publish_risk("operator resume")
+        return await self.status()
+
+    async def arm(self) -> dict[str, Any]:
+        if self.e.guard.killed:
+            self.e.alert("arm-refused", "warning", "armed refused: the engine was killed; "
+                       "re-arm after a kill is a separate, explicit step (`ctl rearm`)")
+            return await self.status()
+        self.e.state.armed = True
+        return await self.status()
+
+    async def disarm(self) -> dict[str, Any]:
+        self.e.state.armed = False
+        return await self.status()
+
+    async def kill(self) -> dict[str, Any]:
+        await self.e.guard.kill()
+        return await self.status()
+
+    async def rearm(self) -> dict[str, Any]:
+        """Lift an operator kill (never a limit halt); entries stay disarmed until `arm`."""
+        if self.e.risk.rearm():
+            self.e.guard.killed = False
+            self.e.publish_risk("re-armed by the operator")
+        return await self.status()
+
+    async def ack(self, alert_id: str | None = None) -> dict[str, Any]:
+        """Acknowledge one alert (or all): unblocks entries blocked by a reconciliation."""
+        for k in [alert_id] if alert_id else list(self.e.alerts):
+            self.e.alerts.pop(k, None)
+        if not any(a["needs_ack"] for a in self.e.alerts.values()):
+            self.e.state.entries_blocked = ""
+        return await self.status()
+
