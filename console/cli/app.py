@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from console.cli import backtest, bench, data, demo, live, models, profile, sim, train, venue
+from console.cli import backtest, bench, ctl, data, demo, live, models, profile, sim, train, venue
 from console.cli.helpfmt import ScalpdeskGroup
 
 app = typer.Typer(
@@ -53,6 +53,7 @@ _GROUPS = [
     (venue.app, "venue"),
     (bench.app, "bench"),
     (profile.app, "profile"),
+    (ctl.app, "ctl"),
 ]
 
 for _sub, _name in _GROUPS:
