@@ -1,0 +1,174 @@
+"""The engine under the broker's failure modes (the simulator's fault injection, loopback).
+
+Every test ends with: no naked position for more than 2 s, no duplicate order, and a risk
+state that booked each round trip exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+
+from core.domain import OrderType
+from core.engine.guard import stop_cover
+from core.engine.live import side_of
+from core.venues.base import OrderRequest
+from tests.integration.engine.test_engine_sim import _engine
+from tests.integration.topstepx.conftest import wait_for
+
+pytestmark = pytest.mark.asyncio
+
+
+class Watch:
+    """Samples the broker every 50 ms: the longest time a position went without a stop."""
+
+    def __init__(self, eng: Any) -> None:
+        self.eng = eng
+        self.naked_max = 0.0
+        self._since: float | None = None
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        e = self.eng
+        while True:
+            pos = e.state.position
+            cover = stop_cover(e.broker_orders, e.contract.id, pos, e.sign_of_side)
+            now = time.monotonic()
+            if pos and cover < abs(pos):
+                self._since = self._since or now
+                self.naked_max = max(self.naked_max, now - self._since)
+            else:
+                self._since = None
+            await asyncio.sleep(0.05)
+
+    async def stop(self) -> float:
+        self._task.cancel()
+        return self.naked_max
+
+
+def _once(at: int = 2):  # noqa: ANN202
+    n = {"k": 0}
+
+    def signal(bar) -> tuple[int, float]:  # noqa: ANN001
+        n["k"] += 1
+        return (1, 0.75) if n["k"] == at else (0, 0.0)
+    return signal
+
+
+async def _bars(sim: Any, eng: Any, k: int) -> None:
+    for _ in range(4 * k):
+        sim.replay.step(1)
+        await asyncio.sleep(0.01)
+        await eng.on_time()
+
+
+async def _entries_at_broker(v: Any, eng: Any) -> list:
+    fills = await v.trades(eng.account_id, 0)
+    return [f for f in fills if (o := eng.book.by_order_id(f.order_id)) and o.role == "entry"]
+
+
+async def test_hub_drop_mid_position_keeps_it_protected(sim: Any) -> None:
+    eng, v, task = await _engine(sim, _once())
+    w = Watch(eng)
+    try:
+        await _bars(sim, eng, 4)
+        await wait_for(lambda: eng.state.position != 0, what="the entry")
+        sim.drop_hub_connections()                     # both hubs, abrupt
+        await _bars(sim, eng, 2)
+        await wait_for(lambda: eng.feeds.get("market") is not None, what="feed events")
+        await _bars(sim, eng, 2)
+        await eng.flatten(reason="test end")
+        assert await w.stop() < 2.0
+        assert len(await _entries_at_broker(v, eng)) >= 1
+        assert len([o for o in eng.book.orders.values() if o.role == "entry"]) == 1
+    finally:
+        task.cancel()
+        await v.close()
+
+
+async def test_entry_accepted_but_response_lost_is_never_duplicated(sim: Any) -> None:
+    eng, v, task = await _engine(sim, _once())
+    try:
+        sim.set_faults(timeout_after_accept=1, timeout_mode="drop")
+        await _bars(sim, eng, 4)
+        await wait_for(lambda: eng.state.position != 0, timeout=20, what="the entry")
+        entries = [o for o in eng.book.orders.values() if o.role == "entry"]
+        assert len(entries) == 1 and entries[0].state in ("working", "filled", "unknown")
+        tag = entries[0].tag
+        at_broker = [o for o in sim.engine.orders.values() if o.custom_tag == tag]
+        assert len(at_broker) == 1                      # one order for one tag, ever
+        await eng.flatten(reason="test end")
+    finally:
+        task.cancel()
+        await v.close()
+
+
+async def test_duplicated_and_reordered_events_book_each_trade_once(sim: Any) -> None:
+    sim.set_faults(dup_prob=0.5, reorder_prob=0.3, seed=4)
+    eng, v, task = await _engine(sim, _once())
+    try:
+        await _bars(sim, eng, 4)
+        await wait_for(lambda: eng.state.position != 0, what="the entry")
+        bal0 = float(eng.risk.fs[0])
+        await eng.flatten(reason="test end")
+        await wait_for(lambda: eng.state.trades_booked == 1, what="one booked trade")
+        await asyncio.sleep(0.3)                          # late duplicates arrive
+        assert eng.state.trades_booked == 1 and len(eng.trades) == 1
+        assert abs(float(eng.risk.fs[0]) - bal0 - eng.trades[0]["net_pnl"]) < 1e-6
+    finally:
+        task.cancel()
+        await v.close()
+
+
+async def test_kill_during_a_429_storm_still_reaches_flat(sim: Any) -> None:
+    eng, v, task = await _engine(sim, _once())
+    try:
+        await _bars(sim, eng, 4)
+        await wait_for(lambda: eng.state.position != 0, what="the entry")
+        sim.storm_429(1.0)
+        st = await eng.ops.kill()
+        assert st["killed"] and st["mode"] == "HALTED"
+        assert not [p for p in await v.positions(eng.account_id) if p.signed_size]
+    finally:
+        task.cancel()
+        await v.close()
+
+
+async def test_gateway_logout_then_protection_and_flatten_still_work(sim: Any) -> None:
+    eng, v, task = await _engine(sim, _once())
+    w = Watch(eng)
+    try:
+        await _bars(sim, eng, 4)
+        await wait_for(lambda: eng.state.position != 0, what="the entry")
+        sim.send_logout()
+        await _bars(sim, eng, 3)
+        assert await eng.flatten(reason="after logout")
+        assert await w.stop() < 2.0
+    finally:
+        task.cancel()
+        await v.close()
+
+
+async def test_a_close_by_the_broker_is_booked_and_orphans_cancelled(sim: Any) -> None:
+    """The broker zeroes the position behind the engine (as Topstep does at the MLL or at
+    15:10 CT): the round trip is booked once and the bracket legs left are cancelled."""
+    eng, v, task = await _engine(sim, _once())
+    try:
+        await _bars(sim, eng, 4)
+        await wait_for(lambda: eng.state.position != 0, what="the entry")
+        pos = eng.state.position
+        await v.place_order(OrderRequest(account_id=eng.account_id, contract_id=eng.contract.id,
+                                         side=side_of(-pos), type=OrderType.MARKET,
+                                         size=abs(pos)))
+        await wait_for(lambda: eng.state.position == 0 and eng.state.trades_booked == 1,
+                       what="the external close booked")
+        await _bars(sim, eng, 1)
+        await wait_for(lambda: not [o for o in eng.broker_orders.values()
+                                    if o.contract_id == eng.contract.id and o.is_working],
+                       what="the orphaned legs cancelled")
+    finally:
+        task.cancel()
+        await v.close()
