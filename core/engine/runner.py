@@ -74,6 +74,7 @@ class LiveOptions:
     sim_speed: float = 10.0
     bar_seconds: int | None = None
     sim_overrides: dict[str, Any] = field(default_factory=dict)
+    metrics_port: int | None = None
 
 
 @dataclass
@@ -144,6 +145,11 @@ async def run_live(opts: LiveOptions, *, out: Callable[[str], None] = print,
         journal = Journal(opts.journal_path or default_journal_path(prof.name))
         armed = (kind == "sim") if opts.armed is None else opts.armed
         engine: LiveEngine | None = None
+        metrics = None
+        if opts.metrics_port is not None:
+            from core.engine.metrics import EngineMetrics
+
+            metrics = EngineMetrics(opts.metrics_port)
 
         def publish(ev: dict[str, Any]) -> None:
             t = ev.get("type")
@@ -151,6 +157,8 @@ async def run_live(opts: LiveOptions, *, out: Callable[[str], None] = print,
                 journal.append(ev, run_id=run_id)
             if control is not None:
                 control.publish(ev)
+            if metrics is not None:
+                metrics.on_event(ev)
             if t in SIGNIFICANT and not (t == "SignalDecided" and ev.get("action") == "none"):
                 out(json.dumps(ev, default=str, separators=(",", ":")))
 
@@ -167,7 +175,7 @@ async def run_live(opts: LiveOptions, *, out: Callable[[str], None] = print,
                         "armed": armed, "socket": str(control.path), "journal": str(journal.path),
                         "recovered": found}, default=str))
         _install_signals(stop)
-        await _loop(engine, venue, clock, opts, stop, out)
+        await _loop(engine, venue, clock, opts, stop, out, metrics)
         flat = True
         if opts.shutdown == "flatten" and (engine.state.position or engine.book.live()):
             flat = await engine.flatten(reason="shutdown")
@@ -213,7 +221,7 @@ def _install_signals(stop: asyncio.Event) -> None:
 
 
 async def _loop(engine: LiveEngine, venue: Any, clock: Clock, opts: LiveOptions,
-                stop: asyncio.Event, out: Callable[[str], None]) -> None:
+                stop: asyncio.Event, out: Callable[[str], None], metrics: Any = None) -> None:
     follow = clock.observe if isinstance(clock, MarketTime) else None
 
     async def pump() -> None:
@@ -237,6 +245,8 @@ async def _loop(engine: LiveEngine, venue: Any, clock: Clock, opts: LiveOptions,
             engine.publish({"type": "Heartbeat", "ts_ns": clock.now_ns(), "seq": seq,
                             "uptime_s": seq * opts.timer_s})
             now = time.perf_counter()
+            if metrics is not None:
+                metrics.on_status(await engine.ops.status())
             if now >= next_status:
                 st = await engine.ops.status()
                 out(f"status mode={st['mode']} armed={st['armed']} pos={st['position']} "

@@ -70,3 +70,18 @@ async def test_live_engine_runs_the_simulator_and_obeys_ctl(tmp_path: Path,
     assert any('"PredictionMade"' in line for line in lines)           # the model ran
     assert any(line.startswith("status mode=") for line in lines)
     assert (tmp_path / "home" / "journal" / "demo.sqlite").exists()
+
+
+def test_metrics_exposition_counts_events_and_status() -> None:
+    from core.engine.metrics import EngineMetrics
+
+    m = EngineMetrics()
+    m.on_event({"type": "OrderUpdated", "state": "working"})
+    m.on_event({"type": "Heartbeat", "ts_ns": 2_000_000_000})
+    m.on_status({"position": -2, "balance": 990.0, "day_pnl": -10.0, "mode": "PAUSED",
+                 "armed": True, "bars": 7})
+    text = m.text()
+    assert 'scalpdesk_order_updates_total{state="working"} 1.0' in text
+    assert "scalpdesk_position_contracts -2.0" in text
+    assert 'scalpdesk_risk_mode{mode="PAUSED"} 1.0' in text
+    assert "scalpdesk_heartbeat_seconds 2.0" in text
