@@ -36,7 +36,16 @@ PROFILES_DIR = profile_files.SHIPPED_DIR
 # --------------------------------------------------------------------------- settings types
 @dataclass(frozen=True, slots=True)
 class CostSettings:
-    """Trading costs per contract (requirements §2)."""
+    """Trading costs per contract (requirements §2); crypto: fees and slippage in % / bps.
+
+    Percentage-tick instruments (crypto pairs) pay ``maker_fee_pct``/``taker_fee_pct`` percent
+    of the notional per side (default: the instrument's exchange fees) and slip
+    ``slippage_bps`` basis points of the price (``slippage_bps_volatile`` when the volatility
+    breaker is on; ``limit_slippage_bps`` for limit fills); the ``*_ticks`` keys are for
+    futures. ``impact_bps`` adds market impact to every market order, for any instrument:
+    ``impact_bps × √(order quantity ÷ the last completed bar's volume)`` (participation capped
+    at 1).
+    """
 
     commission_round_trip: float
     as_of: str
@@ -44,6 +53,12 @@ class CostSettings:
     slippage_ticks_eth: float = 2.0
     slippage_ticks_volatile: float = 3.0
     limit_slippage_ticks: float = 0.0
+    maker_fee_pct: float | None = None
+    taker_fee_pct: float | None = None
+    slippage_bps: float | None = None
+    slippage_bps_volatile: float | None = None
+    limit_slippage_bps: float = 0.0
+    impact_bps: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +108,13 @@ class RiskSettings:
     spread_resume_ticks: float = 1.0
     volume_floor_ratio: float = 0.10
     volume_floor_action: str = "halve"
+    #: "usd": the limits above are dollars. "percent": they are % of equity — the daily loss
+    #: and drawdown of the day's starting balance, the risk per trade of the balance, the
+    #: account drawdown of the peak balance, the kill switch, the minimum balance and the
+    #: size tiers' min_balance of the starting balance — so one profile fits any capital.
+    limits_unit: str = "usd"
+    #: Position value cap in % of the balance (spot: 100 = no leverage); None = no cap.
+    max_position_pct: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +170,10 @@ class StrategySettings:
     fill_mode: str = "realistic"
     slippage_model: str = "session"
     same_bar: str = "pessimistic"
+    #: Percentage-tick instruments (crypto): stop and target in % of the price at the signal
+    #: (instead of stop_ticks / target_ticks), rounded up to whole ticks.
+    stop_pct: float | None = None
+    target_pct: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +232,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "strategy.stop_fill": ("stop_market", "at_stop"),
     "strategy.bracket_anchor": ("reference", "fill"),
     "schedule.sessions": ("cme", "continuous"),
+    "risk.limits_unit": ("usd", "percent"),
     "label.kind": ("direction", "binary", "triple_barrier", "volatility"),
     "venue.kind": ("sim", "topstepx"),
 }
@@ -419,6 +446,7 @@ def _check_values(prof: Profile, probs: _Problems) -> None:
         _check_strategy(_Checker(prof.strategy, "strategy", probs))
     if prof.label is not None:
         _check_label(_Checker(prof.label, "label", probs))
+    _check_percent(prof, probs)
 
 
 def _check_risk(c: _Checker) -> None:
@@ -428,6 +456,12 @@ def _check_risk(c: _Checker) -> None:
     c.above("starting_balance", 0, "set the account's balance, e.g. 1000")
     if start is not None and start <= 0:
         start = None  # the limits below are relative to a usable balance only
+    # With limits_unit = "percent" every limit is % of the balance: check them against 100.
+    percent = r.limits_unit == "percent"
+    if percent:
+        start = 100.0
+    base = "100 (limits are % of the balance)" if percent else \
+        (f"risk.starting_balance ({_fmt(start)})" if start else "risk.starting_balance")
     # (key, ≤ allowed?, example fraction of the balance): a limit equal to the balance can
     # only fire once the account is empty, so the daily ones must be strictly below it.
     for name, inclusive, frac in (("max_daily_loss", False, 0.05), ("max_daily_drawdown", False, 0.075),
@@ -438,10 +472,9 @@ def _check_risk(c: _Checker) -> None:
         pct = f"{frac * 100:g} %"
         example = (f"e.g. {_fmt(start * frac)} ({pct} of the balance)" if start
                    else f"e.g. {pct} of the balance")
-        limit = f"risk.starting_balance ({_fmt(start)})" if start else "risk.starting_balance"
         bound = "at most" if inclusive else "below"
         if v <= 0 or (start is not None and (v > start if inclusive else v >= start)):
-            c.add(name, f"must be greater than 0 and {bound} {limit}, got {_fmt(v)}; {example}")
+            c.add(name, f"must be greater than 0 and {bound} {base}, got {_fmt(v)}; {example}")
     mdl, mrt = c.num("max_daily_loss"), c.num("max_risk_per_trade")
     if mrt is not None:
         if mrt <= 0:
@@ -453,8 +486,7 @@ def _check_risk(c: _Checker) -> None:
                   f"set it ≤ {_fmt(mdl)}, e.g. {_fmt(mdl / 2)}")
     mb = c.num("min_balance")
     if mb is not None and (mb < 0 or (start is not None and mb >= start)):
-        limit = f"risk.starting_balance ({_fmt(start)})" if start else "risk.starting_balance"
-        c.add("min_balance", f"must be at least 0 and below {limit}, got {_fmt(mb)}; "
+        c.add("min_balance", f"must be at least 0 and below {base}, got {_fmt(mb)}; "
               f"e.g. {_fmt(start * 0.7) if start else 0} (no entries below it)")
     conf = c.num("min_confidence")
     if conf is not None and not 0.0 <= conf <= 1.0:
@@ -619,12 +651,63 @@ def _check_strategy(c: _Checker) -> None:
         c.at_least("breakeven_after_ticks", 0, "e.g. 6, or delete the line to never move the stop")
 
 
+def _check_percent(prof: Profile, probs: _Problems) -> None:
+    """Percentage-tick instruments (crypto) trade by % and bps keys; futures by ticks.
+
+    A crypto pair's tick (0.01 USDT on a 40,000 USDT price) makes a stop of 8 ticks a
+    0.0002 % stop: such a profile must say its bracket in % (and its slippage in bps) —
+    and a futures profile must not carry crypto keys that would be silently ignored.
+    """
+    from core.domain import INSTRUMENTS, root_of
+
+    inst = INSTRUMENTS.get(root_of(prof.instrument)) if isinstance(prof.instrument, str) else None
+    if inst is None or prof.costs is None or prof.strategy is None or prof.risk is None:
+        return
+    costs, strat = _Checker(prof.costs, "costs", probs), _Checker(prof.strategy, "strategy", probs)
+    risk = _Checker(prof.risk, "risk", probs)
+    pct_keys = (("costs", "slippage_bps"), ("costs", "slippage_bps_volatile"),
+                ("costs", "maker_fee_pct"), ("costs", "taker_fee_pct"),
+                ("strategy", "stop_pct"), ("strategy", "target_pct"))
+    mp = risk.num("max_position_pct") if prof.risk.max_position_pct is not None else None
+    if mp is not None and not 0 < mp <= 1000:
+        risk.add("max_position_pct", f"must be above 0 and at most 1000 (percent of the balance), "
+                 f"got {_fmt(mp)}; e.g. 100 for spot without leverage")
+    costs.at_least("impact_bps", 0, "market impact is in basis points against you, e.g. 10")
+    if not inst.percent:
+        for section, key in pct_keys:
+            if getattr(getattr(prof, section), key) is not None:
+                probs.add(f"{section}.{key}", f"only for percentage-tick instruments (crypto); "
+                          f"{inst.symbol} trades in ticks: delete the line")
+        return
+    for key, example in (("stop_pct", "0.5"), ("target_pct", "0.75")):
+        if prof.strategy.bracket == "fixed" and getattr(prof.strategy, key) is None:
+            probs.add(f"strategy.{key}", f"missing: {inst.symbol} is a percentage-tick "
+                      f"instrument, so a fixed bracket is set in % of the price, e.g. {example}")
+        elif getattr(prof.strategy, key) is not None:
+            strat.above(key, 0, f"e.g. {example} (percent of the price)")
+    sp = strat.num("stop_pct")
+    if sp is not None and sp >= 50:
+        strat.add("stop_pct", f"must be below 50 (percent of the price), got {_fmt(sp)}; e.g. 0.5")
+    if prof.costs.slippage_bps is None:
+        probs.add("costs.slippage_bps", f"missing: {inst.symbol} slips in basis points of the "
+                  "price; e.g. 1.0 (market orders), and slippage_bps_volatile e.g. 3.0")
+    for key in ("slippage_bps", "slippage_bps_volatile", "limit_slippage_bps"):
+        if getattr(prof.costs, key) is not None:
+            costs.at_least(key, 0, "slippage is in basis points against you, e.g. 1.0")
+    for key in ("maker_fee_pct", "taker_fee_pct"):
+        v = costs.num(key) if getattr(prof.costs, key) is not None else None
+        if v is not None and not 0 <= v < 5:
+            costs.add(key, f"must be at least 0 and below 5 (percent of the notional per side), "
+                      f"got {_fmt(v)}; e.g. 0.1 for Binance's regular spot fee")
+
+
 def _check_label(c: _Checker) -> None:
     """The research target's horizon and thresholds."""
     c.above("lookahead_seconds", 0, "e.g. 30")
     c.at_least("threshold_ticks", 0, "e.g. 3")
     if c.obj.threshold_pct is not None:
-        c.above("threshold_pct", 0, "e.g. 0.001, or delete the line to use threshold_ticks")
+        c.above("threshold_pct", 0, "e.g. 0.75 (percent of the close), or delete the line to "
+                "use threshold_ticks")
 
 
 def _is_hhmm(text: str) -> bool:

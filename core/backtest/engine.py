@@ -183,9 +183,16 @@ def prepare(bars: pd.DataFrame, profile: Profile, *, atr: np.ndarray | None = No
     else:
         ts1, h1, l1 = np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
     note = coarse_bar_note(bar_ns, sch.table) if profile.schedule.sessions == "cme" else None
+    notes = (note,) if note else ()
+    from core.daycut import frame_is_continuous
+    if profile.schedule.sessions == "cme" and frame_is_continuous(bars):
+        notes += (f"these bars trade 24/7 but profile {profile.name!r} follows CME sessions: bars "
+                  "outside them get no entries and positions are flattened at its end of day; "
+                  "use a crypto profile (schedule.sessions = \"continuous\"), e.g. "
+                  "crypto_spot_1k",)
     return Prepared(arr, rows, rth, brk, atr_c, np.ascontiguousarray(sch.table),
                     np.ascontiguousarray(sch.day), strategy_array(profile, bar_ns), ra, bar_ns,
-                    ts1, h1, l1, notes=(note,) if note else ())
+                    ts1, h1, l1, notes=notes)
 
 
 def run_prepared(pr: Prepared, action: np.ndarray, conf: np.ndarray, pclass: np.ndarray, *,
@@ -204,15 +211,21 @@ def run_prepared(pr: Prepared, action: np.ndarray, conf: np.ndarray, pclass: np.
         sp[L.SP_SAME_BAR] = same_bar
     fs, ist, ps, pd_, cnt, den, prev = L.new_run(pr.risk.p)
     L.run_loop(
-        a["ts"], a["open"], a["high"], a["low"], a["close"], pr.rows, pr.rth, pr.brk, action,
+        a["ts"], a["open"], a["high"], a["low"], a["close"], a["volume"], pr.rows, pr.rth,
+        pr.brk, action,
         conf, pclass, pr.atr, pr.sched, pr.sched_day, sp, pr.risk.p, pr.risk.tiers,
         pr.risk.confs, pr.risk.pauses, pr.ts1, pr.h1, pr.l1, tr, ev, eq, record_equity,
         fs, ist, ps, pd_, cnt, den, prev)
     return tr[: cnt[L.C_TRADES]], ev[: cnt[L.C_EVENTS]], eq, cnt, den, fs
 
 
-def trades_frame(tr: np.ndarray, ts: np.ndarray) -> pd.DataFrame:
-    """The §8 trade log from the loop's table (times tz-aware UTC; see module docstring)."""
+def trades_frame(tr: np.ndarray, ts: np.ndarray, lot_size: float = 1.0) -> pd.DataFrame:
+    """The §8 trade log from the loop's table (times tz-aware UTC; see module docstring).
+
+    ``contracts`` counts lots (whole contracts for futures); ``quantity`` is the position in
+    the instrument's own unit (contracts, or base units for crypto: lots × ``lot_size``);
+    ``impact`` is the market-impact part of ``slippage`` ($).
+    """
     ei = tr[:, L.T_ENTRY_I].astype(np.int64)
     xi = tr[:, L.T_EXIT_I].astype(np.int64)
     ens, xns = ts[ei], ts[xi]
@@ -237,6 +250,8 @@ def trades_frame(tr: np.ndarray, ts: np.ndarray) -> pd.DataFrame:
         "entry_bar": ei, "exit_bar": xi,
         "ambiguous": tr[:, L.T_AMB] > 0,
         "entry_slippage": tr[:, L.T_ESLIP],
+        "quantity": tr[:, L.T_N] * lot_size,
+        "impact": tr[:, L.T_IMPACT],
     })
 
 
@@ -286,7 +301,7 @@ def run_backtest(bars: pd.DataFrame, signals: Signals, *, profile: Profile,
     amb = Ambiguity(pessimistic_pnl=band[0], optimistic_pnl=band[1],
                     share_affected=n_amb / len(tr) if len(tr) else 0.0, trades_affected=n_amb)
     ts = pr.arrays["ts"]
-    trades = trades_frame(tr, ts)
+    trades = trades_frame(tr, ts, float(pr.risk.p[K.P_LOT_SIZE]))
     if record_equity:
         dd = drawdown_of(eq)
         # int64 ns timestamps (the stats contract); no per-row conversion of millions of rows.

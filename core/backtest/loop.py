@@ -36,7 +36,9 @@ from core.backtest.fills import (  # noqa: F401 - re-exported: engine/reference 
     Q_N, Q_ENTRY, Q_ESLIP, Q_ENTRY_I, Q_STOP, Q_TGT, Q_HI, Q_LO, Q_CONF, Q_PCLASS, Q_AMB,
     Q_ROW, N_Q, D_KIND, D_DIR, D_CONF, D_PCLASS, D_SD, D_TD, D_ROW, D_LIMIT, D_BRK, N_D,
     PK_NONE, PK_ENTRY, PK_EXIT, PK_REVERSE, C_TRADES, C_EVENTS, C_LIMIT_MISSED, _JIT,
-    slip_ticks, pos_open_pnl, close_pos, resolve_first, bar_exits, execute,
+    slip_ticks, pos_open_pnl, close_pos, resolve_first, bar_exits, execute, entry_cost,
+    fill_slip, fee_usd, market_exit, Q_EFEE, Q_EIMP, T_IMPACT, SP_PCT, SP_STOP_PCT,
+    SP_TARGET_PCT, SP_IMPACT_BPS,
 )
 from core.risk import events as RE
 from core.risk import kernel as K
@@ -70,8 +72,7 @@ def hold_skip(i: int, ts: np.ndarray, h: np.ndarray, lo_: np.ndarray, c: np.ndar
     """
     n = ts.shape[0]
     d = ps[Q_DIR]
-    rl, rwhy = K.floor_price(p, fs, int(d), int(ps[Q_N]), ps[Q_ENTRY],
-                             ps[Q_ESLIP] * p[K.P_TICK_VALUE] * ps[Q_N])
+    rl, rwhy = K.floor_price(p, fs, int(d), int(ps[Q_N]), ps[Q_ENTRY], entry_cost(p, ps))
     stop = ps[Q_STOP]
     tgt = ps[Q_TGT]
     e0 = ps[Q_ENTRY]
@@ -91,9 +92,9 @@ def hold_skip(i: int, ts: np.ndarray, h: np.ndarray, lo_: np.ndarray, c: np.ndar
     tick = p[K.P_TICK_SIZE]
     be = sp[SP_BE_TICKS]
     be_on = be >= 0 and ((d > 0 and stop < e0) or (d < 0 and stop > e0))
-    pv = p[K.P_TICK_VALUE] / tick
     nc = ps[Q_N]
-    comm = (p[K.P_COMMISSION_RT] + ps[Q_ESLIP] * p[K.P_TICK_VALUE]) * nc
+    eslip = ps[Q_ESLIP]
+    efee = ps[Q_EFEE]
     hi = ps[Q_HI]
     lo = ps[Q_LO]
     cooldown = int(sp[SP_COOLDOWN])
@@ -118,7 +119,8 @@ def hold_skip(i: int, ts: np.ndarray, h: np.ndarray, lo_: np.ndarray, c: np.ndar
                 break
             if be_on and e0 - lo_[j] >= be * tick - 1e-9:
                 break
-        eqj = bal + (d * (c[j] - e0) * pv * nc - comm)
+        # The kernel's own open-P&L step: the full path's mark sees exactly this equity.
+        eqj = bal + K.open_pnl_net(p, d, nc, e0, eslip, c[j], efee)
         if eqj > peak or eqj <= floor_eq + 1e-9:
             break
         if h[j] > hi:
@@ -135,7 +137,8 @@ def hold_skip(i: int, ts: np.ndarray, h: np.ndarray, lo_: np.ndarray, c: np.ndar
 
 @nb.njit(**_JIT)
 def run_loop(ts: np.ndarray, o: np.ndarray, h: np.ndarray, lo_: np.ndarray, c: np.ndarray,
-             rows: np.ndarray, rth: np.ndarray, brk: np.ndarray, action: np.ndarray,
+             v: np.ndarray, rows: np.ndarray, rth: np.ndarray, brk: np.ndarray,
+             action: np.ndarray,
              conf: np.ndarray, pclass: np.ndarray, atr: np.ndarray, sched: np.ndarray,
              sched_day: np.ndarray, sp: np.ndarray, p: np.ndarray, tiers: np.ndarray,
              confs: np.ndarray, pauses: np.ndarray, ts1: np.ndarray, h1: np.ndarray,
@@ -185,23 +188,29 @@ def run_loop(ts: np.ndarray, o: np.ndarray, h: np.ndarray, lo_: np.ndarray, c: n
             cur_row = row
             if row >= 0:
                 K.on_day_start(p, fs, ist, int(sched_day[row]))
+        # Market impact sees the volume of the last COMPLETED bar: the one before this bar
+        # for fills at its open or inside it, this bar for fills at its close.
+        vprev = v[i - 1] if i > 0 else v[i]
         # ---- execute the order decided at the previous close, at this open
         if pd_[D_KIND] != PK_NONE and not optimistic:
             execute(i, o[i], True, ts, h, lo_, row, sched, rth, pd_, ps, sp, p, tiers, confs,
-                    pauses, fs, ist, tr, cnt, denials)
+                    pauses, fs, ist, tr, cnt, denials, vprev)
         slip = slip_ticks(sp, int(rth[i]), int(brk[i - 1]) if i > 0 else 0)
         # ---- exits
         if ps[Q_DIR] != 0:
             ei = int(ps[Q_ENTRY_I])
             if row < 0 or (not continuous and row != int(ps[Q_ROW])) \
                     or eod_exit_due(sched, row, ts[i], bar_ns):
-                close_pos(i, o[i], slip, X_EOD, ts[i], ps, tr, cnt, p, pauses, fs, ist)
+                close_pos(i, o[i], slip, X_EOD, ts[i], vprev, ps, tr, cnt, sp, p, pauses, fs,
+                          ist)
             elif ei < i and time_stop_due(sp, ts[ei], ts[i]):
-                close_pos(i, o[i], slip, X_TIME, ts[i], ps, tr, cnt, p, pauses, fs, ist)
+                close_pos(i, o[i], slip, X_TIME, ts[i], vprev, ps, tr, cnt, sp, p, pauses, fs,
+                          ist)
             else:
                 reason, px, s = bar_exits(i, ts, o, h, lo_, ps, sp, p, fs, slip, ts1, h1, l1)
                 if reason >= 0:
-                    close_pos(i, px, s, reason, ts[i], ps, tr, cnt, p, pauses, fs, ist)
+                    close_pos(i, px, s, reason, ts[i], vprev, ps, tr, cnt, sp, p, pauses, fs,
+                              ist)
             if ps[Q_DIR] == 0:
                 last_exit = i
         # ---- mark to market at the close; breakeven trail for the next bar
@@ -213,7 +222,8 @@ def run_loop(ts: np.ndarray, o: np.ndarray, h: np.ndarray, lo_: np.ndarray, c: n
             best = ps[Q_HI] if ps[Q_DIR] > 0 else ps[Q_LO]
             ps[Q_STOP] = breakeven_stop(sp, ps[Q_DIR], ps[Q_ENTRY], best, ps[Q_STOP], tick)
             if K.mark(p, fs, ist, pos_open_pnl(p, ps, c[i])) != K.R_OK:
-                close_pos(i, c[i], slip, X_RISK, ts[i], ps, tr, cnt, p, pauses, fs, ist)
+                close_pos(i, c[i], slip, X_RISK, ts[i], v[i], ps, tr, cnt, sp, p, pauses, fs,
+                          ist)
                 last_exit = i
         # ---- signal at the close → pending order (the risk check happens at execution)
         a = int(action[i])
@@ -234,14 +244,15 @@ def run_loop(ts: np.ndarray, o: np.ndarray, h: np.ndarray, lo_: np.ndarray, c: n
                 if optimistic:
                     had = ps[Q_DIR] != 0
                     execute(i, c[i], False, ts, h, lo_, row, sched, rth, pd_, ps, sp, p, tiers,
-                            confs, pauses, fs, ist, tr, cnt, denials)
+                            confs, pauses, fs, ist, tr, cnt, denials, v[i])
                     if had and ps[Q_DIR] == 0:
                         last_exit = i
         # ---- end of day: the next bar is past the deadline / another day / no more data
         if ps[Q_DIR] != 0:
             if i + 1 >= n or (not continuous and (rows[i + 1] != row
                                                   or ts[i + 1] >= sched[row, K.S_FLAT])):
-                close_pos(i, c[i], slip, X_EOD, ts[i], ps, tr, cnt, p, pauses, fs, ist)
+                close_pos(i, c[i], slip, X_EOD, ts[i], v[i], ps, tr, cnt, sp, p, pauses, fs,
+                          ist)
                 last_exit = i
         if record_eq:
             eq[i] = fs[K.F_BALANCE] + pos_open_pnl(p, ps, c[i])

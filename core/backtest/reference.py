@@ -43,6 +43,8 @@ class _Pos:
     pclass: int
     row: int
     amb: bool = False
+    efee: float = 0.0    # entry fee, $ (crypto)
+    eimp: float = 0.0    # market-impact part of eslip, ticks
 
 
 @dataclass
@@ -113,11 +115,13 @@ def run_reference_full(bars: pd.DataFrame, signals: Signals, *, profile: Profile
             return float(sp[L.SP_SLIP_ETH])
         return float(sp[L.SP_SLIP_RTH])
 
-    def close(i: int, px: float, slip: float, reason: int) -> None:
+    def close(i: int, px: float, slip: float, reason: int, vol: float) -> None:
         nonlocal pos
         assert pos is not None
+        market = bool(L.market_exit(sp, reason))
+        slip, imp = L.fill_slip(sp, p, market, slip, px, float(pos.n), vol)
         gross = pos.d * (px - pos.entry) * pv * pos.n
-        comm = comm_rt * pos.n
+        comm = comm_rt * pos.n + pos.efee + L.fee_usd(p, not market, px, float(pos.n))
         slip_usd = (pos.eslip + slip) * tv * pos.n
         hi, lo_ = max(pos.hi, px), min(pos.lo, px)
         fav = (hi - pos.entry) if pos.d > 0 else (pos.entry - lo_)
@@ -125,35 +129,37 @@ def run_reference_full(bars: pd.DataFrame, signals: Signals, *, profile: Profile
         trades.append([pos.entry_i, i, pos.d, pos.entry, px, pos.n, gross, comm, slip_usd,
                        gross - comm - slip_usd, reason, pos.conf, pos.pclass,
                        max(fav, 0.0) * pv * pos.n, max(adv, 0.0) * pv * pos.n, float(pos.amb),
-                       pos.eslip * tv * pos.n])
+                       pos.eslip * tv * pos.n, (pos.eimp + imp) * tv * pos.n])
         rk.on_trade_closed(gross - comm - slip_usd, int(ts[i]))
         pos = None
 
     def open_net(px: float) -> float:
         if pos is None:
             return 0.0
-        return pos.d * (px - pos.entry) * pv * pos.n - (comm_rt + pos.eslip * tv) * pos.n
+        return float(K.open_pnl_net(p, float(pos.d), float(pos.n), pos.entry, pos.eslip, px,
+                                    pos.efee))
 
-    def do_order(i: int, px: float, at_open: bool, row: int) -> None:
+    def do_order(i: int, px: float, at_open: bool, row: int, vol: float) -> None:
         nonlocal order, pos
         od = order
         order = None
         assert od is not None
         slip = slip_at(i, od.brk)
         if od.kind in (S.PK_EXIT, S.PK_REVERSE) and pos is not None:
-            close(i, px, slip, L.X_SIGNAL)
+            close(i, px, slip, L.X_SIGNAL, vol)
         if od.kind == S.PK_EXIT:
             return
         if row < 0 or (row != od.row and not continuous):
             denials[K.REASONS[K.R_OUTSIDE_HOURS]] += 1
             return
-        res = rk.check(EntryIntent(int(ts[i]), od.d, od.conf, od.sd / tick, breakers=od.brk))
+        res = rk.check(EntryIntent(int(ts[i]), od.d, od.conf, od.sd / tick, breakers=od.brk,
+                                   price=float(px)))
         if not isinstance(res, Approved):
             denials[res.reason] += 1
             return
-        ref, eslip = px, slip
+        ref, eslip, market = px, slip, True
         if sp[L.SP_ENTRY_LIMIT] > 0:
-            eslip = float(sp[L.SP_SLIP_LIMIT])
+            eslip, market = float(sp[L.SP_SLIP_LIMIT]), False
             if at_open:
                 if od.d > 0:
                     ok = lo[i] < od.limit if through else lo[i] <= od.limit
@@ -163,9 +169,11 @@ def run_reference_full(bars: pd.DataFrame, signals: Signals, *, profile: Profile
                     ref = max(od.limit, px)
                 if not ok:
                     return
+        eslip, eimp = L.fill_slip(sp, p, market, eslip, ref, float(res.contracts), vol)
         stop, tgt = S.bracket_levels(sp, float(od.d), ref, eslip, od.sd, od.td, tick)
         pos = _Pos(od.d, res.contracts, ref, eslip, i, stop, tgt, ref, ref, od.conf, od.pclass,
-                   row)
+                   row, efee=float(L.fee_usd(p, not market, ref, float(res.contracts))),
+                   eimp=eimp)
 
     for i in range(n):
         row = int(pr.rows[i])
@@ -173,17 +181,19 @@ def run_reference_full(bars: pd.DataFrame, signals: Signals, *, profile: Profile
             cur_row = row
             if row >= 0:
                 rk.on_time(int(ts[i]))
+        vprev = float(v[i - 1] if i > 0 else v[i])   # last completed bar (market impact)
         if order is not None and not optimistic:
-            do_order(i, o[i], True, row)
+            do_order(i, o[i], True, row, vprev)
         slip = slip_at(i, prev_bits)
         if pos is not None:
             if row < 0 or (row != pos.row and not continuous) \
                     or int(ts[i]) + pr.bar_ns > sched[row, K.S_EXIT]:
-                close(i, o[i], slip, L.X_EOD)
+                close(i, o[i], slip, L.X_EOD, vprev)
             elif pos.entry_i < i and S.time_stop_due(sp, int(ts[pos.entry_i]), int(ts[i])):
-                close(i, o[i], slip, L.X_TIME)
+                close(i, o[i], slip, L.X_TIME, vprev)
             else:
-                _bracket(i, pos, o, h, lo, ts, sp, rk, slip, through, pr, close)
+                _bracket(i, pos, o, h, lo, ts, sp, rk, slip, through, pr,
+                         lambda *a: close(*a, vprev))
             if pos is None:
                 last_exit = i
         if pos is not None:
@@ -191,7 +201,7 @@ def run_reference_full(bars: pd.DataFrame, signals: Signals, *, profile: Profile
             pos.stop = float(S.breakeven_stop(sp, float(pos.d), pos.entry,
                                               pos.hi if pos.d > 0 else pos.lo, pos.stop, tick))
             if rk.mark(open_net(c[i])) is not None:
-                close(i, c[i], slip, L.X_RISK)
+                close(i, c[i], slip, L.X_RISK, float(v[i]))
                 last_exit = i
         bits = rk.on_bar(int(ts[i]), h[i], lo[i], c[i], v[i])   # breaker inputs at the close
         act = int(S.action_of(int(direction[i]), float(conf[i]), min_conf))
@@ -206,17 +216,17 @@ def run_reference_full(bars: pd.DataFrame, signals: Signals, *, profile: Profile
                                bits)
                 if optimistic:
                     had = pos is not None
-                    do_order(i, c[i], False, row)
+                    do_order(i, c[i], False, row, float(v[i]))
                     if had and pos is None:
                         last_exit = i
         if pos is not None and (i + 1 >= n or (not continuous and (
                 pr.rows[i + 1] != row or ts[i + 1] >= sched[row, K.S_FLAT]))):
-            close(i, c[i], slip, L.X_EOD)
+            close(i, c[i], slip, L.X_EOD, float(v[i]))
             last_exit = i
         events.extend(rk.events(i))
         prev_bits = bits
     tr = np.array(trades, dtype=np.float64).reshape(-1, L.N_TCOLS)
-    return ReferenceResult(E.trades_frame(tr, ts), events, dict(denials))
+    return ReferenceResult(E.trades_frame(tr, ts, float(p[K.P_LOT_SIZE])), events, dict(denials))
 
 
 def _bracket(i: int, pos: _Pos, o: np.ndarray, h: np.ndarray, lo: np.ndarray, ts: np.ndarray,
@@ -224,7 +234,8 @@ def _bracket(i: int, pos: _Pos, o: np.ndarray, h: np.ndarray, lo: np.ndarray, ts
              close) -> None:  # noqa: ANN001 - a local closure
     """Stop / target / risk floor inside bar i, in the documented order."""
     p, fs = rk.arrays.p, rk.fs
-    rl, rwhy = K.floor_price(p, fs, pos.d, pos.n, pos.entry, pos.eslip * p[K.P_TICK_VALUE] * pos.n)
+    rl, rwhy = K.floor_price(p, fs, pos.d, pos.n, pos.entry,
+                             pos.eslip * p[K.P_TICK_VALUE] * pos.n + pos.efee)
     lslip = float(sp[L.SP_SLIP_LIMIT])
     sgn = pos.d
     # Mirror shorts onto longs: a short's stop above is a long's stop below in -price.

@@ -22,12 +22,14 @@ from __future__ import annotations
 from core.risk.layout import *  # noqa: F403 - the kernel's public slot names
 from core.risk.layout import JIT as _JIT  # noqa: F401
 from core.risk.limits import (  # noqa: F401
-    HALT_MASK, apply_breach, apply_intent, breached, floor_price, halt_reason, is_halt_reason,
+    HALT_MASK, account_dd_limit, apply_breach, apply_intent, breached, daily_dd_limit,
+    daily_loss_limit, floor_price, halt_reason, is_halt_reason,
     mark, mode_of, new_state, on_day_start, on_trade_closed, open_pnl_net, record_breaches,
     risk_floor, schedule_phase, spread_update,
 )
 from core.risk.sizing import (  # noqa: F401
-    breaker_bits, check_entry, contract_cap, position_size, tier_index,
+    breaker_bits, check_entry, contract_cap, max_risk_per_trade, notional_cap, position_size,
+    tier_index,
 )
 
 

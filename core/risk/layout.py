@@ -18,8 +18,8 @@ P_MIN_BAL = 6
 P_MIN_CONF = 7
 P_MAX_CONTRACTS = 8       # min(profile max_contracts, Topstep max_minis × micro ratio)
 P_TICK_SIZE = 9
-P_TICK_VALUE = 10
-P_COMMISSION_RT = 11      # $ per contract per round trip
+P_TICK_VALUE = 10         # $ per tick per LOT (a contract; crypto: lot_size base units)
+P_COMMISSION_RT = 11      # $ per lot per round trip (fixed part; fees by notional below)
 P_REDUCE_FACTOR = 12
 P_VOL_MULT = 13
 P_VOL_ACTION = 14         # 0 halve, 1 pause
@@ -36,7 +36,17 @@ P_PROFIT_TARGET = 24      # 0 = none
 P_CONSISTENCY = 25        # best day ÷ total profit cap, 0 = none
 P_MLL_BUFFER = 26         # $ above the MLL at which we liquidate (worst exit slippage at the cap)
 P_BREAKER_PERIOD = 27     # ATR period of the circuit-breaker inputs (bars)
-N_PARAMS = 28
+# Crypto (percentage-tick instruments) and limits in % of equity; all 0 for $ futures profiles.
+P_FEE_MAKER = 28          # fee, fraction of notional per side, resting (limit) fills
+P_FEE_TAKER = 29          # fee, fraction of notional per side, market fills
+P_MIN_NOTIONAL = 30       # smallest order value ($): smaller entries are refused; 0 = none
+P_MAX_NOTIONAL = 31       # position value cap, fraction of the balance; 0 = none
+P_LOT_SIZE = 32           # base units per lot (1 for contracts): quantity = lots × this
+P_DAILY_LOSS_FRAC = 33    # + daily loss limit as a fraction of the day's starting balance
+P_DAILY_DD_FRAC = 34      # + daily drawdown limit, fraction of the day's starting balance
+P_RISK_TRADE_FRAC = 35    # + max risk per trade, fraction of the balance
+P_ACCT_DD_FRAC = 36       # + account drawdown stop, fraction of the peak balance
+N_PARAMS = 37
 
 # --------------------------------------------------------------------------- state fs[...]
 F_BALANCE = 0
@@ -99,7 +109,8 @@ R_CONTRACT_CAP = 18
 R_MANUAL_PAUSE = 19
 R_MANUAL_KILL = 20
 R_INVALID_INPUT = 21
-N_REASONS = 22
+R_MIN_NOTIONAL = 22       # the sized order is worth less than the exchange's minimum
+N_REASONS = 23
 REASONS = (
     "ok", "confidence below the minimum", "kill switch: cumulative loss limit",
     "account drawdown stop: manual review", "Topstep maximum loss limit breached",
@@ -110,6 +121,7 @@ REASONS = (
     "stop distance must be positive", "profit target reached",
     "contract cap reached (position + working orders)", "paused by the operator",
     "killed by the operator (re-arm required)", "invalid input refused",
+    "below the minimum notional",
 )
 #: Halting limits in priority order (the first breached one names the halt).
 HALT_ORDER = (R_KILL_SWITCH, R_MLL, R_ACCOUNT_DRAWDOWN, R_MANUAL_KILL)

@@ -8,6 +8,14 @@ kill-switch limits are all checked against it.
 Every floor is checked ON ITS OWN at every mark, trade close and entry check (one loss may
 cross several floors at once — e.g. the daily loss, Topstep's trailing MLL and the kill
 switch — and each is recorded: a halting breach is never hidden behind a day stop).
+
+Limits in % of equity (``risk.limits_unit = "percent"``): each limit is ``fixed + fraction ×
+base`` — the daily loss and drawdown of the day's starting balance, the account drawdown of
+the peak balance (:func:`daily_loss_limit` …). Dollar profiles have fraction 0, percent
+profiles fixed 0; one formula, so the same compiled rules serve both.
+
+Fees (crypto): a percentage of the notional per side. Equity counts the entry fee already
+paid and, like the commission, the exit fee a market exit at the mark price would pay.
 """
 
 from __future__ import annotations
@@ -25,7 +33,8 @@ from core.risk.layout import (
     INT_REVIEWED, JIT, JIT_ALLOC, MODE_ACTIVE, MODE_HALTED, MODE_PAUSED, MODE_REDUCING, N_FSTATE,
     N_ISTATE, P_ACCT_DD, P_COMMISSION_RT, P_HAS_MLL, P_KILL, P_MAX_DAILY_DD,
     P_MAX_DAILY_LOSS, P_MLL, P_MLL_BUFFER, P_MLL_LOCK, P_SPREAD_PAUSE, P_SPREAD_RESUME,
-    P_START_BAL, P_TICK_SIZE, P_TICK_VALUE, P_TOPSTEP_DLL, PH_CLOSED, PH_EXIT, PH_FLAT,
+    P_START_BAL, P_TICK_SIZE, P_TICK_VALUE, P_TOPSTEP_DLL, PH_CLOSED, P_ACCT_DD_FRAC,
+    P_DAILY_DD_FRAC, P_DAILY_LOSS_FRAC, P_FEE_TAKER, PH_EXIT, PH_FLAT,
     PH_NO_NEW, PH_OPEN, PH_REDUCE, R_ACCOUNT_DRAWDOWN, R_DAILY_DRAWDOWN, R_DAILY_LOSS,
     R_KILL_SWITCH, R_MANUAL_KILL, R_MLL, R_OK, R_TOPSTEP_DLL, S_ENTRY, S_EXIT, S_FLAT,
     S_NO_NEW, S_REDUCE,
@@ -81,6 +90,24 @@ def on_day_start(p: np.ndarray, fs: np.ndarray, ist: np.ndarray, day: int) -> No
 
 
 @nb.njit(**JIT)
+def daily_loss_limit(p: np.ndarray, fs: np.ndarray) -> float:
+    """Today's loss limit in $: fixed, or a fraction of the day's starting balance."""
+    return p[P_MAX_DAILY_LOSS] + p[P_DAILY_LOSS_FRAC] * fs[F_DAY_START_BAL]
+
+
+@nb.njit(**JIT)
+def daily_dd_limit(p: np.ndarray, fs: np.ndarray) -> float:
+    """Today's drawdown limit from the day's peak equity, in $."""
+    return p[P_MAX_DAILY_DD] + p[P_DAILY_DD_FRAC] * fs[F_DAY_START_BAL]
+
+
+@nb.njit(**JIT)
+def account_dd_limit(p: np.ndarray, fs: np.ndarray) -> float:
+    """The account drawdown stop's distance below the peak balance, in $."""
+    return p[P_ACCT_DD] + p[P_ACCT_DD_FRAC] * fs[F_PEAK_BAL]
+
+
+@nb.njit(**JIT)
 def risk_floor(p: np.ndarray, fs: np.ndarray) -> tuple[float, int]:
     """The highest equity level whose touch breaches a limit, and that limit's reason code.
 
@@ -95,17 +122,17 @@ def risk_floor(p: np.ndarray, fs: np.ndarray) -> tuple[float, int]:
     # Liquidate a buffer ABOVE Topstep's MLL: the exit's slippage must not cross the real line.
     if p[P_HAS_MLL] > 0 and fs[F_MLL_LEVEL] + p[P_MLL_BUFFER] > best:
         best, why = fs[F_MLL_LEVEL] + p[P_MLL_BUFFER], R_MLL
-    lvl = fs[F_PEAK_BAL] - p[P_ACCT_DD]
+    lvl = fs[F_PEAK_BAL] - account_dd_limit(p, fs)
     if lvl > best:
         best, why = lvl, R_ACCOUNT_DRAWDOWN
-    lvl = fs[F_DAY_START_BAL] - p[P_MAX_DAILY_LOSS]
+    lvl = fs[F_DAY_START_BAL] - daily_loss_limit(p, fs)
     if lvl > best:
         best, why = lvl, R_DAILY_LOSS
     if p[P_TOPSTEP_DLL] > 0:
         lvl = fs[F_DAY_START_BAL] - p[P_TOPSTEP_DLL]
         if lvl > best:
             best, why = lvl, R_TOPSTEP_DLL
-    lvl = fs[F_DAY_PEAK_EQ] - p[P_MAX_DAILY_DD]
+    lvl = fs[F_DAY_PEAK_EQ] - daily_dd_limit(p, fs)
     if lvl > best:
         best, why = lvl, R_DAILY_DRAWDOWN
     return best, why
@@ -119,13 +146,13 @@ def breached(p: np.ndarray, fs: np.ndarray, eq: float) -> int:
         bits |= 1 << R_KILL_SWITCH
     if p[P_HAS_MLL] > 0 and eq <= fs[F_MLL_LEVEL] + p[P_MLL_BUFFER] + _EPS:
         bits |= 1 << R_MLL
-    if eq <= fs[F_PEAK_BAL] - p[P_ACCT_DD] + _EPS:
+    if eq <= fs[F_PEAK_BAL] - account_dd_limit(p, fs) + _EPS:
         bits |= 1 << R_ACCOUNT_DRAWDOWN
-    if eq <= fs[F_DAY_START_BAL] - p[P_MAX_DAILY_LOSS] + _EPS:
+    if eq <= fs[F_DAY_START_BAL] - daily_loss_limit(p, fs) + _EPS:
         bits |= 1 << R_DAILY_LOSS
     if p[P_TOPSTEP_DLL] > 0 and eq <= fs[F_DAY_START_BAL] - p[P_TOPSTEP_DLL] + _EPS:
         bits |= 1 << R_TOPSTEP_DLL
-    if eq <= fs[F_DAY_PEAK_EQ] - p[P_MAX_DAILY_DD] + _EPS:
+    if eq <= fs[F_DAY_PEAK_EQ] - daily_dd_limit(p, fs) + _EPS:
         bits |= 1 << R_DAILY_DRAWDOWN
     return bits
 
@@ -231,13 +258,19 @@ def on_trade_closed(p: np.ndarray, pauses: np.ndarray, fs: np.ndarray, ist: np.n
 
 @nb.njit(**JIT)
 def open_pnl_net(p: np.ndarray, direction: float, contracts: float, entry: float,
-                 entry_slip_ticks: float, price: float) -> float:
-    """Open P&L at ``price`` net of the commission and the entry's slippage (true equity)."""
+                 entry_slip_ticks: float, price: float, entry_fee: float) -> float:
+    """Open P&L at ``price`` net of costs (true equity): the round-trip commission, the
+    entry's slippage and fee (paid), and the taker fee a market exit at ``price`` would pay.
+
+    ``contracts`` counts lots (a lot is one contract for futures); ``entry_fee`` is the
+    entry's fee in $ for the whole position (0 for futures).
+    """
     if direction == 0:
         return 0.0
     pv = p[P_TICK_VALUE] / p[P_TICK_SIZE]
     return (direction * (price - entry) * pv * contracts
-            - (p[P_COMMISSION_RT] + entry_slip_ticks * p[P_TICK_VALUE]) * contracts)
+            - (p[P_COMMISSION_RT] + entry_slip_ticks * p[P_TICK_VALUE]) * contracts
+            - entry_fee - p[P_FEE_TAKER] * price * pv * contracts)
 
 
 @nb.njit(**JIT)
@@ -246,16 +279,24 @@ def floor_price(p: np.ndarray, fs: np.ndarray, direction: int, contracts: int,
     """The price at which the open position's equity touches the risk floor (a synthetic stop).
 
     Long: breach when price ≤ level (rounded down to the tick grid); short: price ≥ level
-    (rounded up). ``entry_cost`` is the entry's slippage in dollars (already paid, part of
-    the true equity). Returns (level, reason); reason 0 and ±inf when no floor applies.
+    (rounded up). ``entry_cost`` is the entry's slippage and fee in dollars (already paid,
+    part of the true equity). Returns (level, reason); reason 0 and ±inf when no floor applies.
     """
     floor, why = risk_floor(p, fs)
     if why == R_OK or contracts <= 0:
         return (-np.inf if direction > 0 else np.inf), R_OK
     pv = p[P_TICK_VALUE] / p[P_TICK_SIZE] * contracts
+    ts_ = p[P_TICK_SIZE]
+    f = p[P_FEE_TAKER]
+    if f > 0:
+        # equity(px) = bal + d(px − entry)·pv − commission − entry cost − f·px·pv, solved for px
+        lvl = (floor - fs[F_BALANCE] + p[P_COMMISSION_RT] * contracts + entry_cost
+               + direction * entry_price * pv) / (pv * (direction - f))
+        if direction > 0:
+            return math.floor(lvl / ts_ + 1e-9) * ts_, why
+        return math.ceil(lvl / ts_ - 1e-9) * ts_, why
     # equity(price) = balance + dir × (price − entry) × pv − commission − entry slippage
     x = (floor - fs[F_BALANCE] + p[P_COMMISSION_RT] * contracts + entry_cost) / pv
-    ts_ = p[P_TICK_SIZE]
     if direction > 0:
         lvl = math.floor((entry_price + x) / ts_ + 1e-9) * ts_
     else:

@@ -42,6 +42,9 @@ class EntryIntent:
         breakers: Breaker bits already computed (core.risk.breakers.step); when given they
             replace the four raw inputs above. None with no raw inputs: the bits of the last
             bar fed to :meth:`RiskKernel.on_bar`.
+        price: The entry's reference price. Required for instruments with notional rules
+            (crypto: minimum notional, position cap in % of the balance); unused otherwise.
+            ``Approved.contracts`` then counts lots of the instrument's lot size.
     """
 
     ts_ns: int
@@ -55,6 +58,7 @@ class EntryIntent:
     spread_ticks: float | None = None
     open_contracts: int = 0
     breakers: int | None = None
+    price: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +222,10 @@ class RiskKernel:
         """Approve (with a size) or deny a new entry. Never raises: bad inputs are Denied."""
         a = self.arrays
         bad = _invalid(intent)
+        if not bad and intent.price is None and (a.p[K.P_MIN_NOTIONAL] > 0
+                                                  or a.p[K.P_MAX_NOTIONAL] > 0):
+            bad = (f"price is required for {self.profile.instrument} (minimum notional and "
+                   "position cap in % of the balance)")
         if bad:
             return Denied(f"{K.REASONS[K.R_INVALID_INPUT]}: {bad}", K.R_INVALID_INPUT,
                           self._mode_name(0))
@@ -235,7 +243,8 @@ class RiskKernel:
         ph = int(K.schedule_phase(table, row, np.int64(intent.ts_ns)))
         n, why = K.check_entry(a.p, a.tiers, a.confs, self.fs, self.ist, np.int64(intent.ts_ns),
                                float(intent.confidence), float(intent.stop_ticks), ph, bits,
-                               int(intent.open_contracts))
+                               int(intent.open_contracts),
+                               0.0 if intent.price is None else float(intent.price))
         mode = K.MODE_NAMES[int(K.mode_of(self.fs, self.ist, np.int64(intent.ts_ns), ph, bits))]
         if n > 0:
             return Approved(int(n), mode)
@@ -368,6 +377,9 @@ def _invalid(intent: EntryIntent) -> str:
         return f"stop_ticks must be a finite number, got {s!r}"
     if not isinstance(intent.open_contracts, (int, np.integer)) or intent.open_contracts < 0:
         return f"open_contracts must be a whole number ≥ 0, got {intent.open_contracts!r}"
+    if intent.price is not None and not (isinstance(intent.price, (int, float))
+                                         and math.isfinite(intent.price) and intent.price > 0):
+        return f"price must be a finite number > 0, got {intent.price!r}"
     if intent.spread_ticks is not None and not (math.isfinite(intent.spread_ticks)
                                                 and intent.spread_ticks >= 0):
         return f"spread_ticks must be ≥ 0, got {intent.spread_ticks!r}"

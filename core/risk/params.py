@@ -21,6 +21,10 @@ from core.errors import ConfigError
 from core.risk import kernel as K
 
 
+#: "No contract cap" for crypto lots (a finite number: the kernel's arrays must be finite).
+_NO_CAP = 1e15
+
+
 @dataclass(frozen=True)
 class RiskArrays:
     """The compiled kernel's inputs built from one profile.
@@ -45,17 +49,35 @@ def risk_arrays(profile: Profile) -> RiskArrays:
     ``max_minis`` converted with the instrument's micro ratio (MES counts 1/10 of a mini).
     The effective daily loss is the house ``risk.max_daily_loss``; Topstep's optional DLL is
     kept separately so a breach is reported as the forced break it is.
+
+    Sizes are in lots (core/risk/sizing.py): ``P_TICK_VALUE`` is the value of one tick for one
+    lot (``Instrument.lot_tick_value``). Percentage-tick instruments (crypto) have no contract
+    caps — ``max_contracts`` and the tiers' ``max_contracts`` count futures contracts — their
+    size is capped by ``risk.max_position_pct`` of the balance and refused below the
+    instrument's minimum notional; fees come from ``costs.*_fee_pct`` or the instrument.
+    With ``risk.limits_unit = "percent"`` the limits become fractions of the balances they
+    refer to (core/risk/limits.py), and the kill switch, the minimum balance and the tiers'
+    ``min_balance`` are % of the starting balance.
     """
     r = profile.risk
     inst = get_instrument(profile.instrument)
     p = np.zeros(K.N_PARAMS, dtype=np.float64)
-    p[K.P_START_BAL] = r.starting_balance
-    p[K.P_MAX_DAILY_LOSS] = r.max_daily_loss
-    p[K.P_MAX_DAILY_DD] = r.max_daily_drawdown
-    p[K.P_MAX_RISK_TRADE] = r.max_risk_per_trade
-    p[K.P_ACCT_DD] = r.account_drawdown_stop
-    p[K.P_KILL] = r.kill_switch_loss
-    p[K.P_MIN_BAL] = r.min_balance
+    start = r.starting_balance
+    p[K.P_START_BAL] = start
+    if r.limits_unit == "percent":
+        p[K.P_DAILY_LOSS_FRAC] = r.max_daily_loss / 100.0
+        p[K.P_DAILY_DD_FRAC] = r.max_daily_drawdown / 100.0
+        p[K.P_RISK_TRADE_FRAC] = r.max_risk_per_trade / 100.0
+        p[K.P_ACCT_DD_FRAC] = r.account_drawdown_stop / 100.0
+        p[K.P_KILL] = r.kill_switch_loss / 100.0 * start
+        p[K.P_MIN_BAL] = r.min_balance / 100.0 * start
+    else:
+        p[K.P_MAX_DAILY_LOSS] = r.max_daily_loss
+        p[K.P_MAX_DAILY_DD] = r.max_daily_drawdown
+        p[K.P_MAX_RISK_TRADE] = r.max_risk_per_trade
+        p[K.P_ACCT_DD] = r.account_drawdown_stop
+        p[K.P_KILL] = r.kill_switch_loss
+        p[K.P_MIN_BAL] = r.min_balance
     p[K.P_MIN_CONF] = r.min_confidence
     cap = float(r.max_contracts)
     ts = profile.topstep
@@ -63,8 +85,18 @@ def risk_arrays(profile: Profile) -> RiskArrays:
         cap = min(cap, float(ts.max_minis * inst.micro_ratio))
     p[K.P_MAX_CONTRACTS] = cap
     p[K.P_TICK_SIZE] = inst.tick_size
-    p[K.P_TICK_VALUE] = inst.tick_value
+    p[K.P_TICK_VALUE] = inst.lot_tick_value
+    p[K.P_LOT_SIZE] = inst.lot_size
     p[K.P_COMMISSION_RT] = profile.costs.commission_round_trip
+    costs = profile.costs
+    p[K.P_FEE_MAKER] = (inst.maker_fee if costs.maker_fee_pct is None
+                        else costs.maker_fee_pct / 100.0)
+    p[K.P_FEE_TAKER] = (inst.taker_fee if costs.taker_fee_pct is None
+                        else costs.taker_fee_pct / 100.0)
+    p[K.P_MIN_NOTIONAL] = inst.min_notional
+    p[K.P_MAX_NOTIONAL] = 0.0 if r.max_position_pct is None else r.max_position_pct / 100.0
+    if inst.percent:       # lots, not contracts: capped by max_position_pct instead
+        p[K.P_MAX_CONTRACTS] = _NO_CAP
     p[K.P_REDUCE_FACTOR] = profile.schedule.reduce_factor
     p[K.P_VOL_MULT] = r.volatility_breaker_multiple
     p[K.P_VOL_ACTION] = 1.0 if r.volatility_breaker_action == "pause" else 0.0
@@ -89,6 +121,10 @@ def risk_arrays(profile: Profile) -> RiskArrays:
         p[K.P_MLL_BUFFER] = cap * (worst + 1.0) * inst.tick_value
     tiers = np.array([[t.min_balance, t.max_contracts, t.risk_pct] for t in r.size_tiers],
                      dtype=np.float64).reshape(-1, 3)
+    if r.limits_unit == "percent":
+        tiers[:, 0] *= start / 100.0
+    if inst.percent:
+        tiers[:, 1] = _NO_CAP
     confs = np.array([[c.min_confidence, c.multiplier] for c in r.confidence_steps],
                      dtype=np.float64).reshape(-1, 2)
     pauses = np.array([[lp.losses, lp.minutes] for lp in r.loss_pauses],

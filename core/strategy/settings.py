@@ -13,7 +13,13 @@ from core.strategy import steps as S
 
 
 def strategy_array(profile: Profile, bar_ns: int) -> np.ndarray:
-    """The loop's strategy/fill parameter vector (``SP_*``) from the profile."""
+    """The loop's strategy/fill parameter vector (``SP_*``) from the profile.
+
+    Percentage-tick instruments (crypto) get their fixed bracket in % of price and their
+    slippage in bps (``SP_PCT``); ``impact_bps`` applies to any instrument.
+    """
+    from core.domain import get_instrument
+
     s, c = profile.strategy, profile.costs
     sp = np.zeros(S.N_SP, dtype=np.float64)
     sp[S.SP_BRACKET] = ("fixed", "atr", "structure").index(s.bracket)
@@ -37,4 +43,14 @@ def strategy_array(profile: Profile, bar_ns: int) -> np.ndarray:
     sp[S.SP_SLIP_VOL] = c.slippage_ticks_volatile
     sp[S.SP_SLIP_LIMIT] = c.limit_slippage_ticks
     sp[S.SP_BAR_NS] = bar_ns
+    sp[S.SP_IMPACT_BPS] = c.impact_bps
+    if get_instrument(profile.instrument).percent:
+        sp[S.SP_PCT] = 1.0
+        # Without % keys (ATR/structure brackets) only the target:stop ratio is used.
+        sp[S.SP_STOP_PCT] = s.stop_pct if s.stop_pct is not None else s.stop_ticks
+        sp[S.SP_TARGET_PCT] = s.target_pct if s.target_pct is not None else s.target_ticks
+        bps = c.slippage_bps if c.slippage_bps is not None else 0.0
+        sp[S.SP_SLIP_RTH] = sp[S.SP_SLIP_ETH] = bps       # 24/7: no thin "overnight" book
+        sp[S.SP_SLIP_VOL] = bps if c.slippage_bps_volatile is None else c.slippage_bps_volatile
+        sp[S.SP_SLIP_LIMIT] = c.limit_slippage_bps
     return sp

@@ -6,7 +6,8 @@
 * :func:`decide` — the action against the position: ENTRY, EXIT, REVERSE or nothing, with the
   cooldown after an exit and the ``strategy.on_opposite`` convention.
 * :func:`bracket_distance` — stop and target distances decided at the signal bar's close
-  (fixed ticks, ATR multiple or the recent swing), in whole ticks ≥ 1.
+  (fixed ticks — or, for percentage-tick instruments such as crypto, a % of that close —, ATR
+  multiple or the recent swing), in whole ticks ≥ 1.
 * :func:`bracket_levels` — the stop and target prices around the entry, anchored at the
   reference price or at the fill (``strategy.bracket_anchor``), on the tick grid.
 
@@ -48,7 +49,11 @@ SP_BAR_NS = 17
 SP_STOP_FILL = 18         # 0 stop-market (slippage), 1 at the stop price
 SP_ANCHOR = 19            # 0 reference price, 1 fill price
 SP_CONTINUOUS = 20        # 1: 24/7 sessions — positions carry across the daily cut
-N_SP = 21
+SP_PCT = 21               # 1: percentage-tick instrument: SP_SLIP_* in bps, bracket in % below
+SP_STOP_PCT = 22          # fixed bracket's stop, % of the signal bar's close (SP_PCT = 1)
+SP_TARGET_PCT = 23        # fixed bracket's target, % of the signal bar's close
+SP_IMPACT_BPS = 24        # market impact: bps of price at full participation (√ of qty ÷ volume)
+N_SP = 25
 
 OPP_IGNORE, OPP_EXIT, OPP_REVERSE = 0, 1, 2
 OPPOSITE_NAMES = ("ignore", "exit", "reverse")
@@ -108,12 +113,19 @@ def bracket_distance(i: int, d: int, c: np.ndarray, h: np.ndarray, lo_: np.ndarr
                      atr: np.ndarray, sp: np.ndarray, tick: float) -> tuple[float, float]:
     """Stop and target distances (price units, whole ticks ≥ 1) decided at bar ``i``'s close.
 
-    Fixed: ``stop_ticks``. ATR: ``atr_multiple × ATR`` rounded up. Structure: beyond the
-    lowest low (long) / highest high (short) of the last ``atr_period`` bars plus one tick.
-    The target keeps the profile's target:stop ratio. Bars ≤ i only (causal).
+    Fixed: ``stop_ticks`` (percentage-tick instruments: ``stop_pct`` and ``target_pct`` of the
+    close, each rounded up to whole ticks). ATR: ``atr_multiple × ATR`` rounded up. Structure:
+    beyond the lowest low (long) / highest high (short) of the last ``atr_period`` bars plus
+    one tick. The target keeps the profile's target:stop ratio. Bars ≤ i only (causal).
     """
-    ratio = sp[SP_TARGET_TICKS] / sp[SP_STOP_TICKS]
+    pct = sp[SP_PCT] > 0
+    ratio = (sp[SP_TARGET_PCT] / sp[SP_STOP_PCT] if pct
+             else sp[SP_TARGET_TICKS] / sp[SP_STOP_TICKS])
     b = sp[SP_BRACKET]
+    if b == 0 and pct:
+        st = max(1.0, math.ceil(sp[SP_STOP_PCT] * 0.01 * c[i] / tick - 1e-9))
+        tt = max(1.0, math.ceil(sp[SP_TARGET_PCT] * 0.01 * c[i] / tick - 1e-9))
+        return st * tick, tt * tick
     if b == 1 and atr.shape[0] > 0 and atr[i] > 0:
         st = max(1.0, math.ceil(sp[SP_ATR_MULT] * atr[i] / tick - 1e-9))
     elif b == 2:

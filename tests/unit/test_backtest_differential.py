@@ -11,8 +11,11 @@ from hypothesis import strategies as st
 from core.backtest import run_backtest
 from core.backtest.reference import run_reference_full
 from core.backtest.synthetic import random_walk_bars
+from core.datasets.synth_crypto import generate_crypto
+from core.risk import risk_arrays
 from core.strategy import random_signals
 from tests.unit.backtest_fixtures import LOOSE, profile
+from tests.unit.crypto_fixtures import LOOSE_PCT, crypto_profile
 
 
 def _same(a, b) -> None:  # noqa: ANN001
@@ -108,3 +111,51 @@ def _equity_is_marked_to_market(res, bars, prof) -> None:  # noqa: ANN001
         bal += t.net_pnl
         prev_exit = t.exit_bar
     assert eq[-1] == pytest.approx(bal)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    rate=st.sampled_from([0.005, 0.02, 0.08]),
+    fill=st.sampled_from(["realistic", "optimistic", "conservative"]),
+    same_bar=st.sampled_from(["pessimistic", "optimistic"]),
+    bracket=st.sampled_from(["fixed", "atr", "structure"]),
+    stop=st.sampled_from([(0.2, 0.3), (0.5, 0.75), (5.0, 2.0)]),
+    entry=st.sampled_from(["market", "limit"]),
+    opposite=st.sampled_from(["reverse", "exit", "ignore"]),
+    stop_fill=st.sampled_from(["stop_market", "at_stop"]),
+    anchor=st.sampled_from(["reference", "fill"]),
+    impact=st.sampled_from([0.0, 10.0, 200.0]),
+    fees=st.sampled_from([(0.1, 0.1), (0.02, 0.075), (0.0, 0.0)]),
+    capital=st.sampled_from([40.0, 1000.0, 100_000.0]),
+    loose=st.booleans(),
+    cut=st.sampled_from(["00:00", "17:00"]),
+)
+def test_loop_matches_reference_crypto(seed: int, rate: float, fill: str, same_bar: str,
+                                       bracket: str, stop: tuple[float, float], entry: str,
+                                       opposite: str, stop_fill: str, anchor: str,
+                                       impact: float, fees: tuple[float, float], capital: float,
+                                       loose: bool, cut: str) -> None:
+    """Crypto: lots of the lot size, % brackets, bps slippage, market impact, maker/taker fees,
+    the minimum notional (tiny capital), limits in % of equity, a 24/7 day cut."""
+    bars = generate_crypto(2, seed=seed, start="2024-03-09", daily_vol=0.04)
+    sig = random_signals(len(bars), seed=seed, rate=rate,
+                         confidence=float(np.random.default_rng(seed).choice([0.65, 0.75, 0.95])))
+    prof = crypto_profile(
+        strategy=dict(fill_mode=fill, same_bar=same_bar, bracket=bracket, stop_pct=stop[0],
+                      target_pct=stop[1], entry_order=entry, on_opposite=opposite,
+                      stop_fill=stop_fill, bracket_anchor=anchor),
+        costs=dict(impact_bps=impact, maker_fee_pct=fees[0], taker_fee_pct=fees[1]),
+        risk=dict(LOOSE_PCT if loose else {}, starting_balance=capital),
+        schedule=dict(daily_cut=cut))
+    res = run_backtest(bars, sig, profile=prof)
+    ref = run_reference_full(bars, sig, profile=prof)
+    _same(res.trades, ref.trades)
+    _same_events_and_denials(res, ref, bars)
+    ticks = res.trades[["entry_price", "exit_price"]].to_numpy(float) / 0.01
+    assert np.abs(ticks - np.round(ticks)).max(initial=0.0) < 1e-6
+    p = risk_arrays(prof).p
+    notional = res.trades["quantity"].to_numpy() * res.trades["entry_price"].to_numpy()
+    assert (notional >= 5.0 - 1e-9).all()                               # minimum notional
+    from core.risk import kernel as K
+    assert p[K.P_MAX_NOTIONAL] == 1.0
