@@ -31,9 +31,9 @@ from core.errors import ConfigError
 
 #: Events printed by the headless mode (quotes and bars are too many; the journal has them).
 SIGNIFICANT = {"SignalDecided", "OrderUpdated", "FillReceived", "PositionChanged",
-               "RiskStateChanged", "Alert", "FeedHealthChanged", "PredictionMade"}
-#: Events the journal keeps (everything but the quote stream).
-JOURNALED = SIGNIFICANT | {"BarClosed", "Heartbeat"}
+               "RiskStateChanged", "Alert", "FeedHealthChanged"}
+#: Events the journal keeps (everything but the quote stream and the heartbeat).
+JOURNALED = SIGNIFICANT | {"BarClosed", "PredictionMade"}
 
 
 class MarketTime(Clock):
@@ -140,6 +140,9 @@ async def run_live(opts: LiveOptions, *, out: Callable[[str], None] = print,
                               hint="accounts: " + ", ".join(a.name for a in accounts))
         await venue.watch_account(acc.id)
         contract = await venue.active_contract(prof.venue.symbol_id)
+        await venue.subscribe_quotes(contract.id)
+        await venue.subscribe_trades(contract.id)
+        early = await _first_market_event(venue, clock)   # the replay's "now" for the history
         signal, bar_s = await _signal_source(opts, venue, contract.id, clock)
         run_id = f"{prof.name}-{int(time.time())}"
         journal = Journal(opts.journal_path or default_journal_path(prof.name))
@@ -165,8 +168,8 @@ async def run_live(opts: LiveOptions, *, out: Callable[[str], None] = print,
         engine = LiveEngine(profile=prof, venue=venue, journal=journal, clock=clock,
                             account_id=acc.id, contract=contract, signal=signal,
                             bar_seconds=bar_s, run_id=run_id, armed=armed, publish=publish)
-        await venue.subscribe_quotes(contract.id)
-        await venue.subscribe_trades(contract.id)
+        for ev in early:
+            await engine.on_event(ev)
         found = await engine.guard.recover()
         control = ControlServer(engine.ops, opts.socket_path or socket_path(prof.name))
         await control.start()
@@ -211,6 +214,26 @@ async def _signal_source(opts: LiveOptions, venue: Any, contract_id: str, clock:
     return ModelSignal(opts.model, history=frame if len(frame) else None), bar_s
 
 
+async def _first_market_event(venue: Any, clock: Clock, timeout_s: float = 15.0) -> list[Any]:
+    """Wait for the first quote or print (market time starts there); returns what was read."""
+    out: list[Any] = []
+    if not isinstance(clock, MarketTime):
+        return out
+    it = venue.events().__aiter__()
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        try:
+            ev = await asyncio.wait_for(it.__anext__(), timeout=max(end - time.monotonic(), 0.01))
+        except (TimeoutError, StopAsyncIteration):
+            break
+        out.append(ev)
+        ts = getattr(getattr(ev, "tick", None) or getattr(ev, "quote", None), "ts", 0)
+        if ts:
+            clock.observe(int(ts))
+            break
+    return out
+
+
 def _install_signals(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for sig in (_signal.SIGINT, _signal.SIGTERM):
@@ -230,7 +253,12 @@ async def _loop(engine: LiveEngine, venue: Any, clock: Clock, opts: LiveOptions,
                 ts = getattr(getattr(ev, "tick", None) or getattr(ev, "quote", None), "ts", 0)
                 if ts:
                     follow(int(ts))
-            await engine.on_event(ev)
+            try:
+                await engine.on_event(ev)
+            except Exception as exc:  # noqa: BLE001 - requirements §9: flatten, halt, alert
+                engine.alert("engine-error", "critical", f"unhandled error {exc!r}: flattening "
+                             "and halting (re-arm after review)", needs_ack=True)
+                await engine.guard.kill()
 
     task = asyncio.create_task(pump(), name="engine-events")
     t_end = None if opts.run_for_s is None else time.perf_counter() + opts.run_for_s

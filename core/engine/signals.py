@@ -37,12 +37,16 @@ class ModelSignal:
         self.predictor = StreamingPredictor(path)
         self.name = path.name
         self.bar_seconds = int(self.predictor.bundle.config.get("bar_seconds", 60) or 60)
+        self.warm_until = -1
         if history is not None and len(history):
             self.predictor.warm_up(history)
+            self.warm_until = int(history["timestamp"].iloc[-1])
         self.last: Prediction | None = None
         self.latency_us = 0.0
 
     def __call__(self, bar: Bar) -> tuple[int, float]:
+        if bar.ts <= self.warm_until:
+            return 0, 0.0      # already consumed by the warm-up (history overlaps the stream)
         t0 = time.perf_counter_ns()
         pred = self.predictor.update(bar.ts, bar.open, bar.high, bar.low, bar.close,
                                      float(bar.volume))
