@@ -150,7 +150,7 @@ def binary_labels(frame: Any, *, lookahead_seconds: float = 30.0, threshold_tick
 # --------------------------------------------------------------------------- triple barrier
 @nb.njit(cache=True, nogil=True)
 def _tb_kernel(ts: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray,
-               sid: np.ndarray, sid_end: np.ndarray, up_off: float, dn_off: float,
+               sid: np.ndarray, sid_end: np.ndarray, up_off: np.ndarray, dn_off: np.ndarray,
                tlim: int, side: int, eps: float) -> tuple[np.ndarray, np.ndarray]:
     n = ts.shape[0]
     lab = np.zeros(n, dtype=np.int8)
@@ -159,8 +159,8 @@ def _tb_kernel(ts: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndar
     for i in range(n):
         if sid[i] < 0:
             continue
-        up = close[i] + up_off
-        dn = close[i] - dn_off
+        up = close[i] + up_off[i]
+        dn = close[i] - dn_off[i]
         end = ts[i] + tlim
         j = i + 1
         decided = False
@@ -191,7 +191,12 @@ def _tb_kernel(ts: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndar
 
 def _triple_barrier(frame: Any, stop_ticks: float, target_ticks: float,
                     time_limit_seconds: float, tick_size: float, side: int,
-                    session: str | None) -> tuple[np.ndarray, np.ndarray]:
+                    session: str | None, stop_pct: float | None = None,
+                    target_pct: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    if (stop_pct is None) != (target_pct is None) or \
+            (stop_pct is not None and not (stop_pct > 0 and target_pct > 0)):
+        raise ConfigError(f"stop_pct and target_pct must both be > 0 or both absent, got "
+                          f"{stop_pct!r}, {target_pct!r}", hint="e.g. stop 0.5, target 0.75 (%)")
     if not (stop_ticks > 0 and target_ticks > 0):
         raise ConfigError(f"stop_ticks and target_ticks must be > 0, got {stop_ticks!r}, "
                           f"{target_ticks!r}", hint="e.g. stop 8, target 8 (MES ticks)")
@@ -207,7 +212,14 @@ def _triple_barrier(frame: Any, stop_ticks: float, target_ticks: float,
     tlim = _lookahead_ns(time_limit_seconds, "time_limit_seconds")
     sid = _session_ids(ts, session)
     sid_end = _session_ids(ts + tlim - 1, session)
-    tgt, stp = float(target_ticks) * tick_size, float(stop_ticks) * tick_size
+    if stop_pct is not None:
+        # Percentage-tick instruments (crypto): the bracket is a % of the entry (bar t's close)
+        # rounded up to whole ticks, as core.strategy.steps.bracket_distance sizes it.
+        tgt = np.maximum(np.ceil(float(target_pct) * 0.01 * c / tick_size - 1e-9), 1) * tick_size
+        stp = np.maximum(np.ceil(float(stop_pct) * 0.01 * c / tick_size - 1e-9), 1) * tick_size
+    else:
+        tgt = np.full(len(c), float(target_ticks) * tick_size)
+        stp = np.full(len(c), float(stop_ticks) * tick_size)
     up_off, dn_off = (tgt, stp) if side > 0 else (stp, tgt)
     return _tb_kernel(ts, h, l, c, sid, sid_end, up_off, dn_off, tlim, int(side),
                       1e-9 * tick_size)
@@ -296,6 +308,8 @@ class LabelSpec:
         threshold_pct: Threshold in percent of the close instead of ticks (crypto).
         stop_ticks: Triple-barrier stop distance.
         target_ticks: Triple-barrier target distance.
+        stop_pct: Triple-barrier stop in percent of the entry (crypto; with ``target_pct``).
+        target_pct: Triple-barrier target in percent of the entry.
         time_limit_seconds: Triple-barrier time limit (default: ``lookahead_seconds``).
         side: Triple-barrier bracket side, 1 long or -1 short.
         relative: Volatility as a fraction of the close instead of ticks.
@@ -313,6 +327,8 @@ class LabelSpec:
     side: int = 1
     relative: bool = False
     session: str | None = "cme"
+    stop_pct: float | None = None
+    target_pct: float | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -377,5 +393,6 @@ def make_labels(frame: Any, spec: LabelSpec, tick_size: float = 0.25
     if spec.kind == "triple_barrier":
         return _triple_barrier(frame, spec.stop_ticks, spec.target_ticks,
                                spec.time_limit_seconds or spec.lookahead_seconds,
-                               tick_size, spec.side, spec.session)
+                               tick_size, spec.side, spec.session, spec.stop_pct,
+                               spec.target_pct)
     return _volatility(frame, spec.lookahead_seconds, tick_size, spec.relative, spec.session)

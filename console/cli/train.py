@@ -131,6 +131,9 @@ def train(
         "bracket). Default: the profile's label.kind.")] = None,
     lookahead: Annotated[int | None, typer.Option(help="Label lookahead in seconds (default: profile).")] = None,
     threshold: Annotated[float | None, typer.Option(help="Label threshold in ticks (default: profile).")] = None,
+    threshold_pct: Annotated[float | None, typer.Option(
+        "--threshold-pct", help="Label threshold in percent of the close, e.g. 0.75 (crypto; "
+        "default: the profile's label.threshold_pct).")] = None,
     folds: Annotated[int, typer.Option(help="Walk-forward folds (sized by row count), plus a final holdout.")] = 4,
     train_days: Annotated[float | None, typer.Option(help="Explicit train length in days (with --val-days, --test-days).")] = None,
     val_days: Annotated[float | None, typer.Option(help="Validation length in days (early stopping + calibration).")] = None,
@@ -176,11 +179,18 @@ def train(
 
     if model not in MODEL_KINDS:
         raise fail(f"--model {model!r} is unknown", f"use one of {', '.join(MODEL_KINDS)}")
+    if threshold is not None and threshold_pct is not None:
+        raise fail("give --threshold (ticks) or --threshold-pct (percent), not both")
     if (data is None) == (synthetic is None):
         raise fail("give exactly one of --data PATH|SYMBOL or --synthetic DAYS",
                    "e.g. --data bars.parquet, --data MES, or --synthetic 5")
     prof = _profile(ctx, profile)
     bar = bar_from_seconds(bar, bar_seconds)
+    if report is not None:
+        check_output_path(report, (".html", ".htm"), "--report")
+        if update:
+            raise fail("--report describes a training run; --update compares two models",
+                       "drop --report, or train with --name instead of --update")
     model_bar = None
     if update:
         from core.ml.artifacts import model_bar_seconds
@@ -206,7 +216,8 @@ def train(
     if window is not None:
         params["window"] = window
     req = TrainRequest(profile=prof, model_kind=model, label_kind=label, lookahead_seconds=lookahead,
-                       threshold_ticks=threshold, folds=folds, train_days=train_days,
+                       threshold_ticks=threshold, threshold_pct=threshold_pct, folds=folds,
+                       train_days=train_days,
                        val_days=val_days, test_days=test_days, holdout_days=holdout_days,
                        embargo_seconds=embargo, mode=mode, model_params=params, seed=seed,
                        num_threads=threads, device=device, min_confidence=min_confidence,

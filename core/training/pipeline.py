@@ -36,6 +36,7 @@ class TrainRequest:
     label_kind: str | None = None  #: default: the profile's
     lookahead_seconds: int | None = None
     threshold_ticks: float | None = None
+    threshold_pct: float | None = None  #: percent of the close (crypto); default: the profile's
     folds: int = 4
     train_days: float | None = None  #: explicit fold lengths override ``folds``
     val_days: float | None = None
@@ -66,6 +67,9 @@ class TrainOutcome:
     dataset_meta: dict[str, Any]
     label: Any
     path: Path | None = None
+    feature_names: list[str] = field(default_factory=list)
+    bar_seconds: int = 0
+    profile: Any = None  #: the profile the trading evaluation ran under
 
 
 def label_spec(req: TrainRequest, bar_seconds: int, notes: list[str],
@@ -84,11 +88,14 @@ def label_spec(req: TrainRequest, bar_seconds: int, notes: list[str],
     kw: dict[str, Any] = {"kind": kind, "lookahead_seconds": look, "threshold_ticks": thr,
                           "session": session}
     fields = getattr(LabelSpec, "__dataclass_fields__", {})
-    if "threshold_pct" in fields and getattr(lab, "threshold_pct", None) is not None:
-        kw["threshold_pct"] = lab.threshold_pct
+    pct = req.threshold_pct if req.threshold_pct is not None else lab.threshold_pct
+    if pct is not None and req.threshold_ticks is None:
+        kw["threshold_pct"] = pct
     strat = req.profile.strategy
-    for name, value in (("stop_ticks", strat.stop_ticks), ("target_ticks", strat.target_ticks)):
-        if name in fields:
+    # The triple barrier is the trade's bracket: in % for percentage-tick instruments.
+    for name, value in (("stop_ticks", strat.stop_ticks), ("target_ticks", strat.target_ticks),
+                        ("stop_pct", strat.stop_pct), ("target_pct", strat.target_pct)):
+        if name in fields and value is not None:
             kw[name] = value
     try:
         return LabelSpec(**kw)
@@ -187,7 +194,9 @@ def train(frame: pd.DataFrame, bar_seconds: int, req: TrainRequest, *, name: str
     summary = summarize(results, min_confidence=min_conf)
     text = report_text(results, summary)
     out = TrainOutcome(results=results, summary=summary, report=text, notes=notes,
-                       dataset_meta=data.meta, label=label)
+                       dataset_meta=data.meta, label=label,
+                       feature_names=list(data.feature_names), bar_seconds=int(bar_seconds),
+                       profile=req.profile)
     if name:
         out.path = _save(Path(models_dir) / name if models_dir else _default_dir(name), data,
                          folds, results, summary, text, req, spec, geo, label, inst, created,

@@ -143,3 +143,20 @@ def test_percent_limits_are_checked_against_100() -> None:
         crypto_profile(risk={"max_daily_loss": 150.0, "starting_balance": 50.0})
     assert any("risk.max_daily_loss: must be greater than 0 and below 100" in p
                for p in e.value.problems)
+
+
+def test_triple_barrier_labels_use_the_percent_bracket() -> None:
+    from core.labels import LabelSpec, make_labels
+
+    f = generate_crypto(2, seed=4)
+    spec = LabelSpec(kind="triple_barrier", lookahead_seconds=3600, stop_pct=0.3,
+                     target_pct=0.45, session=None)
+    lab, valid = make_labels(f, spec, tick_size=0.01)
+    c, h, lo = (f[k].to_numpy() for k in ("close", "high", "low"))
+    i = int(np.flatnonzero(valid & (lab == 1))[0])
+    up = c[i] + np.ceil(0.0045 * c[i] / 0.01 - 1e-9) * 0.01
+    dn = c[i] - np.ceil(0.003 * c[i] / 0.01 - 1e-9) * 0.01
+    j = i + 1 + int(np.argmax((h[i + 1:] >= up - 1e-9) | (lo[i + 1:] <= dn + 1e-9)))
+    assert h[j] >= up - 1e-9 and lo[j] > dn            # the target came first
+    with pytest.raises(ConfigError, match="both"):
+        make_labels(f, LabelSpec(kind="triple_barrier", stop_pct=0.3, session=None), 0.01)
