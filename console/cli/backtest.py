@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from console.cli.backtest_honesty import data_hash, honesty, walk_forward
 from console.cli.common import bar_from_seconds, console, fail, progress_task, run_cli, say
 from core.datasets.bars import BAR_CHOICES
 from core.money import money
@@ -153,6 +154,25 @@ def _summary(res: Any, title: str) -> None:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
 
 
+def _no_signal_spans(bars: pd.DataFrame, model: str | None, in_sample: bool
+                     ) -> tuple[tuple[int, int, str], ...]:
+    """The model's training span inside the bars, for the report to shade and label."""
+    if not model:
+        return ()
+    import numpy as np
+
+    from core.strategy.model import in_sample_mask, model_training_span
+
+    mask = in_sample_mask(bars, model_training_span(model))
+    if not mask.any():
+        return ()
+    idx = np.flatnonzero(mask)
+    ts = bars["timestamp"].to_numpy(np.int64)
+    label = ("model's training data: traded (--in-sample), proves nothing" if in_sample
+             else "model's training data: no signals (out-of-sample only)")
+    return ((int(ts[idx[0]]), int(ts[idx[-1]]), label),)
+
+
 def _why_no_trades(sig: Any, prof: Any) -> str:
     """Why a run took no trades, with the fix (the first question after "0 trades")."""
     import numpy as np
@@ -170,91 +190,6 @@ def _why_no_trades(sig: Any, prof: Any) -> str:
                 f"scalpdesk profile new mine --from {prof.name} && scalpdesk profile set mine "
                 f"risk.min_confidence {max(0.34, np.floor(best * 100) / 100 - 0.01):.2f}")
     return "signals passed the confidence floor but the risk rules refused every entry (above)"
-
-
-def _data_hash(bars: pd.DataFrame) -> str:
-    """A cheap fingerprint of the bars, so trials on the same data are counted together."""
-    import hashlib
-
-    import numpy as np
-
-    ts = bars["timestamp"].to_numpy(np.int64)
-    close = bars["close"].to_numpy(float)
-    h = hashlib.sha256(f"{len(ts)}:{ts[:1]}:{ts[-1:]}:{close.sum():.6f}".encode())
-    h.update(np.ascontiguousarray(close[:: max(1, len(close) // 4096)]).tobytes())
-    return h.hexdigest()[:16]
-
-
-def _record_trial(res: Any, profile: Any, stats: Any, data_hash: str) -> Any:
-    """Append this run to the trial ledger and return the ledger's summary for the DSR."""
-    import math
-
-    from core.backtest.ledger import append_trial, trial_summary
-    from core.backtest.stats import daily_pnl
-
-    daily = daily_pnl(res.trades).to_numpy(float)
-    sr = float(daily.mean() / daily.std(ddof=1)) if daily.size > 2 and daily.std(ddof=1) > 0 else math.nan
-    append_trial({"kind": "backtest", "data_hash": data_hash, "signals": res.params.get("signals"),
-                  "profile": profile.name, "trades": stats.trades, "net_pnl": stats.net_pnl,
-                  "sharpe_per_period": sr if math.isfinite(sr) else None})
-    return trial_summary(data_hash=data_hash), daily
-
-
-def _honesty(res: Any, profile: Any, baseline: Any, report: Path | None, title: str,
-             data_hash: str = "", in_sample: bool = False, stitched: Any = None) -> None:
-    """Stats, ledger, deflated Sharpe, verdict, Combine estimate and the HTML report."""
-    from core.backtest.engine import denial_lines
-    from core.backtest.bootstrap import bootstrap_expectancy, bootstrap_profit_factor
-    from core.backtest.stats import compute_stats
-    from core.backtest.verdict import make_verdict
-
-    stats = compute_stats(res.trades, res.equity, starting_balance=profile.risk.starting_balance)
-    net = res.trades["net_pnl"].to_numpy(float)
-    exp_ci = bootstrap_expectancy(net)
-    pf_ci = bootstrap_profit_factor(net) if len(net) else None
-    amb = (res.ambiguity.pessimistic_pnl, res.ambiguity.optimistic_pnl,
-           res.ambiguity.share_affected)
-    from core.backtest.dsr import deflated_sharpe
-
-    trials, daily = _record_trial(res, profile, stats, data_hash)
-    dsr = deflated_sharpe(daily, n_trials=trials.n_trials, sr_variance=trials.sr_variance) \
-        if daily.size > 2 else None
-    verdict = make_verdict(stats, exp_ci, pf_ci=pf_ci, ambiguity=amb,
-                           baseline_percentile=baseline.percentile if baseline else None,
-                           deflated_sharpe=dsr, n_trials=trials.n_trials)
-    if in_sample:
-        from dataclasses import replace
-
-        verdict = replace(verdict, label="in-sample: not evidence",
-                          warnings=verdict.warnings + ("these bars trained the model; only an "
-                                                       "out-of-sample backtest can show an edge",))
-    console.print(verdict.text(), markup=False, highlight=False)
-    combine = None
-    top = profile.topstep
-    if (top is not None and top.program == "combine" and top.profit_target and daily.size >= 5
-            and not in_sample):  # an in-sample pass rate would be pure fiction
-        from core.backtest.montecarlo import CombineRules, combine_pass_probability
-
-        combine = combine_pass_probability(daily, CombineRules(
-            starting_balance=float(top.account_size), profit_target=float(top.profit_target),
-            max_loss_limit=float(top.max_loss_limit), daily_loss_limit=top.daily_loss_limit,
-            consistency_pct=top.consistency_pct), seed=0)
-        days = f"{combine.median_days_to_pass:.0f}" if combine.median_days_to_pass else "–"
-        console.print(f"Topstep Combine (Monte Carlo, {combine.paths:,} block-bootstrapped paths of "
-                      f"{combine.horizon_days} days): pass {combine.p_pass:.1%}, fail "
-                      f"{combine.p_fail:.1%}, still open {combine.p_open:.1%}; median days to pass "
-                      f"{days} (MLL checked at each day's close only)", highlight=False)
-    if report is not None:
-        from core.backtest.report import ReportInputs, write_html
-
-        path = write_html(report, ReportInputs(
-            title=title, stats=stats, trades=res.trades, equity=res.equity, verdict=verdict,
-            baseline_pnls=baseline.pnls if baseline else None, ambiguity=amb, combine=combine,
-            stitched_equity=stitched,
-            notes=(f"profile {profile.name}", f"signals {res.params['signals']}",
-                   *denial_lines(res.params.get("denials", {})),
-                   *res.params.get("notes", []))))
-        console.print(f"report written: {path}")
 
 
 def backtest(
@@ -277,7 +212,7 @@ def backtest(
             "only size the catalog holds; a file's own size is always used."))] = None,
     bar_seconds: Annotated[int | None, typer.Option(
         "--bar-seconds", hidden=True, help="Old spelling of --bar (seconds).")] = None,
-    walk_forward: Annotated[bool, typer.Option(
+    walk_forward_: Annotated[bool, typer.Option(
         "--walk-forward", help="Also report per-fold results over consecutive time folds.")] = False,
     folds: Annotated[int, typer.Option("--folds", help="Number of walk-forward folds.")] = 5,
     baseline_seeds: Annotated[int, typer.Option(
@@ -350,8 +285,9 @@ def backtest(
             res = run_backtest(bars, sig, profile=prof, seed=seed, progress=prog, bars_1s=bars_1s)
         title = f"{prof.name} · {sig.name} · {len(bars):,} bars of {bsec:g} s"
         _summary(res, title)
-        if not len(res.trades):
-            say("note: " + _why_no_trades(sig, prof))
+        why = () if len(res.trades) else ("why no trades: " + _why_no_trades(sig, prof),)
+        for line in why:
+            say("note: " + line)
         base = None
         if baseline_seeds > 0 and len(res.trades):  # no trades: nothing to compare
             with progress_task(f"random baseline ({baseline_seeds} seeds)", 1.0) as adv:
@@ -364,7 +300,8 @@ def backtest(
                 base = random_baseline(bars, res, prof, n_seeds=baseline_seeds, seed=seed,
                                        progress=bprog)
             console.print(base.summary(), markup=False, highlight=False)
-        stitched = _walk_forward(bars, sig, prof, folds) if walk_forward else None
+        stitched, fold_rows = walk_forward(bars, sig, prof, folds) if walk_forward_ \
+            else (None, None)
         if trades_out is not None:
             tmp = trades_out.with_name(f".{trades_out.name}.tmp")
             if trades_out.suffix == ".csv":
@@ -373,52 +310,8 @@ def backtest(
                 res.trades.to_parquet(tmp, index=False)
             os.replace(tmp, trades_out)
             console.print(f"trades written: {trades_out}")
-        _honesty(res, prof, base, report, title, data_hash=_data_hash(bars), stitched=stitched,
+        honesty(res, prof, base, report, title, data_hash=data_hash(bars), stitched=stitched,
+                folds=fold_rows, shaded=_no_signal_spans(bars, model, in_sample), extra_notes=why,
                  in_sample=bool(model and in_sample))
 
     run_cli(work)
-
-
-def _walk_forward(bars: pd.DataFrame, sig: Any, prof: Any, folds: int) -> pd.DataFrame:
-    """Consecutive time folds, each a fresh account: per-fold table + stitched net P&L.
-
-    Returns the stitched out-of-sample equity curve: each fold's P&L path appended to the
-    previous folds' total, starting from the profile's starting balance.
-    """
-    import numpy as np
-    import pandas as pd
-    from rich.table import Table
-
-    from core.backtest import Signals, run_backtest
-
-    n = len(bars)
-    edges = np.linspace(0, n, folds + 1).astype(int)
-    tab = Table(title=f"walk-forward: {folds} folds (each a fresh account; fixed rules, no fitting)")
-    for col in ("fold", "from", "to", "trades", "net P&L", "win rate"):
-        tab.add_column(col)
-    stitched = 0.0
-    curves: list[pd.DataFrame] = []
-    for k in range(folds):
-        a, b = int(edges[k]), int(edges[k + 1])
-        if b <= a:
-            continue
-        part = bars.iloc[a:b].reset_index(drop=True)
-        s = Signals(sig.direction[a:b], sig.confidence[a:b],
-                    None if sig.predicted_class is None else sig.predicted_class[a:b],
-                    None if sig.atr is None else sig.atr[a:b], sig.name)
-        r = run_backtest(part, s, profile=prof)
-        if len(r.equity):
-            curves.append(pd.DataFrame({
-                "timestamp": r.equity["timestamp"].to_numpy(),
-                "equity": r.equity["equity"].to_numpy(float) + stitched}))
-        stitched += r.net_pnl
-        t = r.trades
-        tab.add_row(str(k + 1), str(pd.Timestamp(int(part["timestamp"].iloc[0]), tz="UTC").date()),
-                    str(pd.Timestamp(int(part["timestamp"].iloc[-1]), tz="UTC").date()),
-                    f"{len(t):,}", money(r.net_pnl),
-                    f"{(t['net_pnl'] > 0).mean():.1%}" if len(t) else "-")
-    console.print(tab)
-    say(f"stitched out-of-sample net P&L: {money(stitched)}")
-    if not curves:
-        return pd.DataFrame({"timestamp": np.empty(0, np.int64), "equity": np.empty(0)})
-    return pd.concat(curves, ignore_index=True)

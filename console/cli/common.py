@@ -11,6 +11,7 @@ import re
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TypeVar
 
 import typer
@@ -163,3 +164,17 @@ def bar_from_seconds(bar: str | None, bar_seconds: int | None) -> str | None:
     err_console.print(f"note: --bar-seconds is deprecated; use --bar {bar_name(bar_seconds)}",
                       highlight=False)
     return bar_name(bar_seconds)
+
+
+def check_output_path(path: Path, suffixes: tuple[str, ...], flag: str) -> None:
+    """Refuse an output path that is a directory or whose ending names another format.
+
+    Raises:
+        typer.Exit: With the fix (a file name with the right ending).
+    """
+    if path.is_dir():
+        raise fail(f"{flag} {path} is a directory",
+                   f"give a file name, e.g. {path / ('out' + suffixes[0])}")
+    if path.suffix.lower() not in suffixes:
+        raise fail(f"{flag} {path}: the ending {path.suffix or '(none)'} does not name a format "
+                   f"written here", f"use {' or '.join(suffixes)}, e.g. {path.with_suffix(suffixes[0])}")

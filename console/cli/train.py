@@ -13,8 +13,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from console.cli.common import (bar_from_seconds, console, fail, progress_task, run_cli, say,
-                                wrap_message)
+from console.cli.common import (bar_from_seconds, check_output_path, console, fail,
+                                progress_task, run_cli, say, wrap_message)
 from core.datasets.bars import BAR_CHOICES
 from core.money import money
 
@@ -149,7 +149,10 @@ def train(
     symbol: Annotated[str | None, typer.Option(help="Instrument root when the files hold several.")] = None,
     name: Annotated[str | None, typer.Option(help="Save as models/NAME (default ROOT_MODEL_LABEL).")] = None,
     models_dir: Annotated[Path | None, typer.Option(help="Where models live (default models/).")] = None,
-    no_save: Annotated[bool, typer.Option("--no-save", help="Report only; write nothing.")] = False,
+    no_save: Annotated[bool, typer.Option("--no-save", help="Report only; save no model.")] = False,
+    report: Annotated[Path | None, typer.Option(
+        "--report", help="Also write an HTML training report here (fold table, calibration, "
+        "expectancy by confidence decile, feature importance, verdict).")] = None,
     min_confidence: Annotated[float | None, typer.Option(help="Trade only above this calibrated confidence (default: profile).")] = None,
     epochs: Annotated[int | None, typer.Option(help="Nets: max epochs (early stopping, patience 10).")] = None,
     window: Annotated[int | None, typer.Option(help="Sequence nets: bars per input window.")] = None,
@@ -236,7 +239,23 @@ def train(
                                         created=created, progress=progress, data_source=source))
     print_outcome(out)
     if out.path:
-        console.print(f"saved model, calibration, scaler and model card to {out.path}")
+        say(f"saved model, calibration, scaler and model card to {out.path}")
+    if report is not None:
+        path = run_cli(lambda: _write_report(report, out, source, model, prof, req))
+        say(f"training report written: {path}")
+
+
+def _write_report(path: Path, out: Any, source: str, model: str, prof: Any, req: Any) -> Path:
+    """The HTML training report, costed like the profile's trades."""
+    from core.domain import get_instrument
+    from core.training.html_report import write_training_report
+
+    inst = get_instrument(prof.instrument)
+    cost = prof.costs.commission_round_trip + 2 * prof.costs.slippage_ticks * inst.tick_value
+    floor = req.min_confidence if req.min_confidence is not None else prof.risk.min_confidence
+    return write_training_report(
+        path, out, title=f"training · {model} · {source}", source=source, model_kind=model,
+        min_confidence=float(floor), tick_value=float(inst.tick_value), cost_per_contract=cost)
 
 
 def _run_update(name: str, models_dir: Path | None, frame: Any, bar_s: int, prof: Any,

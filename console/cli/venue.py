@@ -11,14 +11,14 @@ from console.cli.common import console, run_cli
 
 app = typer.Typer(help="Check a connection to TopstepX (or the simulator).", no_args_is_help=True)
 
-_URL_HELP = "Defaults to the profile's \\[venue] setting, else the real TopstepX URL."
+_URL_HELP = "Defaults to the profile's [venue] setting, else the real TopstepX URL."
 
 
 @app.command("check")
 def check(
     ctx: typer.Context,
     profile: Annotated[Path | None, typer.Option(
-        "--profile", "-p", help="Profile whose \\[venue] section gives the kind, URLs, env var "
+        "--profile", "-p", help="Profile whose [venue] section gives the kind, URLs, env var "
         "names, account and symbol (default: the global --profile, else built-in TopstepX "
         "defaults).")] = None,
     api_url: Annotated[str | None, typer.Option(help=f"REST base URL. {_URL_HELP}")] = None,
@@ -41,6 +41,14 @@ def check(
 
     Exit code: 0 when every step passes (warnings allowed), 1 when a step fails,
     2 on bad input such as a missing environment variable.
+
+    Examples:
+
+    \b
+      scalpdesk venue check --profile account_1k
+      scalpdesk venue check --api-url http://127.0.0.1:18777 \\
+          --user-hub http://127.0.0.1:18777/hubs/user \\
+          --market-hub http://127.0.0.1:18777/hubs/market
     """
     import asyncio
 

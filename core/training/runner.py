@@ -62,6 +62,9 @@ class FoldResult:
     seconds: float
     model: Model | None = None
     calibrator: Calibrator | None = None
+    #: Out-of-sample arrays for the training report (calibration, confidence deciles);
+    #: never written to the model card.
+    diagnostics: dict[str, np.ndarray] | None = None
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready (no model)."""
@@ -128,8 +131,8 @@ def run_fold(fold: Fold, data: Dataset, spec: TrainSpec, *, keep_model: bool = F
     cal = Calibrator.fit(raw_val, yv, spec.calibration)
     prior = np.bincount(cmap.to_index(y_tr), minlength=cmap.n) / len(y_tr)
     val_m = classification_metrics(cal.apply(raw_val), yv, model.classes, prior)
-    test_m, trading = score_period(model, cal, data, fold.test, spec, prior,
-                                   seed=spec.seed + fold.number)
+    test_m, trading, diag = score_period(model, cal, data, fold.test, spec, prior,
+                                         seed=spec.seed + fold.number)
     return FoldResult(
         number=fold.number, is_holdout=fold.is_holdout,
         spans={"train_start": fold.train_start, "val_start": fold.val_start,
@@ -138,17 +141,36 @@ def run_fold(fold: Fold, data: Dataset, spec: TrainSpec, *, keep_model: bool = F
         fit=info, val_metrics=val_m, metrics=test_m, trading=trading,
         class_moves=class_moves(data, tr, model.classes),
         seconds=time.perf_counter() - started,
-        model=model if keep_model else None, calibrator=cal if keep_model else None)
+        model=model if keep_model else None, calibrator=cal if keep_model else None,
+        diagnostics=diag)
+
+
+def diagnostics(proba: np.ndarray, classes: np.ndarray, y_index: np.ndarray,
+                move_ticks: np.ndarray) -> dict[str, np.ndarray]:
+    """Per scored bar: the top class's calibrated confidence, whether it was right, and for
+    bars whose top class is UP or DOWN the move that followed in the predicted direction
+    (ticks over the label horizon). Feeds the calibration curve and the expectancy by
+    confidence decile of the training report."""
+    top = proba.argmax(axis=1)
+    conf = proba[np.arange(len(top)), top]
+    sign = np.sign(np.asarray(classes)[top])
+    directional = sign != 0
+    return {"confidence": conf.astype(np.float32), "hit": (top == y_index),
+            "dir_confidence": conf[directional].astype(np.float32),
+            "dir_move_ticks": (move_ticks[directional] * sign[directional]).astype(np.float32)}
 
 
 def score_period(model: Model, cal: Calibrator, data: Dataset, rows: np.ndarray,
                  spec: TrainSpec, prior: np.ndarray | None, *, seed: int
-                 ) -> tuple[ClassificationMetrics, TradingMetrics | None]:
-    """Classification and trading metrics of a fitted model over a test period ``rows``."""
+                 ) -> tuple[ClassificationMetrics, TradingMetrics | None, dict[str, np.ndarray]]:
+    """Classification and trading metrics of a fitted model over a test period ``rows``,
+    and the per-bar :func:`diagnostics` of its predictions."""
     te = rows[data.valid[rows]]
     cmap = ClassMap(tuple(int(c) for c in model.classes))
     proba = cal.apply(predict_rows(model, data.X, te))
-    metrics = classification_metrics(proba, cmap.to_index(data.y[te]), model.classes, prior)
+    y_index = cmap.to_index(data.y[te])
+    metrics = classification_metrics(proba, y_index, model.classes, prior)
+    diag = diagnostics(proba, np.asarray(model.classes), y_index, data.move_ticks[te])
     trading = None
     if spec.profile is not None:
         # The whole period goes to the backtester (exits may happen on any of its bars);
@@ -163,7 +185,7 @@ def score_period(model: Model, cal: Calibrator, data: Dataset, rows: np.ndarray,
         trading = replace(trading, signal_bars=int(np.count_nonzero(sig.direction)),
                           top_confidence=float(directional.max()) if directional.size
                           else float("nan"))
-    return metrics, trading
+    return metrics, trading, diag
 
 
 def run_folds(folds: list[Fold], data: Dataset, spec: TrainSpec, *, workers: int | None = None,

@@ -102,7 +102,7 @@ def update_model(path: Path, frame: pd.DataFrame, bar_seconds: int, *, profile: 
     prior = np.bincount(cmap.to_index(data.y[fold.train[data.valid[fold.train]]]),
                         minlength=cmap.n).astype(np.float64)
     prior /= max(prior.sum(), 1.0)
-    old_m, old_t = score_period(bundle.model, bundle.calibrator, data, fold.test, spec, prior,
+    old_m, old_t, _ = score_period(bundle.model, bundle.calibrator, data, fold.test, spec, prior,
                                 seed=seed)
     cand = run_fold(fold, data, spec, keep_model=True, model=_warm_model(bundle, spec))
     new_m, new_t = cand.metrics, cand.trading
