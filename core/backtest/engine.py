@@ -133,6 +133,34 @@ class Prepared:
     h1: np.ndarray
     l1: np.ndarray
     notes: tuple[str, ...] = ()
+    profile: Any = None     #: the profile as traded (see :func:`profile_for_bars`)
+
+
+def profile_for_bars(profile: Profile, bars: pd.DataFrame) -> tuple[Profile, str | None]:
+    """The profile as it trades ``bars``: a crypto profile takes the bars' own crypto pair.
+
+    A percentage-tick profile's rules (brackets and limits in %, slippage in bps) are the same
+    for every pair; only the pair's tick, lot size, minimum notional and default fees differ.
+    So ``crypto_spot_1k`` (BTCUSDT) on ETHUSDT bars trades ETHUSDT, and says so. Futures
+    profiles keep their instrument (a MES profile prices ES bars as MES, as documented).
+    """
+    from dataclasses import replace
+
+    from core.domain import INSTRUMENTS, root_of
+
+    if "symbol" not in bars.columns or not len(bars):
+        return profile, None
+    sym = bars["symbol"]
+    first = str(sym.cat.categories[sym.cat.codes.iloc[0]]) \
+        if isinstance(sym.dtype, pd.CategoricalDtype) else str(sym.iloc[0])
+    data, mine = INSTRUMENTS.get(root_of(first)), INSTRUMENTS.get(root_of(profile.instrument))
+    if data is None or mine is None or data.symbol == mine.symbol \
+            or not (data.percent and mine.percent):
+        return profile, None
+    return replace(profile, instrument=data.symbol), (
+        f"profile {profile.name!r} is for {mine.symbol}; its % rules trade these {data.symbol} "
+        f"bars with {data.symbol}'s tick {data.tick_size:g}, lot size {data.lot_size:g} and "
+        f"minimum notional {data.min_notional:g}")
 
 
 def coarse_bar_note(bar_ns: int, sched: np.ndarray) -> str | None:
@@ -162,7 +190,10 @@ def denial_lines(denials: dict[str, int]) -> list[str]:
 
 def prepare(bars: pd.DataFrame, profile: Profile, *, atr: np.ndarray | None = None,
             bars_1s: pd.DataFrame | None = None) -> Prepared:
-    """Compute the causal per-bar inputs (schedule rows, RTH flags, ATR, breakers)."""
+    """Compute the causal per-bar inputs (schedule rows, RTH flags, ATR, breakers).
+
+    ``Prepared.profile`` is the profile as traded (:func:`profile_for_bars`)."""
+    profile, pair_note = profile_for_bars(profile, bars)
     arr = bar_arrays(bars)
     ts = arr["ts"]
     bar_ns = int(round(bar_seconds_of(ts) * 1e9))
@@ -183,7 +214,7 @@ def prepare(bars: pd.DataFrame, profile: Profile, *, atr: np.ndarray | None = No
     else:
         ts1, h1, l1 = np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
     note = coarse_bar_note(bar_ns, sch.table) if profile.schedule.sessions == "cme" else None
-    notes = (note,) if note else ()
+    notes = tuple(n for n in (note, pair_note) if n)
     from core.daycut import frame_is_continuous
     if profile.schedule.sessions == "cme" and frame_is_continuous(bars):
         notes += (f"these bars trade 24/7 but profile {profile.name!r} follows CME sessions: bars "
@@ -192,7 +223,7 @@ def prepare(bars: pd.DataFrame, profile: Profile, *, atr: np.ndarray | None = No
                   "crypto_spot_1k",)
     return Prepared(arr, rows, rth, brk, atr_c, np.ascontiguousarray(sch.table),
                     np.ascontiguousarray(sch.day), strategy_array(profile, bar_ns), ra, bar_ns,
-                    ts1, h1, l1, notes=notes)
+                    ts1, h1, l1, notes=notes, profile=profile)
 
 
 def run_prepared(pr: Prepared, action: np.ndarray, conf: np.ndarray, pclass: np.ndarray, *,
@@ -278,6 +309,7 @@ def run_backtest(bars: pd.DataFrame, signals: Signals, *, profile: Profile,
         DataError: Malformed bars or signals.
     """
     pr = prepare(bars, profile, atr=signals.atr, bars_1s=bars_1s)
+    profile = pr.profile        # a crypto profile trades the bars' own pair
     if progress:
         progress(0.2)
     n = len(pr.arrays["ts"])

@@ -79,6 +79,7 @@ def run_reference_full(bars: pd.DataFrame, signals: Signals, *, profile: Profile
                        bars_1s: pd.DataFrame | None = None) -> ReferenceResult:
     """Trades, risk events and denials from the per-event path (see the module docstring)."""
     pr = E.prepare(bars, profile, atr=signals.atr, bars_1s=bars_1s)
+    profile = pr.profile        # a crypto profile trades the bars' own pair
     a = pr.arrays
     ts, o, h, lo, c, v = a["ts"], a["open"], a["high"], a["low"], a["close"], a["volume"]
     n = len(ts)

@@ -164,6 +164,11 @@ def train(frame: pd.DataFrame, bar_seconds: int, req: TrainRequest, *, name: str
         inst = get_instrument(req.profile.instrument)
         notes.append(f"unknown instrument {root!r} in the data; using the profile's "
                      f"{inst.symbol} tick size and value")
+    from core.backtest.engine import profile_for_bars
+    traded, pair_note = profile_for_bars(req.profile, frame)
+    if pair_note:          # crypto: the profile's % rules on the data's own pair
+        req = replace(req, profile=traded)
+        notes.append(pair_note)
     if inst.symbol != req.profile.instrument:
         # The backtester prices and sizes by the profile's instrument; say so rather than
         # quietly disagree with `scalpdesk backtest` on the same bars.

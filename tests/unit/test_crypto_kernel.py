@@ -160,3 +160,13 @@ def test_triple_barrier_labels_use_the_percent_bracket() -> None:
     assert h[j] >= up - 1e-9 and lo[j] > dn            # the target came first
     with pytest.raises(ConfigError, match="both"):
         make_labels(f, LabelSpec(kind="triple_barrier", stop_pct=0.3, session=None), 0.01)
+
+
+def test_a_crypto_profile_trades_the_bars_own_pair() -> None:
+    bars = generate_crypto(2, seed=6, symbol="ETHUSDT")
+    res = run_backtest(bars, random_signals(len(bars), seed=2, rate=0.01, confidence=0.75),
+                       profile=crypto_profile(risk=LOOSE_PCT))
+    assert res.params["instrument"] == "ETHUSDT"
+    assert any("trade these ETHUSDT bars" in n for n in res.params["notes"])
+    q = res.trades["quantity"].to_numpy()
+    assert len(q) and np.abs(q / 1e-4 - np.round(q / 1e-4)).max() < 1e-6    # ETH's lot size
