@@ -144,7 +144,7 @@ async def run_live(opts: LiveOptions, *, out: Callable[[str], None] = print,
         await venue.subscribe_trades(contract.id)
         early = await _first_market_event(venue, clock)   # the replay's "now" for the history
         signal, bar_s = await _signal_source(opts, venue, contract.id, clock)
-        run_id = f"{prof.name}-{int(time.time())}"
+        run_id = f"{prof.name}-{LiveClock().now_ns() // 1_000_000_000}"
         journal = Journal(opts.journal_path or default_journal_path(prof.name))
         armed = (kind == "sim") if opts.armed is None else opts.armed
         engine: LiveEngine | None = None
