@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
-import json
 import logging
 import os
 import socket
@@ -156,9 +155,10 @@ class ControlServer:
     def publish(self, event: E.Event | Mapping[str, Any]) -> None:
         """Hand an event to every ``events`` subscriber; never blocks, never raises.
 
-        Call it from the server's event loop thread. A mapping is decoded with
-        :func:`~core.domain.events.from_dict`; one that is not a valid event is counted in
-        :attr:`invalid` and logged, not forwarded (the engine must not die of a bad event).
+        Call it from the server's event loop thread. With no subscriber it returns at once. A
+        mapping is decoded with :func:`~core.domain.events.from_dict`; one that is not a valid
+        event is counted in :attr:`invalid` and logged, not forwarded (the engine must not die
+        of a bad event; checked only while someone listens).
         """
         if not self._subs:
             return
