@@ -45,7 +45,8 @@ def check(
     Examples:
 
     \b
-      scalpdesk venue check --profile account_1k
+      scalpdesk venue check --profile demo        # an in-process simulator, offline
+      scalpdesk venue check --profile account_1k  # TopstepX (credentials from env)
       scalpdesk venue check --api-url http://127.0.0.1:18777 \\
           --user-hub http://127.0.0.1:18777/hubs/user \\
           --market-hub http://127.0.0.1:18777/hubs/market
