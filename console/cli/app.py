@@ -11,7 +11,8 @@ from typing import Annotated
 
 import typer
 
-from console.cli import backtest, bench, ctl, data, demo, live, models, profile, sim, train, venue
+from console.cli import (backtest, bench, ctl, data, demo, live, models, profile, sim, sweep, train,
+                         venue)
 from console.cli.helpfmt import ScalpdeskGroup
 
 app = typer.Typer(
@@ -64,6 +65,8 @@ for _sub, _name in _GROUPS:
 demo.register(app)
 # `train` is one command with many options, not a group (scalpdesk train --data ...).
 app.command("train")(train.train)
+# `sweep` likewise: one command (scalpdesk sweep --space ... --out ...).
+app.command("sweep")(sweep.sweep)
 # `backtest` too: a group would advertise `COMMAND [ARGS]` it does not have.
 app.command("backtest")(backtest.backtest)
 app.command("live")(live.live)

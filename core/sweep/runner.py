@@ -1,0 +1,195 @@
+"""Where trials run: in this process, on a Dask LocalCluster, or on an existing scheduler.
+
+No home-made job runner: Dask does the scheduling, and when a worker dies its unfinished
+trials are rescheduled on the others by the scheduler itself (a trial that kills workers
+three times in a row comes back as ``KilledWorker`` and is reported as an error). The
+context is sent to every worker once (``scatter(broadcast=True)``); each task carries only a
+trial's number and parameters.
+
+A pool keeps a small window of trials in flight (about two per worker thread) rather than
+submitting thousands at once, so a cancel (Ctrl-C) only has to drop a handful and the
+ledger is written in step with the results.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from core.errors import ConfigError
+from core.sweep.context import SweepContext
+from core.sweep.trial import TrialResult, evaluate
+
+Task = tuple[int, dict[str, Any]]
+OnResult = Callable[[TrialResult], None]
+ShouldStop = Callable[[], bool]
+
+
+def _error(number: int, params: dict[str, Any], role: str, exc: BaseException) -> TrialResult:
+    name = type(exc).__name__
+    msg = "its worker died 3 times running it" if name == "KilledWorker" else f"{name}: {exc}"
+    return TrialResult(number=number, params=params, status="error", role=role, message=msg)
+
+
+@contextlib.contextmanager
+def _children_ignore_sigint() -> Iterator[None]:
+    """Start worker processes with Ctrl-C ignored: the client decides when to stop.
+
+    A terminal sends SIGINT to the whole foreground process group, LocalCluster workers
+    included; they would die mid-trial printing tracebacks while the client is still
+    finishing cleanly. An ignored signal stays ignored across the workers' exec (and Python
+    then installs no KeyboardInterrupt handler), so only the client sees Ctrl-C.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+class LocalPool:
+    """Runs trials one after another in this process (``--workers 0``; tests, debugging)."""
+
+    workers = 1
+    address = "in-process"
+
+    def __init__(self, ctx: SweepContext) -> None:
+        self.ctx = ctx
+
+    def run(self, tasks: list[Task], on_result: OnResult, should_stop: ShouldStop, *,
+            role: str = "validation") -> bool:
+        """Evaluate ``tasks``; returns False when ``should_stop`` cut the run short."""
+        for number, params in tasks:
+            if should_stop():
+                return False
+            try:
+                res = evaluate(self.ctx, number, params, role=role)
+            except Exception as exc:  # a bug in one trial must not lose the others
+                res = _error(number, params, role, exc)
+            on_result(res)
+        return True
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class DaskPool:
+    """Runs trials on Dask: a LocalCluster of ``workers`` processes, or ``cluster``'s scheduler."""
+
+    def __init__(self, ctx: SweepContext, *, workers: int | None = None,
+                 cluster: str | None = None) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:  # pragma: no cover - depends on the install
+            raise ConfigError("Dask is not installed", hint="pip install 'scalpdesk[cluster]', or "
+                              "run with --workers 0 (in this process)") from None
+        self._local = None
+        if cluster:
+            try:
+                self.client = Client(cluster, timeout="5s")
+            except (OSError, TimeoutError) as exc:
+                raise ConfigError(f"cannot reach the Dask scheduler at {cluster}: {exc}",
+                                  hint="start one with `dask scheduler` (and `dask worker "
+                                       "tcp://host:port`) and pass its tcp://host:port") from None
+        else:
+            # One thread per worker process: trials are single-threaded (LightGBM too).
+            with _children_ignore_sigint():
+                self._local = LocalCluster(n_workers=int(workers or 1), threads_per_worker=1,
+                                           processes=True, dashboard_address=None)
+            self.client = Client(self._local)
+        self.address = str(self.client.scheduler.address)
+        nthreads = self.client.nthreads()
+        if not nthreads:
+            self.client.wait_for_workers(1, timeout=30)
+            nthreads = self.client.nthreads()
+        self.workers = max(1, sum(nthreads.values()))
+        self._ctx = self.client.scatter(ctx, broadcast=True)
+
+    def run(self, tasks: list[Task], on_result: OnResult, should_stop: ShouldStop, *,
+            role: str = "validation") -> bool:
+        """Evaluate ``tasks`` with a bounded window in flight; False when cancelled."""
+        from distributed import as_completed
+
+        queue = deque(tasks)
+        window = 2 * self.workers + 2
+        meta: dict[Any, Task] = {}
+        ac = as_completed()
+
+        def submit() -> None:
+            while queue and len(meta) < window:
+                number, params = queue.popleft()
+                fut = self.client.submit(evaluate, self._ctx, number, params, role=role,
+                                         pure=False, key=f"trial-{role}-{number}-{uuid.uuid4().hex[:8]}")
+                meta[fut] = (number, params)
+                ac.add(fut)
+
+        submit()
+        while meta:
+            if should_stop():
+                for fut in meta:
+                    fut.cancel()
+                return False
+            if not ac.has_ready():
+                time.sleep(0.01)
+                continue
+            for fut in ac.next_batch(block=False):
+                number, params = meta.pop(fut)
+                try:
+                    res = fut.result()
+                except Exception as exc:
+                    res = _error(number, params, role, exc)
+                on_result(res)
+                fut.release()
+            submit()
+        return True
+
+    def close(self) -> None:
+        """Disconnect (and stop the LocalCluster this pool started)."""
+        try:
+            self.client.close()
+        finally:
+            if self._local is not None:
+                self._local.close()
+
+
+def make_pool(ctx: SweepContext, *, workers: int | None, cluster: str | None
+              ) -> LocalPool | DaskPool:
+    """In-process with ``workers == 0``; otherwise Dask (LocalCluster by default)."""
+    if cluster:
+        return DaskPool(ctx, cluster=cluster)
+    if workers == 0:
+        return LocalPool(ctx)
+    import os
+
+    return DaskPool(ctx, workers=workers or os.cpu_count() or 1)
+
+
+class StopGuard:
+    """Aborts a run whose trials all fail (a bug or a lost cluster), rather than spin."""
+
+    def __init__(self, limit: int = 5) -> None:
+        self.limit = limit
+        self.streak = 0
+        self.first: TrialResult | None = None
+
+    def see(self, res: TrialResult) -> None:
+        """Count consecutive errors."""
+        if res.status == "error":
+            self.streak += 1
+            self.first = self.first or res
+        else:
+            self.streak = 0
+
+    @property
+    def tripped(self) -> bool:
+        """True after ``limit`` errors in a row."""
+        return self.streak >= self.limit
