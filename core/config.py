@@ -149,6 +149,7 @@ class TopstepSettings:
     flat_by: str = "15:10"
     entries_blocked_until: str = "17:00"
     timezone: str = "America/Chicago"
+    mll_trailing: str = "intraday"
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +224,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "risk.volatility_breaker_action": ("halve", "pause"),
     "risk.volume_floor_action": ("halve", "pause"),
     "topstep.program": ("combine", "xfa"),
+    "topstep.mll_trailing": ("intraday", "end_of_day"),
     "strategy.bracket": ("fixed", "atr", "structure"),
     "strategy.entry_order": ("market", "limit"),
     "strategy.fill_mode": ("conservative", "optimistic", "realistic"),

@@ -46,7 +46,8 @@ P_DAILY_LOSS_FRAC = 33    # + daily loss limit as a fraction of the day's starti
 P_DAILY_DD_FRAC = 34      # + daily drawdown limit, fraction of the day's starting balance
 P_RISK_TRADE_FRAC = 35    # + max risk per trade, fraction of the balance
 P_ACCT_DD_FRAC = 36       # + account drawdown stop, fraction of the peak balance
-N_PARAMS = 37
+P_MLL_INTRADAY = 37       # 1: the MLL trails the intraday equity high (0: end-of-day balances)
+N_PARAMS = 38
 
 # --------------------------------------------------------------------------- state fs[...]
 F_BALANCE = 0

@@ -32,7 +32,7 @@ from core.risk.layout import (
     I_MANUAL_PAUSE, I_PAUSE_UNTIL, I_TRADES, INT_KILL, INT_PAUSE, INT_REARM, INT_RESUME,
     INT_REVIEWED, JIT, JIT_ALLOC, MODE_ACTIVE, MODE_HALTED, MODE_PAUSED, MODE_REDUCING, N_FSTATE,
     N_ISTATE, P_ACCT_DD, P_COMMISSION_RT, P_HAS_MLL, P_KILL, P_MAX_DAILY_DD,
-    P_MAX_DAILY_LOSS, P_MLL, P_MLL_BUFFER, P_MLL_LOCK, P_SPREAD_PAUSE, P_SPREAD_RESUME,
+    P_MAX_DAILY_LOSS, P_MLL, P_MLL_BUFFER, P_MLL_INTRADAY, P_MLL_LOCK, P_SPREAD_PAUSE, P_SPREAD_RESUME,
     P_START_BAL, P_TICK_SIZE, P_TICK_VALUE, P_TOPSTEP_DLL, PH_CLOSED, P_ACCT_DD_FRAC,
     P_DAILY_DD_FRAC, P_DAILY_LOSS_FRAC, P_FEE_TAKER, PH_EXIT, PH_FLAT,
     PH_NO_NEW, PH_OPEN, PH_REDUCE, R_ACCOUNT_DRAWDOWN, R_DAILY_DRAWDOWN, R_DAILY_LOSS,
@@ -217,6 +217,13 @@ def mark(p: np.ndarray, fs: np.ndarray, ist: np.ndarray, open_pnl: float) -> int
     fs[F_LAST_EQUITY] = eq
     if eq > fs[F_DAY_PEAK_EQ]:
         fs[F_DAY_PEAK_EQ] = eq
+        if p[P_MLL_INTRADAY] > 0 and eq > fs[F_EOD_HIGH]:
+            # Intraday trailing (the stricter reading, topstepx-gateway §10.2): the MLL follows
+            # the highest equity reached, open profit included, up to its lock.
+            fs[F_EOD_HIGH] = eq
+            lvl = min(eq - p[P_MLL], p[P_MLL_LOCK])
+            if lvl > fs[F_MLL_LEVEL]:
+                fs[F_MLL_LEVEL] = lvl
     bits = breached(p, fs, eq)
     if bits == 0:
         return R_OK

@@ -119,6 +119,7 @@ def risk_arrays(profile: Profile) -> RiskArrays:
         worst = max(profile.costs.slippage_ticks_eth, profile.costs.slippage_ticks_volatile,
                     profile.costs.slippage_ticks)
         p[K.P_MLL_BUFFER] = cap * (worst + 1.0) * inst.tick_value
+        p[K.P_MLL_INTRADAY] = 1.0 if ts.mll_trailing == "intraday" else 0.0
     tiers = np.array([[t.min_balance, t.max_contracts, t.risk_pct] for t in r.size_tiers],
                      dtype=np.float64).reshape(-1, 3)
     if r.limits_unit == "percent":

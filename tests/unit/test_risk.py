@@ -140,7 +140,7 @@ def test_min_balance_blocks_entries() -> None:
 def test_topstep_mll_trails_end_of_day_highs_and_locks_at_the_start() -> None:
     p = profile("topstep_50k_combine", risk=dict(max_daily_loss=1e5, max_daily_drawdown=1e5,
                                                  account_drawdown_stop=1e5, kill_switch_loss=1e5),
-                topstep=dict(daily_loss_limit=None))
+                topstep=dict(daily_loss_limit=None, mll_trailing="end_of_day"))
     a = risk_arrays(p)
     fs, ist = K.new_state(a.p)
     K.on_day_start(a.p, fs, ist, 100)
@@ -272,3 +272,20 @@ def test_contract_cap_counts_position_and_working_orders() -> None:
     assert isinstance(r, Approved) and r.contracts == 5
     d = rk.check(EntryIntent(now, 1, 0.95, 8, open_contracts=50))
     assert isinstance(d, Denied) and d.code == K.R_CONTRACT_CAP
+
+
+def test_topstep_mll_intraday_trailing_follows_the_equity_high() -> None:
+    """The default (stricter) reading: the MLL trails the intraday equity high, open profit
+    included, and still locks at the starting balance."""
+    p = profile("topstep_50k_combine", risk=dict(max_daily_loss=1e5, max_daily_drawdown=1e5,
+                                                 account_drawdown_stop=1e5, kill_switch_loss=1e5),
+                topstep=dict(daily_loss_limit=None))
+    assert p.topstep.mll_trailing == "intraday"
+    a = risk_arrays(p)
+    fs, ist = K.new_state(a.p)
+    K.on_day_start(a.p, fs, ist, 100)
+    assert K.mark(a.p, fs, ist, 800.0) == 0                  # open profit: equity 50,800
+    assert fs[K.F_MLL_LEVEL] == 48_800.0
+    assert K.mark(a.p, fs, ist, -100.0) == 0 and fs[K.F_MLL_LEVEL] == 48_800.0   # never down
+    K.mark(a.p, fs, ist, 5_000.0)                            # far above: locks at the start
+    assert fs[K.F_MLL_LEVEL] == 50_000.0
