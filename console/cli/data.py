@@ -68,6 +68,11 @@ def _print_report(result, report) -> None:  # noqa: ANN001 - core types, importe
         say(f"    note: {note}")
 
 
+def _waiting(message: str) -> None:
+    """Say why a write pauses (another process holds the catalog's write lock)."""
+    say(f"note: {message}", stderr=True)
+
+
 def _bar_name(seconds: int) -> str:
     if seconds % 86400 == 0:
         return f"{seconds // 86400}d"
@@ -150,7 +155,7 @@ def import_cmd(
             _print_report(r, rep)
         err_console.print(f"[red]nothing imported:[/] {len(bad)} of {len(results)} inputs failed validation")
         raise typer.Exit(2)
-    cat = Catalog(catalog)
+    cat = Catalog(catalog, on_wait=_waiting)
     for r, rep in zip(results, reports):
         with progress_task(f"importing {Path(r.source).name}", total=None) as advance:
             out = run_cli(lambda r=r: cat.append(r.frame, root=r.root, bar_seconds=r.bar_seconds,
@@ -234,7 +239,7 @@ def resample_cmd(
     if out is not None:
         _check_out(out, (".parquet",), "--out")
     target = _RULES[to]
-    cat = Catalog(catalog)
+    cat = Catalog(catalog, on_wait=_waiting)
     if Path(source).exists():
         res = _read_all([Path(source)], "auto", None, None, None)
         if len(res) != 1:

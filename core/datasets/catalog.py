@@ -13,7 +13,8 @@ its footer metadata (key ``scalpdesk``) records the contracts and sources it hol
 Appends rewrite only the months they touch, each through a temporary file in the same
 directory and ``os.replace`` — a crash leaves the old partition or the new one, never half
 of one. An append that spans several months is not atomic *as a whole*, but re-running it is
-safe: identical rows are skipped. One writer per catalog at a time.
+safe: identical rows are skipped. One writer per catalog at a time: every write holds the
+catalog's lock (:mod:`core.datasets._catalog_lock`); a second writer waits, then is refused.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import pyarrow.parquet as pq
 
 from core.datasets import _catalog_files as files
 from core.datasets._catalog_files import bar_label, default_root, parse_bar_label
+from core.datasets._catalog_lock import write_lock
 from core.datasets._catalog_types import AppendReport, CatalogEntry, Conflict, Conflicts
 from core.datasets.schema import COLUMNS, NS_PER_SECOND, empty_frame
 from core.domain.instruments import root_of
@@ -60,10 +62,21 @@ class Catalog:
 
     Args:
         root: Catalog directory; default ``$SCALPDESK_DATA`` or ``data/catalog`` in the project.
+        on_wait: Called with a message when a write has to wait for another writer.
+        lock_timeout: Seconds a write waits for another writer (default
+            ``$SCALPDESK_LOCK_TIMEOUT`` or 600; see :mod:`core.datasets._catalog_lock`).
     """
 
-    def __init__(self, root: Path | str | None = None) -> None:
+    def __init__(self, root: Path | str | None = None, *,
+                 on_wait: Callable[[str], None] | None = None,
+                 lock_timeout: float | None = None) -> None:
         self.root = Path(root).expanduser() if root is not None else default_root()
+        self.on_wait = on_wait
+        self.lock_timeout = lock_timeout
+
+    def _locked(self, what: str) -> contextlib.AbstractContextManager[None]:
+        """The catalog's write lock: one writer at a time, a second one waits or is refused."""
+        return write_lock(self.root, what, timeout=self.lock_timeout, on_wait=self.on_wait)
 
     # ----------------------------------------------------------------- paths
     def _dir(self, root: str, bar_seconds: int) -> Path:
@@ -124,6 +137,19 @@ class Catalog:
     def append(self, frame: pd.DataFrame, *, root: str, bar_seconds: int, source: str = "",
                overwrite: bool = False, min_gap_seconds: int | None = None,
                progress: Progress = None) -> AppendReport:
+        """Merge bars into the catalog under its write lock (see :meth:`_append`).
+
+        Raises:
+            DataError: As :meth:`_append`, or another writer held the lock too long.
+        """
+        with self._locked(f"append {root} {bar_label(bar_seconds)} from {source or 'a frame'}"):
+            return self._append(frame, root=root, bar_seconds=bar_seconds, source=source,
+                                overwrite=overwrite, min_gap_seconds=min_gap_seconds,
+                                progress=progress)
+
+    def _append(self, frame: pd.DataFrame, *, root: str, bar_seconds: int, source: str = "",
+                overwrite: bool = False, min_gap_seconds: int | None = None,
+                progress: Progress = None) -> AppendReport:
         """Merge bars into the catalog, rewriting only the months they touch.
 
         Identical rows already stored are skipped; a stored timestamp with different values
@@ -387,6 +413,11 @@ class Catalog:
         entry = self._dir(root, bar_seconds)
         if not entry.is_dir():
             raise self._missing(root, bar_seconds)
+        with self._locked(f"remove {root} {bar_label(bar_seconds)}"):
+            self._remove_entry(entry, root)
+
+    @staticmethod
+    def _remove_entry(entry: Path, root: str) -> None:
         trash = Path(tempfile.mkdtemp(prefix=f".removing-{root}-", dir=entry.parent))
         os.replace(entry, trash / root)
         shutil.rmtree(trash)

@@ -32,7 +32,9 @@ def minutes(start_et: str, count: int, symbol: str = "MESH4", price: float = 500
 
 
 def files_under(root: Path) -> list[str]:
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+    """Every file but the catalog's write lock (it stays, empty, between writes)."""
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*")
+                  if p.is_file() and p.name != ".write.lock")
 
 
 def assert_frames_equal(a: pd.DataFrame, b: pd.DataFrame) -> None:
