@@ -90,9 +90,10 @@ class Param:
         if self.kind == "categorical":
             return list(self.values)
         lo, hi = float(self.low), float(self.high)  # type: ignore[arg-type]
-        if self.step:
-            n = int(math.floor((hi - lo) / self.step + 1e-9)) + 1
-            vals = [lo + i * self.step for i in range(n)]
+        step = self.step or (1 if self.kind == "int" and not self.points else None)
+        if step:
+            n = int(math.floor((hi - lo) / step + 1e-9)) + 1
+            vals = [lo + i * step for i in range(n)]
         else:
             pts = int(self.points or 0)
             if self.log:

@@ -26,10 +26,13 @@ def _codes(values: pd.Series, param: Param | None, bins: int = MAX_CELLS_PER_AXI
            ) -> tuple[np.ndarray, list[str]]:
     """Group labels of a parameter's values: each value if few, else quantile bins."""
     v = values
-    uniq = pd.unique(v)
+    uniq = list(pd.unique(v))
     numeric = param is not None and param.kind != "categorical"
+    sortable = numeric or all(isinstance(u, (int, float, np.integer, np.floating))
+                              and not isinstance(u, bool) for u in uniq)
     if not numeric or len(uniq) <= bins:
-        order = sorted(uniq, key=lambda x: (str(type(x)), x)) if numeric else list(uniq)
+        # Numbers in order (a list of tick values reads left to right); other values as given.
+        order = sorted(uniq, key=float) if sortable else uniq
         index = {u: i for i, u in enumerate(order)}
         return np.array([index[x] for x in v]), [_fmt(u) for u in order]
     x = v.astype(float).to_numpy()

@@ -63,7 +63,7 @@ def _jsonable(obj: Any) -> Any:
 def ledger_data_hash(bars: pd.DataFrame) -> str:
     """The data key of the project's trial ledger for these bars.
 
-    It must equal ``scalpdesk backtest``'s key (console/cli/backtest.py ``_data_hash``) so
+    It must equal ``scalpdesk backtest``'s key (console/cli/backtest_honesty.py ``data_hash``) so
     backtests and sweep trials on the same data are counted together; a test pins the two.
     """
     import hashlib
