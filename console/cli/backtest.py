@@ -228,6 +228,11 @@ def backtest(
     in_sample: Annotated[bool, typer.Option(
         "--in-sample", help=("With --model: also trade bars the model was trained on (by "
                              "default they get no signals; in-sample results prove nothing)."))] = False,
+    capital: Annotated[str | None, typer.Option(
+        "--capital", metavar="AMOUNTS", help=(
+            "Also run the same signals at each starting capital, e.g. 100,1000,10000,100000: "
+            "trades, entries skipped for minimum size, fees, slippage and impact, return, "
+            "drawdown and verdict in one table (and in --report)."))] = None,
 ) -> None:
     """Backtest a strategy with real costs and prop-firm risk rules: summary, baseline, verdict.
 
@@ -237,6 +242,7 @@ def backtest(
       scalpdesk backtest --data MES --model mes_lgbm --profile account_1k
       scalpdesk backtest --data bars.parquet --strategy sma-cross --report out.html
       scalpdesk backtest --data MES --signals preds.parquet --walk-forward --folds 4
+      scalpdesk backtest --data BTCUSDT --model btc_lgbm --profile crypto_spot_1k --capital 100,1000,10000,100000
     """
     root_profile = getattr(ctx.obj, "profile", None) if ctx.obj is not None else None
     prof_name = profile or (str(root_profile) if root_profile else "demo")
@@ -244,6 +250,11 @@ def backtest(
         raise fail(f"--folds must be >= 1, got {folds}")
 
     bar_opt = bar_from_seconds(bar, bar_seconds)
+    capitals = None
+    if capital is not None:
+        from core.backtest.capital import parse_capitals
+
+        capitals = run_cli(lambda: parse_capitals(capital))
 
     def work() -> None:
         import os
@@ -310,8 +321,30 @@ def backtest(
                 res.trades.to_parquet(tmp, index=False)
             os.replace(tmp, trades_out)
             console.print(f"trades written: {trades_out}")
+        cap_table = _capital_table(bars, sig, prof, capitals, seed) if capitals else None
         honesty(res, prof, base, report, title, data_hash=data_hash(bars), stitched=stitched,
                 folds=fold_rows, shaded=_no_signal_spans(bars, model, in_sample), extra_notes=why,
-                 in_sample=bool(model and in_sample))
+                in_sample=bool(model and in_sample), capital=cap_table)
 
     run_cli(work)
+
+
+def _capital_table(bars: pd.DataFrame, sig: Any, prof: Any, capitals: list[float],
+                   seed: int) -> Any:
+    """`--capital`: the same signals at each starting capital, printed as one table."""
+    from rich.table import Table
+
+    from core.backtest.capital import capital_table, display_table
+
+    with progress_task(f"capital scaling ({len(capitals)} capitals)", None):
+        out = capital_table(bars, sig, prof, capitals, seed=seed)
+    head, rows = display_table(out.frame)
+    tab = Table(title="capital scaling: the same signals at each starting capital")
+    for k, h in enumerate(head):
+        tab.add_column(h, justify="left" if k == 0 else "right", no_wrap=k == 0)
+    for row in rows:
+        tab.add_row(*row)
+    console.print(tab)
+    for note in out.notes:
+        say("note: " + note, style="dim")
+    return out

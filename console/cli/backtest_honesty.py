@@ -26,14 +26,15 @@ def data_hash(bars: pd.DataFrame) -> str:
     return h.hexdigest()[:16]
 
 
-def _record_trial(res: Any, profile: Any, stats: Any, data_hash: str) -> Any:
+def _record_trial(res: Any, profile: Any, stats: Any, data_hash: str, day_rule: Any = None
+                  ) -> Any:
     """Append this run to the trial ledger and return the ledger's summary for the DSR."""
     import math
 
     from core.backtest.ledger import append_trial, trial_summary
     from core.backtest.stats import daily_pnl
 
-    daily = daily_pnl(res.trades).to_numpy(float)
+    daily = daily_pnl(res.trades, day_rule).to_numpy(float)
     sr = float(daily.mean() / daily.std(ddof=1)) if daily.size > 2 and daily.std(ddof=1) > 0 else math.nan
     append_trial({"kind": "backtest", "data_hash": data_hash, "signals": res.params.get("signals"),
                   "profile": profile.name, "trades": stats.trades, "net_pnl": stats.net_pnl,
@@ -44,15 +45,23 @@ def _record_trial(res: Any, profile: Any, stats: Any, data_hash: str) -> Any:
 def honesty(res: Any, profile: Any, baseline: Any, report: Path | None, title: str,
             data_hash: str = "", in_sample: bool = False, stitched: Any = None,
             folds: pd.DataFrame | None = None,
-            shaded: tuple[tuple[int, int, str], ...] = (), extra_notes: tuple[str, ...] = ()
-            ) -> None:
-    """Stats, ledger, deflated Sharpe, verdict, Combine estimate and the HTML report."""
+            shaded: tuple[tuple[int, int, str], ...] = (), extra_notes: tuple[str, ...] = (),
+            capital: Any = None) -> None:
+    """Stats, ledger, deflated Sharpe, verdict, Combine estimate and the HTML report.
+
+    ``capital``: a core.backtest.capital.CapitalTable for the report (``--capital``).
+    """
     from core.backtest.engine import denial_lines
     from core.backtest.bootstrap import bootstrap_expectancy, bootstrap_profit_factor
     from core.backtest.stats import compute_stats
     from core.backtest.verdict import make_verdict
 
-    stats = compute_stats(res.trades, res.equity, starting_balance=profile.risk.starting_balance)
+    from core.daycut import DayRule
+
+    # 24/7 markets: days (limits, Sharpe, per-day table) from the profile's daily cut.
+    rule = DayRule.of(profile) if profile.schedule.sessions == "continuous" else None
+    stats = compute_stats(res.trades, res.equity, starting_balance=profile.risk.starting_balance,
+                          day_rule=rule)
     net = res.trades["net_pnl"].to_numpy(float)
     exp_ci = bootstrap_expectancy(net)
     pf_ci = bootstrap_profit_factor(net) if len(net) else None
@@ -60,7 +69,7 @@ def honesty(res: Any, profile: Any, baseline: Any, report: Path | None, title: s
            res.ambiguity.share_affected)
     from core.backtest.dsr import deflated_sharpe
 
-    trials, daily = _record_trial(res, profile, stats, data_hash)
+    trials, daily = _record_trial(res, profile, stats, data_hash, rule)
     dsr = deflated_sharpe(daily, n_trials=trials.n_trials, sr_variance=trials.sr_variance) \
         if daily.size > 2 else None
     verdict = make_verdict(stats, exp_ci, pf_ci=pf_ci, ambiguity=amb,
@@ -95,7 +104,9 @@ def honesty(res: Any, profile: Any, baseline: Any, report: Path | None, title: s
             title=title, stats=stats, trades=res.trades, equity=res.equity, verdict=verdict,
             baseline_pnls=baseline.pnls if baseline else None, ambiguity=amb, combine=combine,
             stitched_equity=stitched, folds=folds, shaded=shaded, combine_note=combine_note,
-            timezone=profile.schedule.timezone,
+            timezone=profile.schedule.timezone, day_rule=rule,
+            capital=None if capital is None else capital.frame,
+            capital_notes=() if capital is None else capital.notes,
             notes=(*extra_notes, f"profile {profile.name}", f"signals {res.params['signals']}",
                    *denial_lines(res.params.get("denials", {})),
                    *res.params.get("notes", []))))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -51,6 +52,11 @@ class ReportInputs:
     combine_note: str | None = None
     #: Zone of the hour-of-day chart and the trading days.
     timezone: str = "America/New_York"
+    #: Capital scaling (core.backtest.capital.capital_table): the table and its notes.
+    capital: pd.DataFrame | None = None
+    capital_notes: tuple[str, ...] = ()
+    #: How trades group into days (core.daycut.DayRule; None = CME sessions).
+    day_rule: Any = None
 
 
 def _num(x: float | None, fmt: str = "{:.2f}") -> str:
@@ -145,9 +151,16 @@ def render_html(inp: ReportInputs) -> str:
         page.figure(fig, div_id)
     if inp.folds is not None and len(inp.folds):
         _folds(page, inp.folds)
+    if inp.capital is not None and len(inp.capital):
+        from core.backtest.capital import display_table
+
+        page.h2("Capital scaling: the same signals at each starting capital")
+        page.table(*display_table(inp.capital))
+        for note in inp.capital_notes:
+            page.p(note, cls="note")
     for div_id, fig in charts[1:]:
         page.figure(fig, div_id)
-    table = per_day_table(inp.trades)
+    table = per_day_table(inp.trades, inp.day_rule)
     if not table.empty:
         page.h2(f"Per trading day (sessions in {inp.timezone}; money after costs)")
         page.raw(table.to_html(float_format=money, classes="per-day", border=0))
