@@ -481,7 +481,8 @@ class LiveEngine:
 
     def _order_event(self, o: O.TrackedOrder) -> None:
         self.publish({"type": "OrderUpdated", "ts_ns": self.clock.now_ns(), "tag": o.tag,
-                      "order_id": o.order_id, "state": o.state, "side": o.side, "type": o.type,
+                      "order_id": o.order_id, "state": o.state, "side": o.side,
+                      "order_type": o.type,
                       "size": o.size, "filled": o.filled, "limit_price": o.limit_price,
                       "stop_price": o.stop_price, "reason": o.reason})
 

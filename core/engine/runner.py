@@ -145,7 +145,8 @@ async def run_live(opts: LiveOptions, *, out: Callable[[str], None] = print,
         early = await _first_market_event(venue, clock)   # the replay's "now" for the history
         signal, bar_s = await _signal_source(opts, venue, contract.id, clock)
         run_id = f"{prof.name}-{LiveClock().now_ns() // 1_000_000_000}"
-        journal = Journal(opts.journal_path or default_journal_path(prof.name))
+        journal = Journal(opts.journal_path or default_journal_path(prof.name),
+                          now_ns=clock.now_ns)
         armed = (kind == "sim") if opts.armed is None else opts.armed
         engine: LiveEngine | None = None
         metrics = None
