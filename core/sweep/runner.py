@@ -86,7 +86,7 @@ class DaskPool:
     """Runs trials on Dask: a LocalCluster of ``workers`` processes, or ``cluster``'s scheduler."""
 
     def __init__(self, ctx: SweepContext, *, workers: int | None = None,
-                 cluster: str | None = None) -> None:
+                 cluster: str | None = None, timeout: str = "5s") -> None:
         try:
             from distributed import Client, LocalCluster
         except ImportError:  # pragma: no cover - depends on the install
@@ -95,7 +95,7 @@ class DaskPool:
         self._local = None
         if cluster:
             try:
-                self.client = Client(cluster, timeout="5s")
+                self.client = Client(cluster, timeout=timeout)
             except (OSError, TimeoutError) as exc:
                 raise ConfigError(f"cannot reach the Dask scheduler at {cluster}: {exc}",
                                   hint="start one with `dask scheduler` (and `dask worker "
