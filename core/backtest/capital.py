@@ -12,7 +12,7 @@ per capital — same bars, same signals, same profile — with only the starting
   contract caps stay whole contracts, so small futures accounts often cannot trade at all;
 * Topstep profiles are refused: their account size is the program's, not a free choice.
 
-Each row: trades taken, entries skipped for minimum size ("size rounds to zero" and "below
+Per capital: trades taken, entries skipped for minimum size ("size rounds to zero" and "below
 the minimum notional"), other refusals, fees, slippage (and its market-impact part), net P&L,
 return, maximum drawdown and the verdict — from the bootstrap expectancy interval and profit
 factor only (no random baseline or deflated Sharpe per row; the main run has those).
@@ -140,8 +140,8 @@ def capital_table(bars: pd.DataFrame, signals: Any, profile: Profile,
             profile.risk.limits_unit == "percent" else
             "dollar limits and size-tier thresholds scaled with the capital; contract caps "
             "unchanged")
-    notes = (f"same bars, signals and profile {profile.name} at each capital ({unit}); each row "
-             "a fresh account",
+    notes = (f"same bars, signals and profile {profile.name} at each capital ({unit}); each "
+             "capital a fresh account",
              "skipped for minimum size = entries refused as 'size rounds to zero' or 'below the "
              "minimum notional'; slippage includes the market-impact part shown",
              "verdict per row from the expectancy and profit-factor intervals only (no random "
