@@ -263,7 +263,7 @@ async def _loop(engine: LiveEngine, venue: Any, clock: Clock, opts: LiveOptions,
 
     task = asyncio.create_task(pump(), name="engine-events")
     t_end = None if opts.run_for_s is None else time.perf_counter() + opts.run_for_s
-    next_status = time.perf_counter() + opts.status_every_s
+    next_status = time.perf_counter()          # a first status line right away
     seq = 0
     try:
         while not stop.is_set():

@@ -67,7 +67,7 @@ async def test_live_engine_runs_the_simulator_and_obeys_ctl(tmp_path: Path,
     assert seen["killed"]["killed"] and seen["killed"]["mode"] == "HALTED"
     assert seen["after"]["position"] == 0
     assert report.bars >= 20 and report.flat_at_exit
-    assert any(line.startswith("status mode=") for line in lines)
+    assert any(line.startswith("status mode=") for line in lines), lines[-5:]
     from core.journal import Journal
 
     with Journal(tmp_path / "home" / "journal" / "demo.sqlite") as j:   # the model ran, journaled
