@@ -227,6 +227,7 @@ class Guard:
             e.adopt_order(o)
         positions = await e.venue.positions(e.account_id)
         pos = sum(p.signed_size for p in positions if p.contract_id == e.contract.id)
+        await self._closed_while_down(int(pos))
         avg = next((p.average_price for p in positions if p.contract_id == e.contract.id), 0.0)
         e.state.position, e.state.avg_price = int(pos), float(avg) if pos else 0.0
         e._fill_pos = int(pos)
@@ -241,3 +242,42 @@ class Guard:
         await self.protect()
         return {"unresolved_found": found, "unresolved_missing": missing,
                 "orders": [o.id for o in orders], "position": int(pos)}
+
+
+    async def _closed_while_down(self, broker_pos: int) -> None:
+        """The journal's last position was open but the broker is flat: the broker closed it
+        while the engine was down (Topstep's MLL, DLL or 15:10 CT force-close look exactly
+        like this). Journal it, book the broker's realised P&L into the risk kernel, alert."""
+        e = self.e
+        replay = getattr(e.journal, "replay", None)
+        if replay is None or broker_pos != 0:
+            return
+        size, since, prev = 0, 0, 0
+        for _seq, ev in replay(types=["PositionChanged"]):
+            d = ev if isinstance(ev, dict) else {"size": ev.size, "ts_ns": ev.ts_ns}
+            size = int(d.get("size", 0))
+            if size and not prev:
+                since = int(d.get("ts_ns", 0))       # this round trip opened here
+            prev = size
+        if size == 0:
+            return
+        try:
+            fills = await e.venue.trades(e.account_id, since)
+        except VenueError as exc:
+            e.alert("closed-while-down", "critical", f"the broker is flat but the journal had "
+                    f"{size}; its fills could not be read ({exc}): P&L not booked", needs_ack=True)
+            return
+        # The round trip's fills: realised P&L on the closing ones, fees on all of them.
+        mine = [f for f in fills if f.contract_id == e.contract.id and not f.voided
+                and f.ts >= since - 1_000_000_000]
+        net = sum(float(f.profit_and_loss or 0.0) - float(f.fees) - float(f.commissions or 0.0)
+                  for f in mine)
+        e.risk.on_trade_closed(net, e.clock.now_ns())
+        e.journal.save_risk(e.risk.snapshot())
+        e.publish({"type": "PositionChanged", "ts_ns": e.clock.now_ns(),
+                   "contract_id": e.contract.id, "size": 0, "avg_price": 0.0, "open_pnl": 0.0,
+                   "source": "closed by the broker while the engine was down"})
+        e.alert("closed-while-down", "critical",
+                f"the position of {size} was closed by the broker while the engine was down "
+                f"(a Topstep force-close?); booked {net:+.2f} from {len(mine)} fill(s)",
+                needs_ack=True)

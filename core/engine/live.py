@@ -142,6 +142,7 @@ class LiveEngine:
         self.feeds: dict[str, ConnectionState] = {}  # hub → its last state
         self.broker_balance: float | None = None     # the broker's balance (MLL headroom)
         self.balance_seen_ns: int | None = None
+        self.quotes_coalesced = 0                    # stale quotes skipped in bursts
         self.reconcile_every_ns = 30 * 1_000_000_000
         self._reconciled_ns = 0
         self._reconcile_due = False
@@ -459,7 +460,8 @@ class LiveEngine:
             return
         self.state.position = int(p.signed_size)
         self.state.avg_price = float(p.average_price) if p.signed_size else 0.0
-        self.publish({"type": "PositionChanged", "ts_ns": p.ts, "contract_id": p.contract_id,
+        self.publish({"type": "PositionChanged", "ts_ns": p.ts or self.clock.now_ns(),
+                      "contract_id": p.contract_id,
                       "size": self.state.position, "avg_price": self.state.avg_price,
                       "open_pnl": self.open_pnl(), "source": ev.source})
 

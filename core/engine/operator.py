@@ -39,6 +39,7 @@ class Operator:
                 "working_orders": [o.tag for o in self.e.book.live()],
                 "feeds": {k: v.value for k, v in self.e.feeds.items()},
                 "feed_block": self.e.feed_block(),
+                "quotes_coalesced": self.e.quotes_coalesced,
                 "broker_balance": self.e.broker_balance, "balance_seen_ns": self.e.balance_seen_ns,
                 "reconciled_ns": self.e._reconciled_ns or None,
                 "contract_id": self.e.contract.id, "account_id": self.e.account_id}

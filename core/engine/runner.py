@@ -25,6 +25,7 @@ from typing import Any
 
 from core.clock import Clock, LiveClock
 from core.config import Profile
+from core.engine.feeds import coalesce
 from core.engine.live import LiveEngine
 from core.engine.signals import ModelSignal
 from core.errors import ConfigError
@@ -248,18 +249,24 @@ async def _loop(engine: LiveEngine, venue: Any, clock: Clock, opts: LiveOptions,
                 stop: asyncio.Event, out: Callable[[str], None], metrics: Any = None) -> None:
     follow = clock.observe if isinstance(clock, MarketTime) else None
 
+    drain = getattr(venue, "drain_events", None)
+
     async def pump() -> None:
-        async for ev in venue.events():
-            if follow is not None:
-                ts = getattr(getattr(ev, "tick", None) or getattr(ev, "quote", None), "ts", 0)
-                if ts:
-                    follow(int(ts))
-            try:
-                await engine.on_event(ev)
-            except Exception as exc:  # noqa: BLE001 - requirements §9: flatten, halt, alert
-                engine.alert("engine-error", "critical", f"unhandled error {exc!r}: flattening "
-                             "and halting (re-arm after review)", needs_ack=True)
-                await engine.guard.kill()
+        async for first in venue.events():
+            # A burst waiting behind this event: keep the latest quote per contract only.
+            burst, dropped = coalesce([first] + (drain() if drain is not None else []))
+            engine.quotes_coalesced += dropped
+            for ev in burst:
+                if follow is not None:
+                    ts = getattr(getattr(ev, "tick", None) or getattr(ev, "quote", None), "ts", 0)
+                    if ts:
+                        follow(int(ts))
+                try:
+                    await engine.on_event(ev)
+                except Exception as exc:  # noqa: BLE001 - requirements §9: flatten, halt, alert
+                    engine.alert("engine-error", "critical", f"unhandled error {exc!r}: "
+                                 "flattening and halting (re-arm after review)", needs_ack=True)
+                    await engine.guard.kill()
 
     task = asyncio.create_task(pump(), name="engine-events")
     t_end = None if opts.run_for_s is None else time.perf_counter() + opts.run_for_s

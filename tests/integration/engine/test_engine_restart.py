@@ -82,3 +82,55 @@ async def test_restart_finds_the_position_protects_it_and_never_resends(sim: Any
         assert sim.engine.orders_placed == sent_before + 1
     j2.close()
     await v.close()
+
+
+async def test_a_broker_close_while_down_is_recognised_and_booked(sim: Any, tmp_path: Any) -> None:
+    """Topstep force-closes look like the broker zeroing the position while we are away."""
+    from core.domain import OrderType
+    from core.engine.live import side_of
+    from core.venues.base import OrderRequest
+
+    jpath = tmp_path / "engine.journal"
+    prof = profile("demo", risk=LOOSE)
+    n = {"k": 0}
+
+    def once(bar) -> tuple[int, float]:  # noqa: ANN001
+        n["k"] += 1
+        return (1, 0.75) if n["k"] == 2 else (0, 0.0)
+
+    v, acc, c = await _connect(sim)
+    j1 = Journal(jpath)
+    published: list = []
+
+    def pub(ev: dict) -> None:
+        if ev["type"] == "PositionChanged":
+            j1.append(ev, run_id="runA")
+    a = LiveEngine(profile=prof, venue=v, journal=j1, clock=sim.engine.clock, account_id=acc,
+                   contract=c, signal=once, bar_seconds=60, run_id="runA", armed=True,
+                   publish=pub)
+
+    async def pump() -> None:
+        async for ev in v.events():
+            await a.on_event(ev)
+    task = asyncio.create_task(pump())
+    for _ in range(16):
+        sim.replay.step(1)
+        await asyncio.sleep(0.02)
+        await a.on_time()
+    await wait_for(lambda: a.state.position != 0, what="the entry")
+    pos = a.state.position
+    bal0 = float(a.risk.fs[0])
+    task.cancel()                                    # the engine is down …
+    await v.place_order(OrderRequest(account_id=acc, contract_id=c.id, side=side_of(-pos),
+                                     type=OrderType.MARKET, size=abs(pos)))   # … broker closes
+    await asyncio.sleep(0.3)
+    j1.close()
+    j2 = Journal(jpath)
+    b = LiveEngine(profile=prof, venue=v, journal=j2, clock=sim.engine.clock, account_id=acc,
+                   contract=c, signal=lambda bar: (0, 0.0), bar_seconds=60, run_id="runB")
+    found = await b.guard.recover()
+    assert found["position"] == 0
+    assert "closed-while-down" in b.alerts and b.alerts["closed-while-down"]["needs_ack"]
+    assert float(b.risk.fs[0]) != bal0 and int(b.risk.ist[5]) == 1   # booked once (I_TRADES)
+    j2.close()
+    await v.close()
