@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from console.cli.backtest_honesty import data_hash, honesty, walk_forward
-from console.cli.common import bar_from_seconds, console, fail, progress_task, run_cli, say
+from console.cli.common import (bar_from_seconds, check_output_path, console, progress_task,
+                                run_cli, say)
 from core.datasets.bars import BAR_CHOICES
 from core.money import money
 
@@ -214,10 +215,13 @@ def backtest(
         "--bar-seconds", hidden=True, help="Old spelling of --bar (seconds).")] = None,
     walk_forward_: Annotated[bool, typer.Option(
         "--walk-forward", help="Also report per-fold results over consecutive time folds.")] = False,
-    folds: Annotated[int, typer.Option("--folds", help="Number of walk-forward folds.")] = 5,
+    folds: Annotated[int, typer.Option("--folds", min=1, max=100,
+                                       help="Number of walk-forward folds.")] = 5,
     baseline_seeds: Annotated[int, typer.Option(
-        "--baseline-seeds", help="Random-entry runs with identical exits (0 = skip).")] = 200,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of random strategies/baseline.")] = 0,
+        "--baseline-seeds", min=0, max=100_000,
+        help="Random-entry runs with identical exits (0 = skip).")] = 200,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=2**32 - 1,
+                                      help="Seed of random strategies/baseline.")] = 0,
     report: Annotated[Path | None, typer.Option(
         "--report", help="Write a self-contained HTML report here.")] = None,
     trades_out: Annotated[Path | None, typer.Option(
@@ -246,8 +250,10 @@ def backtest(
     """
     root_profile = getattr(ctx.obj, "profile", None) if ctx.obj is not None else None
     prof_name = profile or (str(root_profile) if root_profile else "demo")
-    if folds < 1:
-        raise fail(f"--folds must be >= 1, got {folds}")
+    if report is not None:
+        check_output_path(report, (".html", ".htm"), "--report")
+    if trades_out is not None:  # a .txt name used to receive Parquet bytes
+        check_output_path(trades_out, (".parquet", ".csv"), "--trades-out")
 
     bar_opt = bar_from_seconds(bar, bar_seconds)
     capitals = None

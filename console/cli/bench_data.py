@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
         csv_lines: Annotated[int, typer.Option(
             help="Also time importing a 1-minute CSV of this many lines (users' file: 2,330,000; 0 = skip).",
             min=0)] = 0,
-        seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 0,
+        seed: Annotated[int, typer.Option(min=0, max=2**32 - 1, help="Seed of the synthetic data.")] = 0,
     ) -> None:
         """Time the data pipeline on synthetic 1-second bars (generated once, then reused).
 

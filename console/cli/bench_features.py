@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
         feature_set: Annotated[str, typer.Option(
             help="Feature set: 'default' (1-second bars), 'default_1m' or 'crypto_1m'.")
         ] = "default",
-        seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 0,
+        seed: Annotated[int, typer.Option(min=0, max=2**32 - 1, help="Seed of the synthetic data.")] = 0,
     ) -> None:
         """Time compute_features (batch) and FeatureStream.update (live, per bar).
 

@@ -281,8 +281,8 @@ def _check_out(path: Path, suffixes: tuple[str, ...], flag: str) -> None:
 
 @app.command("synth")
 def synth_cmd(
-    days: Annotated[int, typer.Option(help="Trading days on the real CME calendar.", min=1)] = 5,
-    seed: Annotated[int, typer.Option(help="Random seed (same seed → same bars).")] = 0,
+    days: Annotated[int, typer.Option(help="Trading days on the real CME calendar (at most 1,000, ~4 years).", min=1, max=1_000)] = 5,
+    seed: Annotated[int, typer.Option(min=0, max=2**32 - 1, help="Random seed (same seed → same bars).")] = 0,
     planted: Annotated[bool, typer.Option(help="Plant the documented weak pattern (for testing research).")] = False,
     start: Annotated[str, typer.Option(help="First calendar date (YYYY-MM-DD).")] = "2024-01-02",
     rth_only: Annotated[bool, typer.Option(help="Only regular trading hours (09:30–16:00 ET).")] = False,

@@ -132,7 +132,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def demo(
         days: Annotated[int, typer.Option(help="Trading days of synthetic data.", min=1)] = 3,
-        seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+        seed: Annotated[int, typer.Option(min=0, max=2**32 - 1, help="Random seed.")] = 7,
         keep: Annotated[Path | None, typer.Option(help="Keep the demo's files in this directory.")] = None,
     ) -> None:
         """Run the end-to-end demo on embedded synthetic data (no network, nothing left behind).

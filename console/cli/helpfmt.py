@@ -92,6 +92,14 @@ class ScalpdeskGroup(TyperGroup):
 
     _polished = False
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Polish first: typer picks the error layout (plain, not a rich panel) from the root
+        command's ``rich_markup_mode`` before any context exists."""
+        if not self._polished:
+            polish(self)
+            self._polished = True
+        return super().main(*args, **kwargs)
+
     def make_context(self, info_name: str | None, args: list[str],
                      parent: Any = None, **extra: Any) -> Any:
         """Polish once, then parse as usual (``--help`` anywhere sees the tidy tree)."""

@@ -140,7 +140,7 @@ def show_cmd(name: Annotated[str, typer.Argument(help="Model name (a directory u
                      no_wrap=True, overflow="ignore")
     for f in card.get("folds", []):
         te, tr = f.get("test", {}), f.get("trading") or {}
-        t.add_row("hold" if f.get("holdout") else str(f.get("fold")),
+        t.add_row("holdout" if f.get("holdout") else str(f.get("fold")),
                   ts(f.get("spans", {}).get("test_start"), ""), f"{f.get('rows', {}).get('test', 0):,}",
                   _f(te.get("auc")), _f(te.get("balanced_accuracy")),
                   f"{_f(te.get('log_loss'))}/{_f(te.get('log_loss_prior'))}",

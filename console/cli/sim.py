@@ -45,8 +45,9 @@ def run(
     start: Annotated[str | None, typer.Option(help="Replay from this UTC date/time (YYYY-MM-DD).")] = None,
     end: Annotated[str | None, typer.Option(help="Replay until this UTC date/time (exclusive).")] = None,
     days: Annotated[int, typer.Option(min=1, max=60, help="Days of generated data when --data is not given.")] = 1,
-    seed: Annotated[int, typer.Option(help="Seed of the generated data and of the fault dice.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=2**32 - 1, help="Seed of the generated data and of the fault dice.")] = 0,
     account_size: Annotated[int, typer.Option(
+        min=50_000, max=150_000,
         help="Trading Combine size: 50000, 100000 or 150000 (sets balance, MLL, contract cap).")] = 50_000,
     bracket_mode: Annotated[str, typer.Option(
         help="Account bracket setting: auto_oco (native brackets accepted) or position "

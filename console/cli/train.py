@@ -120,7 +120,7 @@ def train(
         "--data", "-d", help="Bar file or directory (Parquet/CSV/DBN/TopstepX JSON), or a catalog "
         "symbol such as MES (see --bar).")] = None,
     synthetic: Annotated[int | None, typer.Option(
-        "--synthetic", help="Train on N trading days of synthetic MES 1-s RTH bars instead "
+        "--synthetic", min=1, max=1_000, help="Train on N trading days of synthetic MES 1-s RTH bars instead "
         "(pure noise unless --planted: a quick check that the pipeline says 'no edge').")] = None,
     planted: Annotated[bool, typer.Option(help="With --synthetic: plant a weak pattern.")] = False,
     profile: Annotated[str | None, typer.Option(
@@ -129,18 +129,18 @@ def train(
     label: Annotated[str | None, typer.Option(
         help="direction (DOWN/FLAT/UP), binary (DOWN/UP) or triple_barrier (the profile's "
         "bracket). Default: the profile's label.kind.")] = None,
-    lookahead: Annotated[int | None, typer.Option(help="Label lookahead in seconds (default: profile).")] = None,
-    threshold: Annotated[float | None, typer.Option(help="Label threshold in ticks (default: profile).")] = None,
+    lookahead: Annotated[int | None, typer.Option(min=1, max=86_400, help="Label lookahead in seconds (default: profile).")] = None,
+    threshold: Annotated[float | None, typer.Option(min=0.0, max=1_000.0, help="Label threshold in ticks (default: profile).")] = None,
     threshold_pct: Annotated[float | None, typer.Option(
-        "--threshold-pct", help="Label threshold in percent of the close, e.g. 0.75 (crypto; "
+        "--threshold-pct", min=0.0001, max=100.0, help="Label threshold in percent of the close, e.g. 0.75 (crypto; "
         "default: the profile's label.threshold_pct).")] = None,
-    folds: Annotated[int, typer.Option(help="Walk-forward folds (sized by row count), plus a final holdout.")] = 4,
-    train_days: Annotated[float | None, typer.Option(help="Explicit train length in days (with --val-days, --test-days).")] = None,
-    val_days: Annotated[float | None, typer.Option(help="Validation length in days (early stopping + calibration).")] = None,
-    test_days: Annotated[float | None, typer.Option(help="Test length (and step) in days.")] = None,
-    holdout_days: Annotated[float | None, typer.Option(help="Final holdout in days (default: 15 % of the data).")] = None,
+    folds: Annotated[int, typer.Option(min=1, max=50, help="Walk-forward folds (sized by row count), plus a final holdout.")] = 4,
+    train_days: Annotated[float | None, typer.Option(min=0.01, help="Explicit train length in days (with --val-days, --test-days).")] = None,
+    val_days: Annotated[float | None, typer.Option(min=0.01, help="Validation length in days (early stopping + calibration).")] = None,
+    test_days: Annotated[float | None, typer.Option(min=0.01, help="Test length (and step) in days.")] = None,
+    holdout_days: Annotated[float | None, typer.Option(min=0.01, help="Final holdout in days (default: 15 % of the data).")] = None,
     mode: Annotated[str, typer.Option(help="expanding (train from the start) or rolling (fixed length).")] = "expanding",
-    embargo: Annotated[float, typer.Option(help="Extra gap in seconds after each purged boundary.")] = 0.0,
+    embargo: Annotated[float, typer.Option(min=0.0, help="Extra gap in seconds after each purged boundary.")] = 0.0,
     bar: Annotated[str | None, typer.Option(
         "--bar", metavar=BAR_CHOICES, help="Bar size of catalog data. Default: the only size the "
         "catalog holds (with --update: the model's); a file's own size is always used.")] = None,
@@ -153,13 +153,13 @@ def train(
     report: Annotated[Path | None, typer.Option(
         "--report", help="Also write an HTML training report here (fold table, calibration, "
         "expectancy by confidence decile, feature importance, verdict).")] = None,
-    min_confidence: Annotated[float | None, typer.Option(help="Trade only above this calibrated confidence (default: profile).")] = None,
-    epochs: Annotated[int | None, typer.Option(help="Nets: max epochs (early stopping, patience 10).")] = None,
-    window: Annotated[int | None, typer.Option(help="Sequence nets: bars per input window.")] = None,
+    min_confidence: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Trade only above this calibrated confidence (default: profile).")] = None,
+    epochs: Annotated[int | None, typer.Option(min=1, max=10_000, help="Nets: max epochs (early stopping, patience 10).")] = None,
+    window: Annotated[int | None, typer.Option(min=1, max=100_000, help="Sequence nets: bars per input window.")] = None,
     device: Annotated[str, typer.Option(help="cpu, or cuda (error if no GPU).")] = "cpu",
-    threads: Annotated[int, typer.Option(help="Threads per fold (results are deterministic per value).")] = 1,
-    seed: Annotated[int, typer.Option(help="Seed for models, baselines and synthetic data.")] = 7,
-    workers: Annotated[int | None, typer.Option(help="Run folds on a local Dask cluster of N processes.")] = None,
+    threads: Annotated[int, typer.Option(min=1, max=256, help="Threads per fold (results are deterministic per value).")] = 1,
+    seed: Annotated[int, typer.Option(min=0, max=2**32 - 1, help="Seed for models, baselines and synthetic data.")] = 7,
+    workers: Annotated[int | None, typer.Option(min=1, max=1_024, help="Run folds on a local Dask cluster of N processes.")] = None,
     cluster: Annotated[str | None, typer.Option(help="Run folds on an existing Dask scheduler tcp://host:port.")] = None,
     update: Annotated[str | None, typer.Option(
         help="Continue models/NAME on the newest data; replace it only if the newest period is "

@@ -192,6 +192,8 @@ def resample(frame: pd.DataFrame, seconds: int, *, source_seconds: int = 1,
     def col(name: str) -> np.ndarray:
         return frame[name].to_numpy(copy=False)
 
+    _check_volume(col("volume"))
+
     out = pd.DataFrame({
         "timestamp": ts[starts] // bin_ns * bin_ns,
         "open": col("open").astype(np.float64, copy=False)[starts],
@@ -294,3 +296,20 @@ def resample_to(frame: pd.DataFrame, rule: str, *, progress: Progress = None) ->
             hint=f"choose a rule that is a multiple of {source} s "
                  f"({', '.join(r for r, s in RULES.items() if s % source == 0)})")
     return resample(frame, seconds, source_seconds=source, progress=progress)
+
+
+def _check_volume(vol: np.ndarray) -> None:
+    """Refuse volumes whose sums could wrap a 64-bit integer (they would turn negative).
+
+    Raises:
+        DataError: A bar's volume is above ``core.datasets.validate.MAX_VOLUME``.
+    """
+    from core.datasets.validate import MAX_VOLUME
+
+    if vol.size and vol.max() > MAX_VOLUME:
+        i = int(np.argmax(vol > MAX_VOLUME))
+        raise DataError(f"volume {vol[i]:,.0f} at row {i + 1} is above {MAX_VOLUME:,.0f}: summing "
+                        "it into coarser bars could overflow 64-bit integers",
+                        hint="validate the source first (scalpdesk data validate FILE): the "
+                             "volume column is probably corrupt")
+

@@ -34,6 +34,10 @@ from core.errors import DataError
 
 #: Tolerance in ticks for float noise (4500.25 / 0.25 is exact; 450.13 / 0.01 is not).
 TICK_TOLERANCE: float = 1e-6
+#: Most volume one bar may carry: far above any real market, and low enough that summing a
+#: whole day of 1-second bars (86,400 of them) can never overflow a 64-bit integer
+#: (a volume of 2**62 used to pass, and resampling wrapped it negative).
+MAX_VOLUME: float = 1e13
 #: A session-open jump above this many times the median one (and above the floor) is flagged.
 JUMP_FACTOR: float = 5.0
 JUMP_FLOOR: float = 0.004
@@ -244,6 +248,13 @@ def _check_rows(ts: np.ndarray, px: dict[str, np.ndarray], vol: np.ndarray,
         "volume must be >= 0; check the volume column")
     add(k.ZEROVOL, "warning", "zero-volume", "zero volume",
         "bars without trades should be absent, not zero-filled")
+    huge = np.flatnonzero(np.asarray(vol) > MAX_VOLUME)
+    if huge.size:
+        c.rows("error", "volume-range", int(huge.size), int(huge[0]),
+               f"volume above {MAX_VOLUME:,.0f} (implausible for one bar; sums of such volumes "
+               "overflow 64-bit integers)",
+               "the volume column is probably corrupt or another field (an id, a timestamp): "
+               "check the column mapping (--columns volume=...) or repair those rows")
     if inst is not None:
         add(k.IMPLAUSIBLE, "error", "implausible-price",
             f"price above {limit:,.0f}" + (f" or below {floor:,.0f}" if floor else "")

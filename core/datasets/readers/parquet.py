@@ -76,6 +76,9 @@ def read_parquet_bars(path: Path, *, symbol: str | None, tz: str | None,
     except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
         raise DataError(f"{path}: not a valid Parquet file (truncated?): {exc}",
                         hint="re-export or re-download the file") from None
+    # Arrow's allocator keeps the decoded row groups' pages cached (~0.13 GB at 33 M rows)
+    # after the data has been copied out: hand them back before the caller's next step.
+    pa.default_memory_pool().release_unused()
     ts = _finish_timestamps(path, arrays["timestamp"], pf.schema_arrow.field(
         mapping["timestamp"]).type, tz, notes)
     if sym_col:

@@ -115,6 +115,12 @@ def read_text_bars(path: Path, *, symbol: str | None, tz: str | None,
                         f"row(s), first at line {offset + i + 1}",
                         hint="volume must be whole contracts (fractional only for crypto pairs "
                              "such as BTCUSDT); repair or drop those rows")
+    big = np.flatnonzero(np.abs(vol) >= 2.0 ** 63)
+    if big.size and not fractional:  # would wrap when stored as a 64-bit integer
+        i = int(big[0])
+        raise DataError(f"{path}: volume {vol[i]:.4g} at line {offset + i + 1} does not fit a "
+                        "64-bit integer", hint="the volume column is corrupt or holds another "
+                        "field; check the column mapping (--columns volume=...)")
     if has_header:
         notes.append("row numbers count data rows; with the header, file line = data row + 1")
     report(progress, 1.0)
@@ -128,6 +134,11 @@ def _head(path: Path) -> str:
         raw = fh.read(65536)
     if not raw:
         raise DataError(f"{path}: empty file (0 bytes)", hint="export the bars again")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(raw):
+        # Excel's "Unicode text" export: every other byte is NUL, so it looked "binary".
+        raise DataError(f"{path}: UTF-16 text (e.g. Excel's 'Unicode text' export), not UTF-8",
+                        hint=f"save it as 'CSV UTF-8', or convert it: iconv -f UTF-16 -t UTF-8 "
+                             f"{path} > {path.stem}_utf8{path.suffix}")
     if b"\x00" in raw:
         raise DataError(f"{path}: binary file, not text bars",
                         hint="pass format='parquet'/'dbn' if that is what it is")
@@ -135,6 +146,58 @@ def _head(path: Path) -> str:
     if len(raw) == 65536 and "\n" in text:
         text = text[: text.rindex("\n")]  # drop the partial last line of the sample
     return text
+
+
+def _looks_utf16(raw: bytes) -> bool:
+    """UTF-16 without a byte-order mark: ASCII text with a NUL in every other byte."""
+    sample = raw[:4096]
+    if len(sample) < 8:
+        return False
+    even, odd = sample[0::2], sample[1::2]
+    return (odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even)) or \
+        (even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd))
+
+
+def _check_offsets(path: Path, text: pa.Array, utc: np.ndarray | None, offset: int) -> None:
+    """Name a file that mixes time zones instead of calling it "unsorted" or unreadable.
+
+    Two mistakes look alike downstream: stamps with and without a UTC offset in one file,
+    and a zone switch mid-file (rows in -05:00, later rows in +00:00 with the wall clock
+    running on), which is out of time order once converted to UTC. DST changes (-05:00 to
+    -04:00 in time order) are legal and pass.
+
+    Raises:
+        DataError: Naming the first line of each kind and the fix.
+    """
+    if utc is not None:
+        _check_zone_switch(path, text, utc, offset)
+        return
+    has = pc.match_substring_regex(text, r"(Z|[+-]\d\d:?\d\d)$").to_numpy(zero_copy_only=False)
+    if has.any() and not has.all():
+        i, j = int(np.argmin(has)), int(np.argmax(has))
+        raise DataError(
+            f"{path}: the file mixes time stamps with and without a UTC offset: line "
+            f"{offset + i + 1} {text[i].as_py()!r}, line {offset + j + 1} {text[j].as_py()!r}",
+            hint="export every stamp the same way (all with their offset, or all in one zone "
+                 "without it and --tz ZONE)")
+
+
+def _check_zone_switch(path: Path, text: pa.Array, utc: np.ndarray, offset: int) -> None:
+    """Stamps that go back in time in UTC exactly where their offset changes."""
+    if len(utc) < 2:
+        return
+    back = np.flatnonzero(utc[1:] < utc[:-1])
+    if not back.size:
+        return
+    k = int(back[0]) + 1
+    before, after = (_OFFSET.search(text[x].as_py()) for x in (k - 1, k))
+    if before and after and before.group(1) != after.group(1):
+        raise DataError(
+            f"{path}: the time zone changes at line {offset + k + 1} ({before.group(1)} → "
+            f"{after.group(1)}: {text[k - 1].as_py()!r} then {text[k].as_py()!r}) and the "
+            "stamps go back in time once converted to UTC: the file mixes time zones",
+            hint="export every stamp in one zone (or all in UTC); a daylight-saving change "
+                 "keeps the stamps in time order and is fine")
 
 
 def _sniff_delimiter(path: Path, lines: list[str]) -> str:
@@ -259,16 +322,21 @@ def _timestamps(path: Path, table: pa.Table, mapping: dict[str, str], offset: in
     if _OFFSET.search(first):
         try:
             arr = pc.cast(text, pa.timestamp("ns", tz="UTC"))
-            return arr.cast(pa.int64()).to_numpy(zero_copy_only=False), True
         except pa.ArrowInvalid:
-            pass  # fall through to the row-by-row diagnosis below
+            _check_offsets(path, text, None, offset)  # some stamps lack their offset?
+        else:
+            utc = arr.cast(pa.int64()).to_numpy(zero_copy_only=False)
+            _check_offsets(path, text, utc, offset)
+            return utc, True
     head = text.slice(0, 200)
     try:  # arrow's ISO-8601 parser is the fastest path ('2024-01-02 09:30:00[.123]')
         pc.cast(head, pa.timestamp("ns"))
         parsed = pc.cast(text, pa.timestamp("ns"))
         return parsed.cast(pa.int64()).to_numpy(zero_copy_only=False), False
     except pa.ArrowInvalid:
-        pass  # another format, or a bad line the strptime pass below will name
+        # Another format, a bad line the strptime pass below will name, or later stamps
+        # that carry an offset (a mixed file: say so rather than "cannot read").
+        _check_offsets(path, text, None, offset)
     for fmt in FORMATS:
         probe = pc.strptime(head, format=fmt, unit="ns", error_is_null=True)
         if probe.null_count == 0:
