@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 
 from console.cli import (
-    bench_backtest, bench_data, bench_engine, bench_features, bench_inference, bench_venue,
+    bench_backtest, bench_data, bench_engine, bench_features, bench_inference, bench_sweep,
+    bench_venue,
 )
 
 app = typer.Typer(
@@ -14,5 +15,5 @@ app = typer.Typer(
 )
 
 for _mod in (bench_data, bench_features, bench_inference, bench_backtest, bench_venue,
-             bench_engine):
+             bench_engine, bench_sweep):
     _mod.register(app)

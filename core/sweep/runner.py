@@ -6,15 +6,17 @@ three times in a row comes back as ``KilledWorker`` and is reported as an error)
 context is sent to every worker once (``scatter(broadcast=True)``); each task carries only a
 trial's number and parameters.
 
-A pool keeps a small window of trials in flight (about two per worker thread) rather than
+A pool keeps a small window of tasks in flight (two per worker thread) rather than
 submitting thousands at once, so a cancel (Ctrl-C) only has to drop a handful and the
-ledger is written in step with the results.
+ledger is written in step with the results; short trials travel in chunks of about a
+quarter second of work so Dask's per-task cost stays small.
 """
 
 from __future__ import annotations
 
 import contextlib
 import signal
+import statistics
 import threading
 import time
 import uuid
@@ -27,6 +29,9 @@ from core.sweep.context import SweepContext
 from core.sweep.trial import TrialResult, evaluate
 
 Task = tuple[int, dict[str, Any]]
+#: Seconds of trial work per Dask task (chunks of short trials; long trials go one by one).
+CHUNK_SECONDS = 0.25
+MAX_CHUNK = 64
 OnResult = Callable[[TrialResult], None]
 ShouldStop = Callable[[], bool]
 
@@ -54,6 +59,17 @@ def _children_ignore_sigint() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, old)
+
+
+def evaluate_chunk(ctx: SweepContext, tasks: list[Task], role: str) -> list[TrialResult]:
+    """Evaluate several trials in one Dask task (one result per trial, errors included)."""
+    out = []
+    for number, params in tasks:
+        try:
+            out.append(evaluate(ctx, number, params, role=role))
+        except Exception as exc:  # a bug in one trial must not lose the others
+            out.append(_error(number, params, role, exc))
+    return out
 
 
 class LocalPool:
@@ -102,9 +118,15 @@ class DaskPool:
                                        "tcp://host:port`) and pass its tcp://host:port") from None
         else:
             # One thread per worker process: trials are single-threaded (LightGBM too).
-            with _children_ignore_sigint():
-                self._local = LocalCluster(n_workers=int(workers or 1), threads_per_worker=1,
-                                           processes=True, dashboard_address=None)
+            try:
+                with _children_ignore_sigint():
+                    self._local = LocalCluster(n_workers=int(workers or 1), threads_per_worker=1,
+                                               processes=True, dashboard_address=None)
+            except Exception as exc:  # a worker that cannot start (import error, no memory)
+                raise ConfigError(f"could not start a local Dask cluster of {workers} worker(s): "
+                                  f"{type(exc).__name__}: {exc}",
+                                  hint="run in this process with --workers 0, or fewer "
+                                       "--workers; the worker's error is printed above") from None
             self.client = Client(self._local)
         self.address = str(self.client.scheduler.address)
         nthreads = self.client.nthreads()
@@ -116,20 +138,35 @@ class DaskPool:
 
     def run(self, tasks: list[Task], on_result: OnResult, should_stop: ShouldStop, *,
             role: str = "validation") -> bool:
-        """Evaluate ``tasks`` with a bounded window in flight; False when cancelled."""
+        """Evaluate ``tasks`` with a bounded window in flight; False when cancelled.
+
+        Trials go out in chunks of about :data:`CHUNK_SECONDS` of work (sized from the
+        trials measured so far), so Dask's fixed cost per task — a few milliseconds of
+        scheduling and serialisation — stays small next to trials that take only tens of
+        milliseconds. The first trials go one by one, until their cost is known.
+        """
         from distributed import as_completed
 
         queue = deque(tasks)
-        window = 2 * self.workers + 2
-        meta: dict[Any, Task] = {}
+        window = 2 * self.workers
+        meta: dict[Any, list[Task]] = {}
         ac = as_completed()
+        pace: list[float] = []  # seconds per trial, as measured inside the trials
+
+        def chunk_size() -> int:
+            if not pace:
+                return 1
+            k = int(CHUNK_SECONDS / max(statistics.fmean(pace[-50:]), 1e-4))
+            # Never so large that a worker would idle while another holds the rest.
+            return max(1, min(k, MAX_CHUNK, len(queue) // (2 * self.workers)))
 
         def submit() -> None:
             while queue and len(meta) < window:
-                number, params = queue.popleft()
-                fut = self.client.submit(evaluate, self._ctx, number, params, role=role,
-                                         pure=False, key=f"trial-{role}-{number}-{uuid.uuid4().hex[:8]}")
-                meta[fut] = (number, params)
+                chunk = [queue.popleft() for _ in range(min(chunk_size(), len(queue)))]
+                key = f"trials-{role}-{chunk[0][0]}-{len(chunk)}-{uuid.uuid4().hex[:8]}"
+                fut = self.client.submit(evaluate_chunk, self._ctx, chunk, role, pure=False,
+                                         key=key)
+                meta[fut] = chunk
                 ac.add(fut)
 
         submit()
@@ -139,15 +176,18 @@ class DaskPool:
                     fut.cancel()
                 return False
             if not ac.has_ready():
-                time.sleep(0.01)
+                time.sleep(0.005)
                 continue
             for fut in ac.next_batch(block=False):
-                number, params = meta.pop(fut)
+                chunk = meta.pop(fut)
                 try:
-                    res = fut.result()
-                except Exception as exc:
-                    res = _error(number, params, role, exc)
-                on_result(res)
+                    results = fut.result()
+                except Exception as exc:  # KilledWorker, a lost cluster
+                    results = [_error(n, p, role, exc) for n, p in chunk]
+                for res in results:
+                    if res.status != "error":
+                        pace.append(res.seconds)
+                    on_result(res)
                 fut.release()
             submit()
         return True

@@ -98,6 +98,13 @@ def check_space(space: Space, st: SweepSettings, profile: Profile) -> list[str]:
     """
     probs: list[str] = []
     notes: list[str] = []
+    try:  # a base profile built in code (not loaded) is held to the loader's rules too
+        apply_profile(profile, {"risk.starting_balance": profile.risk.starting_balance},
+                      source=f"profile {profile.name}")
+    except ConfigError as exc:
+        raise ConfigError(f"the base profile {profile.name} breaks a profile rule, so every "
+                          "trial would", problems=exc.problems,
+                          hint="fix the profile (scalpdesk profile validate NAME)") from None
     for p in space.params:
         at = f'{space.source}: params."{p.key}"'
         if p.section == "model" and st.source != "retrain":
@@ -314,6 +321,7 @@ def run_sweep(req: SweepRequest, *, progress: Callable[[SweepProgress], None] | 
             order = {r.number: i for i, r in enumerate(top)}
             tests.sort(key=lambda t: order[t.number])
     finally:
+        store.sync()
         pool.close()
     n_ledger, sr_var = ledger_counts(req.ledger, data_hash)
     n_trials = max(n_ledger, len(results), search.total_trials() if search else 0)

@@ -282,7 +282,8 @@ def _check_key(key: str, where: str, probs: list[str]) -> None:
            "topstep": config.TopstepSettings}[section]
     names = [f.name for f in dc_fields(cls)]
     if name not in names:
-        probs.append(f"{at}: unknown profile key" + _did_you_mean(name, names)
+        probs.append(f"{at}: unknown profile key"
+                     + _did_you_mean(key, [f"{section}.{n}" for n in names])
                      + " (see profiles/README.md)")
     elif name in ("size_tiers", "confidence_steps", "loss_pauses"):
         probs.append(f"{at}: {key} is a list of tables and cannot be swept; sweep a scalar key")

@@ -154,15 +154,29 @@ class SweepStore:
         return len(data) - len(keep)
 
     def append(self, result: TrialResult) -> None:
-        """Append one finished trial as one line (one ``write`` with O_APPEND, then fsync)."""
+        """Append one finished trial as one line (one ``write`` with O_APPEND).
+
+        One write per line is atomic against the sweep process dying (Ctrl-C, a kill): the
+        line is in the file or not. There is no fsync per line (it would cost more than a
+        short trial); :meth:`sync` flushes at the end, and a machine crash can at worst
+        leave a torn last line, which :meth:`repair_ledger` cuts off.
+        """
         self.root.mkdir(parents=True, exist_ok=True)
         line = json.dumps(_jsonable(result.to_dict()), sort_keys=True) + "\n"
         fd = os.open(self.ledger_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:
             os.write(fd, line.encode("utf-8"))
-            os.fsync(fd)
         finally:
             os.close(fd)
+
+    def sync(self) -> None:
+        """fsync the ledger (at the end of a run, cancelled or not)."""
+        if self.ledger_path.exists():
+            fd = os.open(self.ledger_path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
     def results(self) -> dict[int, TrialResult]:
         """Every finished trial by number (the first line of a number wins)."""

@@ -46,7 +46,7 @@ def test_every_problem_is_reported_at_once_with_key_and_fix() -> None:
     for needle in ("unknown table [parms] (did you mean 'params'?)",
                    "sweep.method: 'grd' is not one of grid, random, optuna",
                    "sweep.folds must be >= 1", "sweep.objectiv: unknown setting (did you mean 'objective'?)",
-                   "(did you mean 'stop_ticks'?)", "high (0.5) must be above low (0.8)",
+                   "(did you mean 'strategy.stop_ticks'?)", "high (0.5) must be above low (0.8)",
                    "label.* cannot be swept", "(did you mean 'num_leaves'?)",
                    "values must be a non-empty list", "list of tables and cannot be swept"):
         assert needle in text, needle
