@@ -46,6 +46,18 @@ def _signals(n: int, flat_after: int | None) -> Signals:
     return Signals(d, c)
 
 
+async def _settle(eng, timeout: float = 3.0) -> None:  # noqa: ANN001
+    """Let the broker's answers arrive before the market moves on: every market order final
+    and the broker's position equal to what our fills imply (a loaded machine is slow)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while loop.time() < end:
+        busy = [o for o in eng.book.live(("entry", "exit")) if o.type == "market"]
+        if not busy and eng.state.position == eng._fill_pos:
+            return
+        await asyncio.sleep(0.005)
+
+
 @pytest.mark.parametrize("exit_by", ["signal", "time"])
 async def test_sim_plus_engine_trades_like_the_backtester(sim: Any, exit_by: str) -> None:
     bars = make_bars()                           # the simulator's own replay bars
@@ -71,6 +83,7 @@ async def test_sim_plus_engine_trades_like_the_backtester(sim: Any, exit_by: str
         while not sim.replay.done:
             sim.replay.step(1)
             await asyncio.sleep(0.005)
+            await _settle(eng)
             await eng.on_time()
         await asyncio.sleep(0.3)
         await eng.on_time()
