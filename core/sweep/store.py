@@ -251,9 +251,11 @@ def trials_frame(results: list[TrialResult], keys: list[str]) -> pd.DataFrame:
                                "seconds": r.seconds}
         for k in keys:
             row[f"param.{k}"] = r.params.get(k)
-        for k, v in r.metrics.items():
-            row[f"val_{k}"] = v
-        for f in r.folds:
+        # Sorted: a trial read back from the ledger (sorted JSON keys) and one just computed
+        # give the same columns in the same order.
+        for k in sorted(r.metrics):
+            row[f"val_{k}"] = r.metrics[k]
+        for f in sorted(r.folds, key=lambda f: f["fold"]):
             row[f"fold{f['fold']}_net_pnl"] = f["net_pnl"]
             row[f"fold{f['fold']}_trades"] = f["trades"]
         rows.append(row)
