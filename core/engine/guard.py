@@ -167,9 +167,14 @@ class Guard:
         try:
             positions = await e.venue.positions(e.account_id)
             orders = await e.venue.open_orders(e.account_id, include_suspended=True)
+            accounts = await e.venue.accounts()
         except VenueError as exc:      # never "not found": try again on the next cycle
             log.warning("reconcile (%s) failed: %s", reason, exc)
             return False
+        for a in accounts:             # the REST balance behind the MLL headroom
+            if a.id == e.account_id:
+                e.broker_balance = float(a.balance)
+                e.balance_seen_ns = e.clock.now_ns()
         for o in orders:
             e.adopt_order(o)
         # Unknown send outcomes: the tag is either at the broker (adopted above) or the order

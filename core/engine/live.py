@@ -382,10 +382,19 @@ class LiveEngine:
             self.publish({"type": "RiskStateChanged", "ts_ns": ch.ts_ns, "old": ch.old,
                           "new": ch.new, "reason": reason or ch.reason, "balance": rs.balance,
                           "day_pnl": rs.day_pnl,
-                          "mll_headroom": None if rs.mll_level is None
-                          else rs.balance + self.open_pnl() - rs.mll_level,
-                          "reconciled_ns": None})
+                          "mll_headroom": self.mll_headroom(),
+                          "reconciled_ns": self.balance_seen_ns})
             self.journal.save_risk(self.risk.snapshot())
+
+    def mll_headroom(self) -> float | None:
+        """Dollars above Topstep's MLL: the broker's balance (REST/account stream; the kernel's
+        own balance until one arrives) plus the open P&L, minus the MLL level. None without
+        an MLL. When the broker's balance was last seen is ``balance_seen_ns``."""
+        lvl = self.risk.status(self.clock.now_ns()).mll_level
+        if lvl is None:
+            return None
+        bal = self.broker_balance if self.broker_balance is not None else float(self.risk.fs[0])
+        return bal + self.open_pnl() - lvl
 
     def sign_of_side(self, side: Side) -> int:
         """+1 buy, −1 sell."""

@@ -41,6 +41,7 @@ class Operator:
                 "feed_block": self.e.feed_block(),
                 "quotes_coalesced": self.e.quotes_coalesced,
                 "broker_balance": self.e.broker_balance, "balance_seen_ns": self.e.balance_seen_ns,
+                "mll_headroom": self.e.mll_headroom(),
                 "reconciled_ns": self.e._reconciled_ns or None,
                 "contract_id": self.e.contract.id, "account_id": self.e.account_id}
 

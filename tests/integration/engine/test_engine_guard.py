@@ -91,3 +91,18 @@ async def test_reconcile_adopts_the_broker_and_blocks_entries_until_ack(sim: Any
         assert (await eng.ops.ack())["entries_blocked"] == ""
     finally:
         await v.close()
+
+
+async def test_mll_headroom_comes_from_the_broker_balance(sim: Any) -> None:
+    from tests.unit.backtest_fixtures import profile
+
+    eng, v, task = await _engine(sim, _never, profile("topstep_50k_combine"))
+    try:
+        await _play(sim, eng)
+        assert await eng.guard.reconcile(reason="test")
+        st = await eng.ops.status()
+        assert st["broker_balance"] == 50_000.0 and st["balance_seen_ns"]
+        assert st["mll_headroom"] == 50_000.0 - 48_000.0       # flat: balance − MLL level
+    finally:
+        task.cancel()
+        await v.close()
