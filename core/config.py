@@ -16,6 +16,7 @@ import dataclasses
 import difflib
 import math
 import os
+import re
 import tomllib
 import types
 import typing
@@ -847,6 +848,14 @@ def set_profile_value(path: str | Path, dotted_key: str, value: str) -> Profile:
             hint=f"copy it into your own profiles and change the copy: scalpdesk profile new "
                  f"{mine} --from {path.stem}, then scalpdesk profile set {mine} {dotted_key} {value}")
     doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+    row = _ROW_KEY.match(dotted_key)
+    if row:  # risk.confidence_steps[0].min_confidence: one field of an array-of-tables row
+        text = _set_row(path, doc, row.group(1), row.group(2), int(row.group(3)), row.group(4),
+                        _parse_value(value))
+        raw, chain = profile_files.merge_extends(tomllib.loads(text), path)
+        prof = _from_chain(raw, path, chain)
+        profile_files.write_atomic(path, text)
+        return prof
     section, key = _split_key(path, dotted_key)
     cls = _SECTIONS.get(section)
     allowed = {f.name for f in dataclasses.fields(cls)} if cls else {"name", "description", "instrument"}
@@ -856,10 +865,7 @@ def set_profile_value(path: str | Path, dotted_key: str, value: str) -> Profile:
     if key not in allowed:
         raise ConfigError(f"{path}: unknown key {dotted_key!r}" + _suggest_dotted(section, key, allowed),
                           hint=f"keys of [{section}]: {', '.join(sorted(allowed))}")
-    try:
-        parsed = tomlkit.parse(f"v = {value}")["v"]
-    except Exception:  # a bare word such as halve: treat as a string
-        parsed = value
+    parsed = _parse_value(value)
     if section not in doc:
         doc[section] = tomlkit.table()
     doc[section][key] = parsed  # type: ignore[index]
@@ -868,6 +874,61 @@ def set_profile_value(path: str | Path, dotted_key: str, value: str) -> Profile:
     prof = _from_chain(raw, path, chain)
     profile_files.write_atomic(path, text)
     return prof
+
+
+_ROW_KEY = re.compile(r"^(\w+)\.(\w+)\[(\d+)\]\.(\w+)$")
+
+
+def _parse_value(value: str) -> Any:
+    """A value typed on the command line, read as TOML; a bare word is a string."""
+    try:
+        return tomlkit.parse(f"v = {value}")["v"]
+    except Exception:  # a bare word such as halve
+        return value
+
+
+def _set_row(path: Path, doc: Any, section: str, array: str, index: int, field_name: str,
+             value: Any) -> str:
+    """Set ``section.array[index].field`` in the document; return the edited TOML text.
+
+    A profile that extends another and has no such array yet gets a copy of the inherited
+    rows first (an array of tables replaces the base's whole array, so a lone row would
+    silently drop the others).
+
+    Raises:
+        ConfigError: Unknown array or field, or an index past the last row.
+    """
+    cls = _SECTIONS.get(section)
+    hints = typing.get_type_hints(cls) if cls else {}
+    row_tp = typing.get_args(hints.get(array, None))[:1]
+    if not row_tp or not dataclasses.is_dataclass(row_tp[0]):
+        arrays = [f"{s}.{n}" for s, c in _SECTIONS.items() for n, t in typing.get_type_hints(c).items()
+                  if typing.get_origin(t) is tuple]
+        raise ConfigError(f"{path}: {section}.{array} is not an array of tables",
+                          hint=f"rows can be set in: {', '.join(arrays)}")
+    fields = [f.name for f in dataclasses.fields(row_tp[0])]
+    if field_name not in fields:
+        raise ConfigError(f"{path}: {section}.{array}[{index}] has no key {field_name!r}"
+                          + _suggest_dotted(f"{section}.{array}[{index}]", field_name, fields),
+                          hint=f"keys of a row: {', '.join(fields)}")
+    if section not in doc:
+        doc[section] = tomlkit.table()
+    table = doc[section]
+    if array not in table:
+        current = getattr(load_profile(path), section)
+        aot = tomlkit.aot()
+        for r in getattr(current, array):
+            t = tomlkit.table()
+            for f in fields:
+                t.add(f, getattr(r, f))
+            aot.append(t)
+        table[array] = aot
+    rows = table[array]
+    if index >= len(rows):
+        raise ConfigError(f"{path}: {section}.{array} has {len(rows)} row(s); [{index}] is past "
+                          "the last", hint=f"use an index from 0 to {len(rows) - 1}")
+    rows[index][field_name] = value
+    return tomlkit.dumps(doc)
 
 
 def _split_key(path: Path, dotted_key: str) -> tuple[str, str]:
@@ -888,7 +949,13 @@ def _split_key(path: Path, dotted_key: str) -> tuple[str, str]:
 
 
 def profile_value(prof: Profile, dotted_key: str) -> Any:
-    """The current value of ``section.key`` in a loaded profile (None when unset)."""
+    """The current value of ``section.key`` (or ``section.array[i].key``) in a loaded profile
+    (None when unset)."""
+    row = _ROW_KEY.match(dotted_key)
+    if row:
+        rows = getattr(getattr(prof, row.group(1), None), row.group(2), ())
+        i = int(row.group(3))
+        return getattr(rows[i], row.group(4), None) if i < len(rows) else None
     section, _, key = dotted_key.partition(".")
     obj = prof if section == "profile" else getattr(prof, section, None)
     return getattr(obj, key, None) if obj is not None else None

@@ -104,8 +104,8 @@ def _guard_in_sample(bars: pd.DataFrame, sig: Any, model: str, in_sample: bool) 
     first, oos = (pd.Timestamp(x, tz="UTC").strftime("%Y-%m-%d %H:%M") for x in span)
     share = f"{int(mask.sum()):,} of {len(bars):,} bars ({mask.mean():.0%})"
     if in_sample:
-        console.print(f"[bold red]warning:[/] {share} lie in model {model}'s training data "
-                      f"({first} → {oos} UTC); results on them are in-sample and prove nothing")
+        say(f"warning: {share} lie in model {model}'s training data ({first} → {oos} UTC); "
+            "results on them are in-sample and prove nothing")
         from dataclasses import replace
 
         return replace(sig, name=f"{sig.name} (IN-SAMPLE)")
@@ -115,9 +115,8 @@ def _guard_in_sample(bars: pd.DataFrame, sig: Any, model: str, in_sample: bool) 
             "a backtest there is in-sample and proves nothing",
             hint="backtest on bars after the model's holdout start, or pass --in-sample to see "
                  "the (meaningless) in-sample result anyway")
-    console.print(f"[yellow]note:[/] {share} lie in model {model}'s training data ({first} → "
-                  f"{oos} UTC) and get no signals; only later bars are traded "
-                  "(--in-sample to include them)")
+    say(f"note: {share} lie in model {model}'s training data ({first} → {oos} UTC) and get no "
+        "signals; only later bars are traded (--in-sample to include them)")
     return drop_in_sample(sig, mask)
 
 
@@ -152,7 +151,7 @@ def _summary(res: Any, title: str) -> None:
         tab.add_row(k, v)
     console.print(tab)
     for note in res.params.get("notes", []):
-        console.print(f"[yellow]note:[/] {note}", highlight=False)
+        say(f"note: {note}")
 
 
 def _no_signal_spans(bars: pd.DataFrame, model: str | None, in_sample: bool
@@ -186,10 +185,12 @@ def _why_no_trades(sig: Any, prof: Any) -> str:
         return "no bar carries a long or short signal (check the signals or the model's span)"
     if not (directional & (c >= floor)).any():
         best = float(c[directional].max())
+        low = f"{max(0.34, np.floor(best * 100) / 100 - 0.01):.2f}"
         return (f"no signal reached profile {prof.name}'s {floor:.0%} confidence floor (highest "
-                f"{best:.0%}); to trade lower-confidence signals, copy the profile and lower it: "
-                f"scalpdesk profile new mine --from {prof.name} && scalpdesk profile set mine "
-                f"risk.min_confidence {max(0.34, np.floor(best * 100) / 100 - 0.01):.2f}")
+                f"{best:.0%}); to trade lower-confidence signals, copy the profile and lower the "
+                f"floor and the first sizing step: scalpdesk profile new mine --from {prof.name}; "
+                f"scalpdesk profile set mine risk.min_confidence {low}; scalpdesk profile set mine "
+                f"'risk.confidence_steps[0].min_confidence' {low}")
     return "signals passed the confidence floor but the risk rules refused every entry (above)"
 
 
@@ -316,7 +317,7 @@ def backtest(
 
                 base = random_baseline(bars, res, prof, n_seeds=baseline_seeds, seed=seed,
                                        progress=bprog)
-            console.print(base.summary(), markup=False, highlight=False)
+            say(base.summary())
         stitched, fold_rows = walk_forward(bars, sig, prof, folds) if walk_forward_ \
             else (None, None)
         if trades_out is not None:
@@ -326,7 +327,7 @@ def backtest(
             else:
                 res.trades.to_parquet(tmp, index=False)
             os.replace(tmp, trades_out)
-            console.print(f"trades written: {trades_out}")
+            say(f"trades written: {trades_out}")
         cap_table = _capital_table(bars, sig, prof, capitals, seed) if capitals else None
         honesty(res, prof, base, report, title, data_hash=data_hash(bars), stitched=stitched,
                 folds=fold_rows, shaded=_no_signal_spans(bars, model, in_sample), extra_notes=why,

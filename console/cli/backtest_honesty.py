@@ -81,7 +81,7 @@ def honesty(res: Any, profile: Any, baseline: Any, report: Path | None, title: s
         verdict = replace(verdict, label="in-sample: not evidence",
                           warnings=verdict.warnings + ("these bars trained the model; only an "
                                                        "out-of-sample backtest can show an edge",))
-    console.print(verdict.text(), markup=False, highlight=False)
+    say(verdict.text())
     combine = None
     top = profile.topstep
     combine_note = _combine_absent(profile, daily.size, in_sample)
@@ -93,10 +93,10 @@ def honesty(res: Any, profile: Any, baseline: Any, report: Path | None, title: s
             max_loss_limit=float(top.max_loss_limit), daily_loss_limit=top.daily_loss_limit,
             consistency_pct=top.consistency_pct), seed=0)
         days = f"{combine.median_days_to_pass:.0f}" if combine.median_days_to_pass else "–"
-        console.print(f"Topstep Combine (Monte Carlo, {combine.paths:,} block-bootstrapped paths of "
-                      f"{combine.horizon_days} days): pass {combine.p_pass:.1%}, fail "
-                      f"{combine.p_fail:.1%}, still open {combine.p_open:.1%}; median days to pass "
-                      f"{days} (MLL checked at each day's close only)", highlight=False)
+        say(f"Topstep Combine (Monte Carlo, {combine.paths:,} block-bootstrapped paths of "
+            f"{combine.horizon_days} days): pass {combine.p_pass:.1%}, fail {combine.p_fail:.1%}, "
+            f"still open {combine.p_open:.1%}; median days to pass {days} (MLL checked at each "
+            "day's close only)")
     if report is not None:
         from core.backtest.report import ReportInputs, write_html
 
@@ -110,7 +110,7 @@ def honesty(res: Any, profile: Any, baseline: Any, report: Path | None, title: s
             notes=(*extra_notes, f"profile {profile.name}", f"signals {res.params['signals']}",
                    *denial_lines(res.params.get("denials", {})),
                    *res.params.get("notes", []))))
-        console.print(f"report written: {path}")
+        say(f"report written: {path}")
 
 
 def _combine_absent(profile: Any, days: int, in_sample: bool) -> str | None:

@@ -34,6 +34,7 @@ def test_zero_trades_after_training_and_backtest_say_why(shared_data: Path, tmp_
     assert res.exit_code == 0, res.output
     assert "no signal reached profile account_1k's 60% confidence floor" in res.stdout
     assert "scalpdesk profile new mine --from account_1k" in res.stdout
+    assert "'risk.confidence_steps[0].min_confidence'" in res.stdout
 
 
 def test_demo_prints_no_report_path_it_will_delete(tmp_path: Path) -> None:

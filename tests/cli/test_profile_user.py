@@ -108,3 +108,23 @@ def test_list_shows_user_and_shipped_profiles(home: Path) -> None:
     assert res.exit_code == 0
     assert "mine" in res.stdout and "user" in res.stdout and "shipped" in res.stdout
     assert str(home / "profiles") in res.stdout
+
+
+def test_set_one_row_of_an_array_of_tables(home: Path) -> None:
+    """Lowering the confidence floor needs the first sizing step lowered too; arrays of
+    tables replace the base's whole array, so the inherited rows are copied first."""
+    assert run("profile", "new", "mine").exit_code == 0
+    res = run("profile", "set", "mine", "risk.confidence_steps[0].min_confidence", "0.46")
+    assert res.exit_code == 0, res.output
+    assert "risk.confidence_steps[0].min_confidence: 0.6 → 0.46" in res.stdout
+    steps = load_profile("mine").risk.confidence_steps
+    assert [s.min_confidence for s in steps] == [0.46, 0.7, 0.8, 0.9]
+    assert [s.multiplier for s in steps] == [s.multiplier for s in
+                                             load_profile("account_1k").risk.confidence_steps]
+    res = run("profile", "set", "mine", "risk.confidence_steps[9].multiplier", "1")
+    assert res.exit_code == 2 and "4 row(s)" in res.stderr
+    res = run("profile", "set", "mine", "risk.confidence_steps[0].min_conf", "0.5")
+    assert res.exit_code == 2 and "did you mean 'risk.confidence_steps[0].min_confidence'?" \
+        in res.stderr
+    res = run("profile", "set", "mine", "risk.confidence_steps[1].min_confidence", "0.3")
+    assert res.exit_code == 2 and "ascending" in res.stderr  # checked before it is written
