@@ -58,11 +58,19 @@ def training_profile(profile: Profile, min_confidence: float) -> Profile:
     """``profile`` with its confidence floor set to the training run's ``min_confidence``.
 
     The backtester ignores signals below ``risk.min_confidence``; without this a
-    ``--min-confidence`` below the profile's would silently change nothing.
+    ``--min-confidence`` below the profile's would silently change nothing. A floor below the
+    first sizing step (``risk.confidence_steps[0]``) also moves that step down to the floor:
+    sizing gives no contracts below the first step, so every entry between the two would be
+    refused ("size rounds to zero") and the lower floor would still trade nothing.
     """
-    if float(profile.risk.min_confidence) == float(min_confidence):
+    floor = float(min_confidence)
+    risk = profile.risk
+    steps = risk.confidence_steps
+    if steps and floor < float(steps[0].min_confidence):
+        steps = (replace(steps[0], min_confidence=floor), *steps[1:])
+    if float(risk.min_confidence) == floor and steps is risk.confidence_steps:
         return profile
-    return replace(profile, risk=replace(profile.risk, min_confidence=float(min_confidence)))
+    return replace(profile, risk=replace(risk, min_confidence=floor, confidence_steps=steps))
 
 
 def bar_frame(bars: dict[str, np.ndarray], lo: int = 0, hi: int | None = None) -> pd.DataFrame:
