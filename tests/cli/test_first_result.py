@@ -40,3 +40,18 @@ def test_zero_trades_after_training_and_backtest_say_why(shared_data: Path, tmp_
 def test_demo_prints_no_report_path_it_will_delete(tmp_path: Path) -> None:
     assert demo.report_args(tmp_path, keep=False) == []
     assert demo.report_args(tmp_path, keep=True) == ["--report", str(tmp_path / "report.html")]
+
+
+def test_a_training_floor_below_the_first_sizing_step_moves_that_step() -> None:
+    """Otherwise every entry between the floor and the first step is refused (size 0)."""
+    from core.config import load_profile
+    from core.training.trading import training_profile
+
+    base = load_profile("account_1k")
+    low = training_profile(base, 0.5)
+    assert low.risk.min_confidence == 0.5
+    assert low.risk.confidence_steps[0].min_confidence == 0.5
+    assert low.risk.confidence_steps[1:] == base.risk.confidence_steps[1:]
+    high = training_profile(base, 0.65)
+    assert high.risk.confidence_steps == base.risk.confidence_steps
+    assert training_profile(base, base.risk.min_confidence) is base
