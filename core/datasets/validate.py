@@ -247,6 +247,8 @@ def _check_rows(ts: np.ndarray, px: dict[str, np.ndarray], vol: np.ndarray,
     add(k.NEGVOL, "error", "negative-volume", "negative volume",
         "volume must be >= 0; check the volume column")
     add(k.ZEROVOL, "warning", "zero-volume", "zero volume",
+        "Binance klines publish minutes without trades as zero-volume bars: harmless"
+        if inst is not None and inst.continuous else
         "bars without trades should be absent, not zero-filled")
     huge = np.flatnonzero(np.asarray(vol) > MAX_VOLUME)
     if huge.size:
