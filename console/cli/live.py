@@ -40,6 +40,9 @@ def live(
         "--run-for", min=1.0, help="Stop after this many seconds (demos, tests).")] = None,
     speed: Annotated[float, typer.Option(
         min=0.0, help="Simulator replay speed (venue kind sim only).")] = 10.0,
+    shadow: Annotated[str | None, typer.Option(
+        "--shadow", help="A candidate model that predicts on the same bars without trading; "
+        "its predictions are journaled and its hypothetical trades reported at exit.")] = None,
     metrics_port: Annotated[int | None, typer.Option(
         "--metrics-port", min=1, max=65535, help="Serve Prometheus metrics on "
         "127.0.0.1:PORT/metrics.")] = None,
@@ -67,7 +70,7 @@ def live(
                           "(control it with `scalpdesk ctl`)")
     opts = LiveOptions(profile=prof, model=model, account=account, journal_path=journal,
                        socket_path=socket, armed=armed, run_for_s=run_for, shutdown=shutdown,
-                       sim_speed=speed, metrics_port=metrics_port)
+                       sim_speed=speed, metrics_port=metrics_port, shadow_model=shadow)
     report = run_cli(lambda: asyncio.run(run_live(
         opts, out=lambda line: console.print(line, markup=False, highlight=False,
                                              soft_wrap=True))))

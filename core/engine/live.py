@@ -143,6 +143,7 @@ class LiveEngine:
         self.broker_balance: float | None = None     # the broker's balance (MLL headroom)
         self.balance_seen_ns: int | None = None
         self.quotes_coalesced = 0                    # stale quotes skipped in bursts
+        self.shadow: Any = None                      # a ShadowModel predicting without trading
         self.reconcile_every_ns = 30 * 1_000_000_000
         self._reconciled_ns = 0
         self._reconcile_due = False
@@ -238,6 +239,10 @@ class LiveEngine:
         if self.state.position:
             await self._manage_open_position(bar, now)
         direction, confidence = self.signal(bar)
+        if self.shadow is not None:
+            sev = self.shadow.on_bar(bar)
+            if sev is not None:
+                self.publish(sev)
         pe = prediction_event(self.signal, bar)
         if pe is not None:
             self.publish(pe)

@@ -76,6 +76,7 @@ class LiveOptions:
     bar_seconds: int | None = None
     sim_overrides: dict[str, Any] = field(default_factory=dict)
     metrics_port: int | None = None
+    shadow_model: str | None = None   #: a candidate model that predicts without trading
 
 
 @dataclass
@@ -170,6 +171,13 @@ async def run_live(opts: LiveOptions, *, out: Callable[[str], None] = print,
         engine = LiveEngine(profile=prof, venue=venue, journal=journal, clock=clock,
                             account_id=acc.id, contract=contract, signal=signal,
                             bar_seconds=bar_s, run_id=run_id, armed=armed, publish=publish)
+        if opts.shadow_model is not None:
+            from core.engine.shadow import ShadowModel
+
+            shadow_sig, _ = await _signal_source(LiveOptions(profile=prof, model=opts.shadow_model,
+                                                             bar_seconds=bar_s),
+                                                 venue, contract.id, clock)
+            engine.shadow = ShadowModel(shadow_sig)
         for ev in early:
             await engine.on_event(ev)
         found = await engine.guard.recover()
@@ -189,6 +197,14 @@ async def run_live(opts: LiveOptions, *, out: Callable[[str], None] = print,
                                float(engine.risk.fs[0]), (await engine.ops.status())["mode"],
                                flat and engine.state.position == 0,
                                [a["message"] for a in engine.alerts.values()])
+        if engine.shadow is not None:
+            sh = engine.shadow.report(prof)
+            engine.alert("shadow-report", "info",
+                         f"shadow model {sh['model']}: {sh['trades']} hypothetical trades, net "
+                         f"{sh['net_pnl']:+,.2f} over {sh['bars']} bars (the backtester, this "
+                         "profile; the live model is unchanged)")
+            report.alerts.append(f"shadow {sh['model']}: {sh['trades']} trades, "
+                                 f"net {sh['net_pnl']:+,.2f}")
         journal.save_risk(engine.risk.snapshot())
         return report
     finally:

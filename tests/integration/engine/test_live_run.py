@@ -42,7 +42,7 @@ async def test_live_engine_runs_the_simulator_and_obeys_ctl(tmp_path: Path,
     lines: list[str] = []
     stop = asyncio.Event()
     opts = LiveOptions(profile=load_profile("demo"), model=str(model), socket_path=sock,
-                       sim_speed=40.0, status_every_s=0.2)
+                       sim_speed=40.0, status_every_s=0.2, shadow_model=str(model))
     run = asyncio.create_task(run_live(opts, out=lines.append, stop=stop))
 
     def operator() -> dict[str, Any]:
@@ -73,6 +73,8 @@ async def test_live_engine_runs_the_simulator_and_obeys_ctl(tmp_path: Path,
     with Journal(tmp_path / "home" / "journal" / "demo.sqlite") as j:   # the model ran, journaled
         preds = [ev for _seq, ev in j.replay(types=["PredictionMade"])]
     assert len(preds) >= 10
+    assert any(getattr(p, "shadow", False) for p in preds)          # the shadow predicted too
+    assert any(a.startswith("shadow ") for a in report.alerts)      # … and was backtested
 
 
 def test_metrics_exposition_counts_events_and_status() -> None:
