@@ -202,6 +202,8 @@ def sweep(
         if not src:
             raise fail("--data is required", "a bar file, a directory, or a catalog symbol")
         frame, bar_s, desc = load_bars(src, bar=bar)
+        if Path(src).exists():  # remembered for --resume from any directory
+            src = str(Path(src).resolve())
         source = "retrain" if retrain else ("model" if model else strategy)
         st = _settings(sp, manifest, method=method, trials=trials, folds=folds, seed=seed,
                        source=source, model=model, model_kind=model_kind)

@@ -10,7 +10,6 @@ is fitted by :func:`core.training.runner.run_fold` first (training's own fold ru
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
@@ -242,7 +241,3 @@ def summarize(net: np.ndarray, daily: np.ndarray, costs: float) -> dict[str, flo
             "best_day": float(daily.max()) if len(daily) else 0.0,
             "worst_day": float(daily.min()) if len(daily) else 0.0}
 
-
-def finite_or(x: float, default: float) -> float:
-    """``x`` if finite else ``default``."""
-    return float(x) if math.isfinite(x) else default

@@ -146,3 +146,26 @@ def test_resume_runs_only_what_is_missing_and_counts_each_trial_once(tmp_path: P
                                    source="sma-cross")
     with pytest.raises(ConfigError, match=r"identity \(folds\)"):
         run_sweep(other)
+
+
+def test_a_saved_models_signals_never_trade_its_training_bars(tmp_path: Path) -> None:
+    """--model: the model's training span carries no signals; all-in-sample is refused."""
+    from core.training.pipeline import TrainRequest, train
+
+    bars = noise_bars(8000, seed=6)
+    prof = load_profile("demo")
+    early = bars.iloc[:4000].reset_index(drop=True)
+    train(early, 60, TrainRequest(profile=prof, folds=1, model_params={"num_boost_round": 15}),
+          name="m", models_dir=tmp_path)
+    model = str(tmp_path / "m")
+    ctx = build_context(bars, 60, prof, SweepSettings(source="model", model=model, folds=3,
+                                                      min_trades=1))
+    assert any("training data" in n for n in ctx.notes)
+    from core.strategy.model import in_sample_mask, model_training_span
+
+    mask = in_sample_mask(bars, model_training_span(model))
+    assert mask[:3000].all() and not (ctx.signals.direction[mask] != 0).any()
+    assert evaluate(ctx, 0, {"risk.min_confidence": 0.34}).status == "ok"
+    inside = bars.iloc[:3000].reset_index(drop=True)  # before the model's own holdout
+    with pytest.raises(ConfigError, match="in-sample"):
+        build_context(inside, 60, prof, SweepSettings(source="model", model=model, folds=3))
