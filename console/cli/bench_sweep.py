@@ -24,7 +24,7 @@ def register(app: typer.Typer) -> None:
             help="Comma-separated worker counts; 0 = in this process, no Dask.")] = "1,2",
         retrain: Annotated[bool, typer.Option(
             "--retrain", help="The heavy case: refit LightGBM on every fold of every trial.")] = False,
-        seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 0,
+        seed: Annotated[int, typer.Option(help="Seed of the synthetic data.", min=0)] = 0,
     ) -> None:
         """Time sweeps of the benchmark workload on a LocalCluster of 1 and 2 workers.
 

@@ -124,7 +124,8 @@ def sweep(
         "that many. With --resume a larger number extends the sweep.", min=1)] = None,
     folds: Annotated[int | None, typer.Option(help="Validation folds (default 6).", min=1,
                                               max=50)] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed of the search and the trials.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of the search and the trials.",
+                                             min=0)] = None,
     strategy: Annotated[str | None, typer.Option(
         help="Built-in signals: sma-cross (knobs signal.fast, signal.slow) or random "
         "(signal.rate).")] = None,

@@ -318,6 +318,8 @@ def _check_settings(table: Any, where: str, probs: list[str]) -> dict[str, Any]:
             probs.append(f"{where}: sweep.{k} must be >= 1, got {out[k]}")
     if "folds" in out and out["folds"] > 50:
         probs.append(f"{where}: sweep.folds must be <= 50, got {out['folds']}")
+    if "seed" in out and out["seed"] < 0:
+        probs.append(f"{where}: sweep.seed must be >= 0, got {out['seed']}")
     if "min_trades" in out and out["min_trades"] < 0:
         probs.append(f"{where}: sweep.min_trades must be >= 0")
     hm = out.get("heatmap")
