@@ -54,7 +54,7 @@ N_D = 9
 C_TRADES, C_EVENTS, C_LIMIT_MISSED = 0, 1, 2
 
 # Fills never allocate: compiled without the refcounting runtime (see core.risk.layout.JIT).
-_JIT = {"cache": True, "nogil": True, "_nrt": False}
+_JIT = {"cache": True, "nogil": True, "_nrt": False, "inline": "always"}
 _JIT_ALLOC = {"cache": True, "nogil": True}
 
 

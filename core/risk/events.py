@@ -29,7 +29,7 @@ def new_prev() -> np.ndarray:
     return np.zeros(N_PREV, dtype=np.int64)
 
 
-@nb.njit(**JIT)
+@nb.njit(inline="always", **JIT)   # hot path: no call overhead
 def _add(ev: np.ndarray, cnt: np.ndarray, slot: int, at: int, code: int, bal: float) -> None:
     k = cnt[slot]
     if k < ev.shape[0]:
@@ -39,7 +39,7 @@ def _add(ev: np.ndarray, cnt: np.ndarray, slot: int, at: int, code: int, bal: fl
         cnt[slot] = k + 1
 
 
-@nb.njit(**JIT)
+@nb.njit(inline="always", **JIT)   # hot path: no call overhead
 def step(at: int, p: np.ndarray, fs: np.ndarray, ist: np.ndarray, prev: np.ndarray,
          ev: np.ndarray, cnt: np.ndarray, slot: int) -> None:
     """Append the events since the last call to ``ev`` (``cnt[slot]`` rows used so far)."""

@@ -41,7 +41,7 @@ from core.risk.layout import (
 from core.risk.limits import breached, record_breaches
 
 
-@nb.njit(**JIT)
+@nb.njit(inline="always", **JIT)   # hot path: no call overhead
 def breaker_bits(p: np.ndarray, atr: float, atr_normal: float, volume: float,
                  volume_avg: float) -> int:
     """Circuit-breaker flags: ATR > k × its normal; volume < ratio × its average."""
@@ -53,7 +53,7 @@ def breaker_bits(p: np.ndarray, atr: float, atr_normal: float, volume: float,
     return bits
 
 
-@nb.njit(**JIT)
+@nb.njit(inline="always", **JIT)   # hot path: no call overhead
 def tier_index(p: np.ndarray, tiers: np.ndarray, fs: np.ndarray) -> int:
     """Row of the balance tier in force (−1 below the lowest tier).
 
@@ -68,7 +68,7 @@ def tier_index(p: np.ndarray, tiers: np.ndarray, fs: np.ndarray) -> int:
     return k
 
 
-@nb.njit(**JIT)
+@nb.njit(inline="always", **JIT)   # hot path: no call overhead
 def contract_cap(p: np.ndarray, tiers: np.ndarray, fs: np.ndarray) -> int:
     """Largest allowed position: the balance tier's cap within the hard/prop-firm cap (0: none)."""
     k = tier_index(p, tiers, fs)
@@ -92,7 +92,7 @@ def notional_cap(p: np.ndarray, fs: np.ndarray, price: float) -> float:
     return float(math.floor(p[P_MAX_NOTIONAL] * fs[F_BALANCE] / per_lot + 1e-9))
 
 
-@nb.njit(**JIT)
+@nb.njit(inline="always", **JIT)   # hot path: no call overhead
 def position_size(p: np.ndarray, tiers: np.ndarray, confs: np.ndarray, fs: np.ndarray,
                   confidence: float, stop_ticks: float, factor: float,
                   price: float = 0.0) -> int:
@@ -124,7 +124,7 @@ def position_size(p: np.ndarray, tiers: np.ndarray, confs: np.ndarray, fs: np.nd
     return int(max(n, 0))
 
 
-@nb.njit(**JIT)
+@nb.njit(inline="always", **JIT)   # hot path: no call overhead
 def check_entry(p: np.ndarray, tiers: np.ndarray, confs: np.ndarray, fs: np.ndarray,
                 ist: np.ndarray, ts: int, confidence: float, stop_ticks: float, phase: int,
                 breakers: int, open_contracts: int, price: float = 0.0) -> tuple[int, int]:
