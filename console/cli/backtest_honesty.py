@@ -14,16 +14,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def data_hash(bars: pd.DataFrame) -> str:
-    """A cheap fingerprint of the bars, so trials on the same data are counted together."""
-    import hashlib
+    """The trial ledger's data key of these bars (core.backtest.ledger.data_key)."""
+    from core.backtest.ledger import data_key
 
-    import numpy as np
-
-    ts = bars["timestamp"].to_numpy(np.int64)
-    close = bars["close"].to_numpy(float)
-    h = hashlib.sha256(f"{len(ts)}:{ts[:1]}:{ts[-1:]}:{close.sum():.6f}".encode())
-    h.update(np.ascontiguousarray(close[:: max(1, len(close) // 4096)]).tobytes())
-    return h.hexdigest()[:16]
+    return data_key(bars)
 
 
 def _record_trial(res: Any, profile: Any, stats: Any, data_hash: str, day_rule: Any = None

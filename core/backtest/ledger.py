@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from core.clock import Clock, LiveClock
 
@@ -77,3 +78,15 @@ def trial_summary(path: Path | None = None, *, data_hash: str | None = None) -> 
            if isinstance(r.get("sharpe_per_period"), (int, float)) and math.isfinite(r["sharpe_per_period"])]
     var = float(np.var(srs, ddof=1)) if len(srs) >= 2 else None
     return TrialSummary(n_trials=max(1, len(rows)), sr_variance=var)
+
+
+def data_key(bars: pd.DataFrame) -> str:
+    """The trial ledger's data key: a cheap fingerprint of the bars, so backtests, training
+    runs and sweep trials on the same data are counted together."""
+    import hashlib
+
+    ts = bars["timestamp"].to_numpy(np.int64)
+    close = bars["close"].to_numpy(float)
+    h = hashlib.sha256(f"{len(ts)}:{ts[:1]}:{ts[-1:]}:{close.sum():.6f}".encode())
+    h.update(np.ascontiguousarray(close[:: max(1, len(close) // 4096)]).tobytes())
+    return h.hexdigest()[:16]

@@ -61,18 +61,11 @@ def _jsonable(obj: Any) -> Any:
 
 
 def ledger_data_hash(bars: pd.DataFrame) -> str:
-    """The data key of the project's trial ledger for these bars.
+    """The data key of the project's trial ledger for these bars (the one definition:
+    core.backtest.ledger.data_key), so backtests and sweep trials count together."""
+    from core.backtest.ledger import data_key
 
-    It must equal ``scalpdesk backtest``'s key (console/cli/backtest_honesty.py ``data_hash``) so
-    backtests and sweep trials on the same data are counted together; a test pins the two.
-    """
-    import hashlib
-
-    ts = bars["timestamp"].to_numpy(np.int64)
-    close = bars["close"].to_numpy(float)
-    h = hashlib.sha256(f"{len(ts)}:{ts[:1]}:{ts[-1:]}:{close.sum():.6f}".encode())
-    h.update(np.ascontiguousarray(close[:: max(1, len(close) // 4096)]).tobytes())
-    return h.hexdigest()[:16]
+    return data_key(bars)
 
 
 class SweepStore:
