@@ -26,9 +26,11 @@ async def _connect(sim: Any):  # noqa: ANN202
     return v, acc.id, c
 
 
-async def test_restart_finds_the_position_protects_it_and_never_resends(sim: Any,
-                                                                         tmp_path: Any) -> None:
-    jpath = tmp_path / "engine.journal"
+async def _engine_in_position(sim: Any, jpath: Any, publish: Any = None):  # noqa: ANN202
+    """Engine A on journal ``jpath``: one entry on the second bar, played until it filled.
+
+    Returns (venue, account id, contract, journal, engine, its event task, profile).
+    """
     prof = profile("demo", risk=LOOSE)
     n = {"k": 0}
 
@@ -38,18 +40,26 @@ async def test_restart_finds_the_position_protects_it_and_never_resends(sim: Any
 
     v, acc, c = await _connect(sim)
     j1 = Journal(jpath)
+    kw = {} if publish is None else {"publish": lambda ev: publish(j1, ev)}
     a = LiveEngine(profile=prof, venue=v, journal=j1, clock=sim.engine.clock, account_id=acc,
-                   contract=c, signal=once, bar_seconds=60, run_id="runA", armed=True)
+                   contract=c, signal=once, bar_seconds=60, run_id="runA", armed=True, **kw)
 
-    async def pump(eng: LiveEngine) -> None:
+    async def pump() -> None:
         async for ev in v.events():
-            await eng.on_event(ev)
-    task = asyncio.create_task(pump(a))
+            await a.on_event(ev)
+    task = asyncio.create_task(pump())
     for _ in range(16):
         sim.replay.step(1)
         await asyncio.sleep(0.02)
         await a.on_time()
     await wait_for(lambda: a.state.position != 0, what="the entry")
+    return v, acc, c, j1, a, task, prof
+
+
+async def test_restart_finds_the_position_protects_it_and_never_resends(sim: Any,
+                                                                         tmp_path: Any) -> None:
+    jpath = tmp_path / "engine.journal"
+    v, acc, c, j1, a, task, prof = await _engine_in_position(sim, jpath)
     pos = a.state.position
     # --- the crash: the engine dies without cleaning up; its stop leg is lost meanwhile,
     # and one intent was journaled but never sent.
@@ -91,33 +101,11 @@ async def test_a_broker_close_while_down_is_recognised_and_booked(sim: Any, tmp_
     from core.venues.base import OrderRequest
 
     jpath = tmp_path / "engine.journal"
-    prof = profile("demo", risk=LOOSE)
-    n = {"k": 0}
 
-    def once(bar) -> tuple[int, float]:  # noqa: ANN001
-        n["k"] += 1
-        return (1, 0.75) if n["k"] == 2 else (0, 0.0)
-
-    v, acc, c = await _connect(sim)
-    j1 = Journal(jpath)
-    published: list = []
-
-    def pub(ev: dict) -> None:
+    def keep_positions(j: Journal, ev: dict) -> None:
         if ev["type"] == "PositionChanged":
-            j1.append(ev, run_id="runA")
-    a = LiveEngine(profile=prof, venue=v, journal=j1, clock=sim.engine.clock, account_id=acc,
-                   contract=c, signal=once, bar_seconds=60, run_id="runA", armed=True,
-                   publish=pub)
-
-    async def pump() -> None:
-        async for ev in v.events():
-            await a.on_event(ev)
-    task = asyncio.create_task(pump())
-    for _ in range(16):
-        sim.replay.step(1)
-        await asyncio.sleep(0.02)
-        await a.on_time()
-    await wait_for(lambda: a.state.position != 0, what="the entry")
+            j.append(ev, run_id="runA")
+    v, acc, c, j1, a, task, prof = await _engine_in_position(sim, jpath, keep_positions)
     pos = a.state.position
     bal0 = float(a.risk.fs[0])
     task.cancel()                                    # the engine is down …
