@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -79,7 +79,6 @@ class EngineState:
     bars: int = 0
     last_exit_bar: int = -(1 << 40)
     entries_blocked: str = ""           #: non-empty: why entries are blocked (needs ack)
-    alerts: list[str] = field(default_factory=list)
     trades_booked: int = 0
 
 
@@ -122,7 +121,7 @@ class LiveEngine:
         self.book = O.OrderBook()
         self.state = EngineState(armed=armed)
         self.tick = float(contract.tick_size or profile_tick(profile))
-        self.sp = _strategy_vector(profile, self.bar_ns)
+        self.sp = strategy_array(profile, self.bar_ns)   # the backtester's settings vector
         self._h: deque[float] = deque(maxlen=HIST)
         self._l: deque[float] = deque(maxlen=HIST)
         self._c: deque[float] = deque(maxlen=HIST)
@@ -508,8 +507,3 @@ def profile_tick(profile: Profile) -> float:
     from core.domain import get_instrument
 
     return float(get_instrument(profile.instrument).tick_size)
-
-
-def _strategy_vector(profile: Profile, bar_ns: int) -> np.ndarray:
-    """The strategy steps' settings vector (the backtester builds the same one)."""
-    return strategy_array(profile, bar_ns)
