@@ -11,8 +11,8 @@ from typing import Annotated
 
 import typer
 
-from console.cli import (backtest, bench, ctl, data, demo, live, models, profile, sim, sweep, train,
-                         venue)
+from console.cli import (attach, backtest, bench, ctl, data, demo, live, models, profile, sim,
+                         sweep, train, venue)
 from console.cli.helpfmt import ScalpdeskGroup
 
 app = typer.Typer(
@@ -70,6 +70,7 @@ app.command("sweep")(sweep.sweep)
 # `backtest` too: a group would advertise `COMMAND [ARGS]` it does not have.
 app.command("backtest")(backtest.backtest)
 app.command("live")(live.live)
+app.command("attach")(attach.attach)
 
 
 def main() -> None:

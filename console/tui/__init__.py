@@ -1,0 +1,1 @@
+"""The Textual trading console: a client of the engine's control socket (never its host)."""
