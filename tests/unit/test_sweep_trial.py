@@ -97,7 +97,7 @@ def test_ledger_survives_a_torn_line_and_keeps_the_first_of_each_trial(tmp_path:
 
 def test_ledger_key_matches_backtest_cli() -> None:
     """Sweep trials and backtests on the same bars must be counted together."""
-    from console.cli.backtest_honesty import data_hash
+    from core.backtest.ledger import data_key as data_hash
 
     bars = noise_bars(3000, seed=9)
     assert ledger_data_hash(bars) == data_hash(bars)

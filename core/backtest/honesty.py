@@ -1,27 +1,44 @@
 """The honest end of a backtest: stats, trial ledger, deflated Sharpe, verdict, Combine
-estimate, walk-forward folds and the HTML report (split from console/cli/backtest.py)."""
+estimate, walk-forward folds and the HTML report (moved from console/cli/backtest_honesty.py;
+headless: output goes to a core.backtest.workflow_io.Output)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from console.cli.common import console, say
+from core.backtest.workflow_io import Output, Table
 from core.money import money
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-
-def data_hash(bars: pd.DataFrame) -> str:
-    """The trial ledger's data key of these bars (core.backtest.ledger.data_key)."""
-    from core.backtest.ledger import data_key
-
-    return data_key(bars)
+    from core.backtest.stats import Stats
+    from core.backtest.verdict import Verdict
 
 
-def _record_trial(res: Any, profile: Any, stats: Any, data_hash: str, day_rule: Any = None
-                  ) -> Any:
+@dataclass(frozen=True)
+class Honesty:
+    """What the honest end computed (the report keeps it for callers such as the console).
+
+    Attributes:
+        stats: The run's statistics.
+        verdict: The verdict printed.
+        n_trials: Trials on the same data in the ledger, this run included.
+        deflated_sharpe: The deflated Sharpe probability (None with under 3 trading days).
+        report_path: The HTML report written, if any.
+    """
+
+    stats: Stats
+    verdict: Verdict
+    n_trials: int
+    deflated_sharpe: float | None
+    report_path: Path | None
+
+
+def record_trial(res: Any, profile: Any, stats: Any, data_hash: str, day_rule: Any = None
+                 ) -> Any:
     """Append this run to the trial ledger and return the ledger's summary for the DSR."""
     import math
 
@@ -29,27 +46,28 @@ def _record_trial(res: Any, profile: Any, stats: Any, data_hash: str, day_rule: 
     from core.backtest.stats import daily_pnl
 
     daily = daily_pnl(res.trades, day_rule).to_numpy(float)
-    sr = float(daily.mean() / daily.std(ddof=1)) if daily.size > 2 and daily.std(ddof=1) > 0 else math.nan
+    sr = float(daily.mean() / daily.std(ddof=1)) if daily.size > 2 and daily.std(ddof=1) > 0 \
+        else math.nan
     append_trial({"kind": "backtest", "data_hash": data_hash, "signals": res.params.get("signals"),
                   "profile": profile.name, "trades": stats.trades, "net_pnl": stats.net_pnl,
                   "sharpe_per_period": sr if math.isfinite(sr) else None})
     return trial_summary(data_hash=data_hash), daily
 
 
-def honesty(res: Any, profile: Any, baseline: Any, report: Path | None, title: str,
+def honesty(res: Any, profile: Any, baseline: Any, report: Path | None, title: str, out: Output,
             data_hash: str = "", in_sample: bool = False, stitched: Any = None,
             folds: pd.DataFrame | None = None,
             shaded: tuple[tuple[int, int, str], ...] = (), extra_notes: tuple[str, ...] = (),
-            capital: Any = None) -> None:
+            capital: Any = None) -> Honesty:
     """Stats, ledger, deflated Sharpe, verdict, Combine estimate and the HTML report.
 
     ``capital``: a core.backtest.capital.CapitalTable for the report (``--capital``).
     """
-    from core.backtest.engine import denial_lines
     from core.backtest.bootstrap import bootstrap_expectancy, bootstrap_profit_factor
+    from core.backtest.dsr import deflated_sharpe
+    from core.backtest.engine import denial_lines
     from core.backtest.stats import compute_stats
     from core.backtest.verdict import make_verdict
-
     from core.daycut import DayRule
 
     # 24/7 markets: days (limits, Sharpe, per-day table) from the profile's daily cut.
@@ -61,9 +79,7 @@ def honesty(res: Any, profile: Any, baseline: Any, report: Path | None, title: s
     pf_ci = bootstrap_profit_factor(net) if len(net) else None
     amb = (res.ambiguity.pessimistic_pnl, res.ambiguity.optimistic_pnl,
            res.ambiguity.share_affected)
-    from core.backtest.dsr import deflated_sharpe
-
-    trials, daily = _record_trial(res, profile, stats, data_hash, rule)
+    trials, daily = record_trial(res, profile, stats, data_hash, rule)
     dsr = deflated_sharpe(daily, n_trials=trials.n_trials, sr_variance=trials.sr_variance) \
         if daily.size > 2 else None
     verdict = make_verdict(stats, exp_ci, pf_ci=pf_ci, ambiguity=amb,
@@ -75,10 +91,10 @@ def honesty(res: Any, profile: Any, baseline: Any, report: Path | None, title: s
         verdict = replace(verdict, label="in-sample: not evidence",
                           warnings=verdict.warnings + ("these bars trained the model; only an "
                                                        "out-of-sample backtest can show an edge",))
-    say(verdict.text())
+    out.say(verdict.text())
     combine = None
     top = profile.topstep
-    combine_note = _combine_absent(profile, daily.size, in_sample)
+    combine_note = combine_absent(profile, daily.size, in_sample)
     if combine_note is None:  # an in-sample pass rate would be pure fiction
         from core.backtest.montecarlo import CombineRules, combine_pass_probability
 
@@ -87,10 +103,11 @@ def honesty(res: Any, profile: Any, baseline: Any, report: Path | None, title: s
             max_loss_limit=float(top.max_loss_limit), daily_loss_limit=top.daily_loss_limit,
             consistency_pct=top.consistency_pct), seed=0)
         days = f"{combine.median_days_to_pass:.0f}" if combine.median_days_to_pass else "–"
-        say(f"Topstep Combine (Monte Carlo, {combine.paths:,} block-bootstrapped paths of "
-            f"{combine.horizon_days} days): pass {combine.p_pass:.1%}, fail {combine.p_fail:.1%}, "
-            f"still open {combine.p_open:.1%}; median days to pass {days} (MLL checked at each "
-            "day's close only)")
+        out.say(f"Topstep Combine (Monte Carlo, {combine.paths:,} block-bootstrapped paths of "
+                f"{combine.horizon_days} days): pass {combine.p_pass:.1%}, fail "
+                f"{combine.p_fail:.1%}, still open {combine.p_open:.1%}; median days to pass "
+                f"{days} (MLL checked at each day's close only)")
+    path = None
     if report is not None:
         from core.backtest.report import ReportInputs, write_html
 
@@ -104,10 +121,12 @@ def honesty(res: Any, profile: Any, baseline: Any, report: Path | None, title: s
             notes=(*extra_notes, f"profile {profile.name}", f"signals {res.params['signals']}",
                    *denial_lines(res.params.get("denials", {})),
                    *res.params.get("notes", []))))
-        say(f"report written: {path}")
+        out.say(f"report written: {path}")
+    return Honesty(stats=stats, verdict=verdict, n_trials=trials.n_trials, deflated_sharpe=dsr,
+                   report_path=path)
 
 
-def _combine_absent(profile: Any, days: int, in_sample: bool) -> str | None:
+def combine_absent(profile: Any, days: int, in_sample: bool) -> str | None:
     """Why there is no Combine estimate for this run (None when there is one)."""
     top = profile.topstep
     if top is None or top.program != "combine":
@@ -123,7 +142,7 @@ def _combine_absent(profile: Any, days: int, in_sample: bool) -> str | None:
     return None
 
 
-def walk_forward(bars: pd.DataFrame, sig: Any, prof: Any, folds: int
+def walk_forward(bars: pd.DataFrame, sig: Any, prof: Any, folds: int, out: Output
                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Consecutive time folds, each a fresh account: per-fold table + stitched net P&L.
 
@@ -134,18 +153,15 @@ def walk_forward(bars: pd.DataFrame, sig: Any, prof: Any, folds: int
     """
     import numpy as np
     import pandas as pd
-    from rich.table import Table
 
     from core.backtest import Signals, run_backtest
 
     n = len(bars)
     edges = np.linspace(0, n, folds + 1).astype(int)
-    tab = Table(title=f"walk-forward: {folds} folds, each a fresh account (UTC dates)")
-    for col in ("fold", "from", "to", "trades", "net P&L", "win rate"):
-        tab.add_column(col)
     stitched = 0.0
     curves: list[pd.DataFrame] = []
     rows: list[dict[str, Any]] = []
+    cells: list[tuple[str, ...]] = []
     for k in range(folds):
         a, b = int(edges[k]), int(edges[k + 1])
         if b <= a:
@@ -167,10 +183,11 @@ def walk_forward(bars: pd.DataFrame, sig: Any, prof: Any, folds: int
                "trades": len(t), "net_pnl": float(r.net_pnl),
                "win_rate": float((t["net_pnl"] > 0).mean()) if len(t) else float("nan")}
         rows.append(row)
-        tab.add_row(row["fold"], row["start"], row["end"], f"{len(t):,}", money(r.net_pnl),
-                    f"{row['win_rate']:.1%}" if len(t) else "-")
-    console.print(tab)
-    say(f"stitched out-of-sample net P&L: {money(stitched)}")
+        cells.append((row["fold"], row["start"], row["end"], f"{len(t):,}", money(r.net_pnl),
+                      f"{row['win_rate']:.1%}" if len(t) else "-"))
+    out.add(Table(f"walk-forward: {folds} folds, each a fresh account (UTC dates)",
+                  ("fold", "from", "to", "trades", "net P&L", "win rate"), tuple(cells)))
+    out.say(f"stitched out-of-sample net P&L: {money(stitched)}")
     table = pd.DataFrame(rows, columns=["fold", "start", "end", "trades", "net_pnl", "win_rate"])
     if not curves:
         return pd.DataFrame({"timestamp": np.empty(0, np.int64), "equity": np.empty(0)}), table
