@@ -194,7 +194,7 @@ class Guard:
             e.state.entries_blocked = "position mismatch with the broker"
             e.state.position = broker
             e.state.avg_price = float(avg) if broker else 0.0
-            e._fill_pos = broker
+            e.rt.position = broker
             return False
         return True
 
@@ -235,13 +235,9 @@ class Guard:
         await self._closed_while_down(int(pos))
         avg = next((p.average_price for p in positions if p.contract_id == e.contract.id), 0.0)
         e.state.position, e.state.avg_price = int(pos), float(avg) if pos else 0.0
-        e._fill_pos = int(pos)
+        # A round trip that began before this run: accounted from the broker's average.
+        e.rt.adopt(int(pos), float(avg), e.clock.now_ns())
         if pos:
-            # The round trip began before this run: account for it from the broker's average.
-            pv = e.contract.tick_value / e.tick
-            e._cash = -pos * float(avg) * pv
-            e._trade = {"entry_ns": e.clock.now_ns(), "direction": int(np.sign(pos)),
-                           "opening": [(abs(int(pos)), float(avg))], "closing": [], "reason": ""}
             e.alert("restart-position", "warning",
                        f"restart found a position of {pos} at {avg}: protecting it")
         await self.protect()

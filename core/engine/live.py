@@ -31,6 +31,7 @@ from core.engine import orders as O
 from core.engine.bars import BarBuilder, SessionIndex
 from core.engine.guard import Guard
 from core.engine.operator import Operator
+from core.engine.roundtrips import RoundTrips
 from core.engine.signals import prediction_event
 from core.errors import NonRetryableVenueError, VenueError
 from core.risk import Approved, EntryIntent, RiskKernel
@@ -126,27 +127,29 @@ class LiveEngine:
         self._l: deque[float] = deque(maxlen=HIST)
         self._c: deque[float] = deque(maxlen=HIST)
         self._atr: deque[float] = deque(maxlen=HIST)
-        self._cash = 0.0                # trade accounting since the position left flat
-        self._fees = 0.0
-        self._fill_pos = 0              # position implied by our fills (vs the broker's)
-        self._fills_seen: set[int] = set()
+        self.rt = RoundTrips(contract.tick_value / self.tick)   # fills → booked round trips
         self.broker_orders: dict[int, Order] = {}   # every order the broker reports (legs too)
         self.cancelling: set[int] = set()
         self.guard = Guard(self)
         self.ops = Operator(self)                    # the control socket's target
         self.alerts: dict[str, dict[str, Any]] = {}  # unacknowledged alerts by id
         self._last_mode: str | None = None
-        self._trade: dict[str, Any] = {}
-        self._exit_why: dict[str, str] = {}          # exit order tag → the trade's exit reason
         self.feeds: dict[str, ConnectionState] = {}  # hub → its last state
         self.broker_balance: float | None = None     # the broker's balance (MLL headroom)
         self.balance_seen_ns: int | None = None
         self.quotes_coalesced = 0                    # stale quotes skipped in bursts
         self.shadow: Any = None                      # a ShadowModel predicting without trading
         self.reconcile_every_ns = 30 * 1_000_000_000
-        self._reconciled_ns = 0
+        self.reconciled_ns = 0                       #: last SUCCESSFUL reconciliation
+        self._reconcile_tried_ns = 0                 #: last attempt (failures retry next period)
+        self.info: dict[str, Any] = {}               #: book, account name (set by the runner)
+        self.quote: dict[str, Any] = {}              #: top of book, session volume and change
+        self._session_day = -1
+        self._session_open: float | None = None
+        self.last_prediction: dict[str, Any] | None = None   #: the model's latest prediction
+        self.last_shadow: dict[str, Any] | None = None       #: the shadow model's latest
+        self.last_action: int | None = None                  #: the signal after the floor
         self._reconcile_due = False
-        self.trades: list[dict[str, Any]] = []      #: the round trips, as the broker filled them
 
     # ------------------------------------------------------------------ events in
     async def on_event(self, ev: Any) -> None:
@@ -159,9 +162,11 @@ class LiveEngine:
                 await self._mark()
         elif isinstance(ev, QuoteEvent):
             q = ev.quote
-            if q.contract_id == self.contract.id and q.last is not None:
-                self.state.last_price = float(q.last)
-                await self._mark()
+            if q.contract_id == self.contract.id:
+                self._on_quote(q)
+                if q.last is not None:
+                    self.state.last_price = float(q.last)
+                    await self._mark()
         elif isinstance(ev, OrderEvent):
             self.adopt_order(ev.order)
         elif isinstance(ev, FillEvent):
@@ -180,6 +185,21 @@ class LiveEngine:
                 self.broker_balance = float(ev.account.balance)
                 self.balance_seen_ns = self.clock.now_ns()
 
+    def _on_quote(self, q: Any) -> None:
+        """Keep the top of book for the operator (sparse updates keep the last known fields);
+        the change is against the first price of the trading day."""
+        qd = self.quote
+        for k in ("bid", "ask", "last", "volume"):
+            v = getattr(q, k)
+            if v is not None:
+                qd[k] = float(v)
+        qd["ts_ns"] = int(q.ts)
+        day = self.risk.trading_day(int(q.ts))
+        if day != self._session_day and qd.get("last") is not None:
+            self._session_day, self._session_open = day, qd["last"]
+        if self._session_open is not None and qd.get("last") is not None:
+            qd["change"] = qd["last"] - self._session_open
+
     async def on_time(self) -> None:
         """Timer tick: close a quiet bar on the clock, enforce the schedule and the protection
         invariant (checked every cycle, not only on transitions)."""
@@ -189,12 +209,12 @@ class LiveEngine:
         if self.state.position and self.risk.must_flatten(now):
             await self.flatten(reason="end-of-day schedule")
         await self.guard.protect()
-        if self._reconcile_due or now - self._reconciled_ns >= self.reconcile_every_ns:
+        if self._reconcile_due or now - self._reconcile_tried_ns >= self.reconcile_every_ns:
             self._reconcile_due = False
-            if await self.guard.reconcile(reason="periodic" if self._reconciled_ns else "start"):
-                self._reconciled_ns = now
-            else:
-                self._reconciled_ns = now   # retried on the next period (or the next resync)
+            first = not self._reconcile_tried_ns
+            self._reconcile_tried_ns = now     # a failure is retried next period (or resync)
+            if await self.guard.reconcile(reason="start" if first else "periodic"):
+                self.reconciled_ns = now
         self.publish_risk("")
 
     def feed_block(self) -> str:
@@ -241,11 +261,14 @@ class LiveEngine:
         if self.shadow is not None:
             sev = self.shadow.on_bar(bar)
             if sev is not None:
+                self.last_shadow = sev
                 self.publish(sev)
         pe = prediction_event(self.signal, bar)
         if pe is not None:
+            self.last_prediction = pe
             self.publish(pe)
         act = int(S.action_of(int(direction), float(confidence), self.profile.risk.min_confidence))
+        self.last_action = act
         pos_dir = int(np.sign(self.state.position))
         kind = int(S.decide(pos_dir, act, self.state.bars - self.state.last_exit_bar,
                             int(self.sp[S.SP_COOLDOWN]), int(self.sp[S.SP_OPPOSITE])))
@@ -333,7 +356,7 @@ class LiveEngine:
 
     async def _manage_open_position(self, bar: Bar, now: int) -> None:
         """The time stop and the breakeven trail: the same strategy steps as the backtester."""
-        t = self._trade
+        t = self.rt.open
         if not t:
             return
         entry_bar = t["entry_ns"] // self.bar_ns * self.bar_ns
@@ -361,7 +384,7 @@ class LiveEngine:
         if pos == 0:
             return
         order = await self._send("exit", -int(np.sign(pos)), OrderType.MARKET, abs(pos))
-        self._exit_why[order.tag] = {"time stop": "time"}.get(reason, reason)
+        self.rt.exit_why[order.tag] = {"time stop": "time"}.get(reason, reason)
         self.state.last_exit_bar = self.state.bars
 
     async def flatten(self, *, reason: str) -> bool:
@@ -405,67 +428,44 @@ class LiveEngine:
         return sign_of(side)
 
     # ------------------------------------------------------------------ broker state
+    @property
+    def trades(self) -> list[dict[str, Any]]:
+        """The round trips booked this run, as the broker filled them."""
+        return self.rt.trades
+
     async def _on_fill(self, ev: FillEvent) -> None:
         f = ev.fill
         if f.contract_id != self.contract.id or getattr(f, "voided", False):
             return
-        if f.id in self._fills_seen:              # duplicated / replayed: booked once
+        if not self.rt.is_new(f.id):              # duplicated / replayed: booked once
             return
-        self._fills_seen.add(f.id)
         order = self.book.apply_fill(fill_id=f.id, order_id=f.order_id, size=f.size,
                                      price=f.price)
         d = sign_of(f.side)
-        pv = self.contract.tick_value / self.tick
-        self._record_fill(f, d)
-        self._cash -= d * f.size * f.price * pv
-        self._fees += float(f.fees) + float(getattr(f, "commissions", 0.0) or 0.0)
-        self._fill_pos += d * f.size
+        fees = float(f.fees) + float(getattr(f, "commissions", 0.0) or 0.0)
+        net = self.rt.on_fill(int(f.ts), d, int(f.size), float(f.price), fees,
+                              lambda: self._exit_reason(f.order_id))
         self.publish({"type": "FillReceived", "ts_ns": f.ts, "fill_id": f.id,
                       "order_id": f.order_id, "tag": None if order is None else order.tag,
                       "contract_id": f.contract_id, "side": d, "size": f.size,
                       "price": f.price, "fees": f.fees})
-        if self._fill_pos == 0:                # a round trip completed: book it once
-            net = self._cash - self._fees
-            self._close_trade(net)
-            self._cash = self._fees = 0.0
+        if net is not None:                       # a round trip completed: booked once
             self.risk.on_trade_closed(net, int(f.ts))
             self.state.trades_booked += 1
             self.state.last_exit_bar = self.state.bars
             self.journal.save_risk(self.risk.snapshot())
 
-    def _record_fill(self, f: Any, d: int) -> None:
-        """Keep the round trip's fills for the trade log (opening vs closing legs)."""
-        t = self._trade
-        if not t:
-            t.update(entry_ns=int(f.ts), direction=d, opening=[], closing=[], reason="")
-        leg = "opening" if d == t["direction"] else "closing"
-        t[leg].append((int(f.size), float(f.price)))
-        if leg == "closing":
-            t["exit_ns"] = int(f.ts)
-            o = self.broker_orders.get(f.order_id)
-            own = self.book.by_order_id(f.order_id)
-            if own is not None:
-                t["reason"] = self._exit_why.get(own.tag) or \
-                    {"exit": "signal", "protect": "stop"}.get(own.role, own.role)
-            elif o is not None:
-                t["reason"] = "stop" if "stop" in str(getattr(o.type, "name", o.type)).lower() \
-                    else "target" if "limit" in str(getattr(o.type, "name", o.type)).lower() \
-                    else "flatten"
-            else:
-                t["reason"] = "flatten"
-
-    def _close_trade(self, net: float) -> None:
-        t, self._trade = self._trade, {}
-        if not t:
-            return
-        def avg(legs: list[tuple[int, float]]) -> float:
-            n = sum(q for q, _ in legs)
-            return sum(q * px for q, px in legs) / n if n else float("nan")
-        self.trades.append({"entry_ns": t["entry_ns"], "exit_ns": t.get("exit_ns", t["entry_ns"]),
-                            "direction": t["direction"],
-                            "contracts": sum(q for q, _ in t["opening"]),
-                            "entry_price": avg(t["opening"]), "exit_price": avg(t["closing"]),
-                            "net_pnl": net, "exit_reason": t["reason"]})
+    def _exit_reason(self, order_id: int) -> str:
+        """Why a trade ended, from the order whose fill closed it."""
+        own = self.book.by_order_id(order_id)
+        if own is not None:
+            return self.rt.exit_why.get(own.tag) or \
+                {"exit": "signal", "protect": "stop"}.get(own.role, own.role)
+        o = self.broker_orders.get(order_id)
+        if o is None:
+            return "flatten"
+        kind = str(getattr(o.type, "name", o.type)).lower()
+        return "stop" if "stop" in kind else "target" if "limit" in kind else "flatten"
 
     def _on_position(self, ev: PositionEvent) -> None:
         p = ev.position

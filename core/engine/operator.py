@@ -26,24 +26,10 @@ class Operator:
         return await self.status()
 
     async def status(self) -> dict[str, Any]:
-        """What `scalpdesk ctl status` and the console show."""
-        now = self.e.clock.now_ns()
-        rs = self.e.risk.status(now)
-        return {"ts_ns": now, "mode": rs.mode, "reason": rs.reason, "armed": self.e.state.armed,
-                "killed": self.e.guard.killed, "position": self.e.state.position,
-                "avg_price": self.e.state.avg_price, "last_price": self.e.state.last_price,
-                "open_pnl": self.e.open_pnl(), "balance": rs.balance, "day_pnl": rs.day_pnl,
-                "mll_level": rs.mll_level, "halts": list(rs.halts), "failed": rs.failed,
-                "entries_blocked": self.e.state.entries_blocked, "bars": self.e.state.bars,
-                "trades": self.e.state.trades_booked, "alerts": list(self.e.alerts.values()),
-                "working_orders": [o.tag for o in self.e.book.live()],
-                "feeds": {k: v.value for k, v in self.e.feeds.items()},
-                "feed_block": self.e.feed_block(),
-                "quotes_coalesced": self.e.quotes_coalesced,
-                "broker_balance": self.e.broker_balance, "balance_seen_ns": self.e.balance_seen_ns,
-                "mll_headroom": self.e.mll_headroom(),
-                "reconciled_ns": self.e._reconciled_ns or None,
-                "contract_id": self.e.contract.id, "account_id": self.e.account_id}
+        """What `scalpdesk ctl status` and the console show (core.engine.snapshot)."""
+        from core.engine.snapshot import status_of
+
+        return status_of(self.e)
 
     async def pause(self) -> dict[str, Any]:
         self.e.risk.pause()

@@ -171,6 +171,10 @@ async def run_live(opts: LiveOptions, *, out: Callable[[str], None] = print,
         engine = LiveEngine(profile=prof, venue=venue, journal=journal, clock=clock,
                             account_id=acc.id, contract=contract, signal=signal,
                             bar_seconds=bar_s, run_id=run_id, armed=armed, publish=publish)
+        from core.engine.snapshot import book_of
+
+        engine.info = {"book": book_of(kind, bool(getattr(acc, "simulated", False))),
+                       "account": acc.name}
         if opts.shadow_model is not None:
             from core.engine.shadow import ShadowModel
 

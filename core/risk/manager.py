@@ -340,6 +340,22 @@ class RiskKernel:
         return [(int(r[0]), int(r[1]), float(r[2])) for r in ev[: cnt[0]]]
 
     # ------------------------------------------------------------------ persistence
+    def gauges(self, open_pnl_net: float = 0.0) -> list[dict[str, Any]]:
+        """How close equity (balance + ``open_pnl_net``) is to each limit's floor, in dollars
+        (core.risk.gauges: the floors the kernel enforces, read, never decided again)."""
+        from core.risk.gauges import limit_gauges
+
+        return limit_gauges(self.arrays.p, self.fs, float(self.fs[K.F_BALANCE]) + open_pnl_net)
+
+    def exit_at_ns(self, ts_ns: int) -> int | None:
+        """The market-exit deadline (UTC ns) of the trading day of ``ts_ns`` (the engine is
+        flat from then on), or None outside a session or when the schedule has no exit."""
+        table, row = self._sched_row(ts_ns)
+        if row < 0:
+            return None
+        t = int(table[row, K.S_EXIT])
+        return t if 0 < t < (1 << 62) else None
+
     def snapshot(self) -> dict[str, Any]:
         """The state as a versioned mapping of named fields (JSON-ready; restore with
         :meth:`restore`). A missing MLL level (no MLL) is stored as None."""

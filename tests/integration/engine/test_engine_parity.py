@@ -53,7 +53,7 @@ async def _settle(eng, timeout: float = 3.0) -> None:  # noqa: ANN001
     end = loop.time() + timeout
     while loop.time() < end:
         busy = [o for o in eng.book.live(("entry", "exit")) if o.type == "market"]
-        if not busy and eng.state.position == eng._fill_pos:
+        if not busy and eng.state.position == eng.rt.position:
             return
         await asyncio.sleep(0.005)
 
