@@ -10,6 +10,23 @@ import typer
 from console.cli.common import console, err_console, fail, run_cli
 
 
+def sim_data_overrides(sim_data: Path | None, venue_kind: str, profile: str) -> dict[str, str]:
+    """``--sim-data PATH`` as simulator settings; refused (exit 2) when the venue is not the sim.
+
+    Checked here, before the engine starts, so a typo never reaches a half-started session.
+    """
+    if sim_data is None:
+        return {}
+    if venue_kind != "sim":
+        raise fail(f"--sim-data is for the local simulator, but profile {profile!r} trades "
+                   f"venue kind {venue_kind!r}",
+                   "drop --sim-data, or use a simulator profile such as --profile demo")
+    if not sim_data.exists():
+        raise fail(f"--sim-data {sim_data}: no such file or directory",
+                   "give a Parquet/CSV bar file or directory, e.g. --sim-data bars.parquet")
+    return {"data": str(sim_data)}
+
+
 def live(
     ctx: typer.Context,
     profile: Annotated[str | None, typer.Option(
@@ -46,6 +63,9 @@ def live(
     metrics_port: Annotated[int | None, typer.Option(
         "--metrics-port", min=1, max=65535, help="Serve Prometheus metrics on "
         "127.0.0.1:PORT/metrics.")] = None,
+    sim_data: Annotated[Path | None, typer.Option(
+        "--sim-data", help="Bars the simulator replays (a Parquet/CSV file or directory; "
+        "venue kind sim only). Default: generated noise.")] = None,
 ) -> None:
     """Run the live engine: quotes → bars → features → model → the risk kernel → orders.
 
@@ -55,6 +75,7 @@ def live(
     Examples:
       scalpdesk live --profile demo --model mes_lgbm --headless      (simulator)
       scalpdesk ctl status --profile demo                              (another shell)
+      scalpdesk live --profile demo --model M --sim-data bars.parquet --headless --run-for 60
     """
     import asyncio
 
@@ -65,12 +86,14 @@ def live(
         raise fail(f"--on-exit {shutdown!r} is not flatten or leave", "use --on-exit flatten")
     name = profile or getattr(getattr(ctx, "obj", None), "profile", None) or "demo"
     prof = run_cli(lambda: load_profile(name))
+    sim_overrides = sim_data_overrides(sim_data, prof.venue.kind, prof.name)
     if not headless:
         err_console.print("note: the Textual console is not built yet; running headless "
                           "(control it with `scalpdesk ctl`)")
     opts = LiveOptions(profile=prof, model=model, account=account, journal_path=journal,
                        socket_path=socket, armed=armed, run_for_s=run_for, shutdown=shutdown,
-                       sim_speed=speed, metrics_port=metrics_port, shadow_model=shadow)
+                       sim_speed=speed, metrics_port=metrics_port, shadow_model=shadow,
+                       sim_overrides=sim_overrides)
     report = run_cli(lambda: asyncio.run(run_live(
         opts, out=lambda line: console.print(line, markup=False, highlight=False,
                                              soft_wrap=True))))
