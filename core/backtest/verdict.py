@@ -4,11 +4,15 @@
 needs all of: enough trades, an expectancy interval above zero, beating the random-entry
 baseline with identical exits, a deflated Sharpe that survives the number of trials, and a
 result that does not hinge on how same-bar stop/target ambiguity was settled.
+
+:func:`edge_verdict` is the one rule and wording; ``scalpdesk train`` (core/training/report.py)
+and ``scalpdesk backtest`` both call it, so the same numbers get the same verdict.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from core.backtest.bootstrap import Interval
@@ -39,11 +43,54 @@ def _money(x: float) -> str:
     return money(x)
 
 
+def edge_verdict(trades: int, expectancy: Interval, *, failures: Sequence[str] = (),
+                 min_trades: int = MIN_TRADES, where: str = "") -> tuple[str, str]:
+    """The one rule deciding an edge verdict: ``scalpdesk train`` and ``backtest`` both call it.
+
+    * no trades, or fewer than ``min_trades`` with the interval straddling zero:
+      "too few trades";
+    * the 95 % expectancy interval wholly below zero: "no edge after costs", whatever the
+      trade count (a clear loss needs no minimum sample);
+    * interval wholly above zero, enough trades and no ``failures``: "possible edge";
+    * estimate at or below zero: "no edge after costs" (the interval includes zero);
+    * otherwise "inconclusive", naming what failed.
+
+    Args:
+        trades: Trades behind the interval.
+        expectancy: Net P&L per trade after costs with its 95 % interval.
+        failures: Other tests the caller's evidence failed, in words (e.g. "random entries
+            with the same exits do as well too often"); any one keeps "possible edge" away.
+        min_trades: Below this no edge is claimed.
+        where: Appended to the trade count (e.g. " in 3 folds").
+
+    Returns:
+        (label, headline): the label is one of "possible edge", "no edge after costs",
+        "inconclusive", "too few trades"; the headline states the numbers behind it.
+    """
+    if trades <= 0:
+        return "too few trades", "no trades were taken, so there is nothing to judge"
+    exp = (f"{_money(expectancy.estimate)} per trade after costs (95 % CI "
+           f"{_money(expectancy.low)} to {_money(expectancy.high)}) over {trades:,} trades{where}")
+    few = f"{trades:,} trades is below the minimum of {min_trades} needed to judge an edge"
+    if expectancy.high < 0:
+        return "no edge after costs", f"loses {exp}"
+    if trades < min_trades:
+        if expectancy.low > 0:  # above zero on a small sample: promising, not proven
+            return "inconclusive", f"{exp}, but {few}"
+        return "too few trades", f"{few}; {exp}"
+    if expectancy.low > 0 and not failures:
+        return "possible edge", f"earns {exp}"
+    if expectancy.estimate <= 0:
+        return "no edge after costs", f"{exp}; the interval includes zero"
+    why = (["the expectancy interval includes zero"] if expectancy.low <= 0 else []) + list(failures)
+    return "inconclusive", f"{exp}, but " + "; ".join(why)
+
+
 def make_verdict(stats: Stats, expectancy_ci: Interval, *, pf_ci: Interval | None = None,
                  baseline_percentile: float | None = None, deflated_sharpe: float | None = None,
                  n_trials: int = 1, ambiguity: tuple[float, float, float] | None = None,
                  min_trades: int = MIN_TRADES) -> Verdict:
-    """Decide the verdict.
+    """Decide a backtest's verdict (the rule itself is :func:`edge_verdict`).
 
     Args:
         stats: The backtest's statistics.
@@ -59,20 +106,17 @@ def make_verdict(stats: Stats, expectancy_ci: Interval, *, pf_ci: Interval | Non
     warnings: list[str] = []
     n = stats.trades
     if n == 0:
-        return Verdict("too few trades", "no trades were taken, so there is nothing to judge",
-                       ("check the confidence floor, the signals and the risk rules",))
-    exp = f"{_money(expectancy_ci.estimate)} per trade after costs " \
-          f"(95 % CI {_money(expectancy_ci.low)} to {_money(expectancy_ci.high)}) over {n:,} trades"
+        label, head = edge_verdict(0, expectancy_ci, min_trades=min_trades)
+        return Verdict(label, head, ("check the confidence floor, the signals and the risk rules",))
     if pf_ci is not None and not math.isnan(pf_ci.estimate):
         reasons.append(f"profit factor {pf_ci.estimate:.2f} (95 % CI {pf_ci.low:.2f}–{pf_ci.high:.2f})")
-    reasons.append(f"win rate {stats.win_rate:.1%}" if n else "no trades")
+    reasons.append(f"win rate {stats.win_rate:.1%}")
     if baseline_percentile is not None:
         reasons.append(f"beats {baseline_percentile:.0f} % of random-entry runs with identical exits")
     if deflated_sharpe is not None and not math.isnan(deflated_sharpe):
         reasons.append(f"deflated Sharpe {deflated_sharpe:.2f} after {n_trials} trial(s) in the ledger")
     costs = stats.commission + stats.slippage
-    if n:
-        reasons.append(f"gross {_money(stats.gross_pnl)}, costs {_money(costs)}, net {_money(stats.net_pnl)}")
+    reasons.append(f"gross {_money(stats.gross_pnl)}, costs {_money(costs)}, net {_money(stats.net_pnl)}")
     ambiguous_sign = False
     if ambiguity is not None:
         pess, opt, share = ambiguity
@@ -82,29 +126,14 @@ def make_verdict(stats: Stats, expectancy_ci: Interval, *, pf_ci: Interval | Non
         ambiguous_sign = (pess < 0) != (opt < 0)
         if ambiguous_sign:
             warnings.append("the sign of the result depends on intrabar ordering; use 1-second bars")
-
-    if n < min_trades:
-        return Verdict("too few trades", f"{n} trades is below the minimum of {min_trades} "
-                       f"needed to judge an edge; {exp}", tuple(reasons), tuple(warnings))
-    if expectancy_ci.high < 0:
-        return Verdict("no edge after costs", f"loses {exp}", tuple(reasons), tuple(warnings))
-    strong = (expectancy_ci.low > 0
-              and (baseline_percentile is None or baseline_percentile >= 95)
-              and (deflated_sharpe is None or math.isnan(deflated_sharpe) or deflated_sharpe >= 0.95)
-              and not ambiguous_sign)
-    if strong:
-        warnings.append("a backtest is not proof: paper trade it before risking money")
-        return Verdict("possible edge", f"earns {exp}", tuple(reasons), tuple(warnings))
-    if expectancy_ci.estimate <= 0:
-        return Verdict("no edge after costs", f"{exp}; the interval includes zero",
-                       tuple(reasons), tuple(warnings))
-    why = []
-    if expectancy_ci.low <= 0:
-        why.append("the expectancy interval includes zero")
+    failures = []
     if baseline_percentile is not None and baseline_percentile < 95:
-        why.append("random entries with the same exits do as well too often")
+        failures.append("random entries with the same exits do as well too often")
     if deflated_sharpe is not None and not math.isnan(deflated_sharpe) and deflated_sharpe < 0.95:
-        why.append("the Sharpe ratio does not survive the number of trials")
+        failures.append("the Sharpe ratio does not survive the number of trials")
     if ambiguous_sign:
-        why.append("the result hinges on same-bar ordering")
-    return Verdict("inconclusive", f"{exp}, but " + "; ".join(why), tuple(reasons), tuple(warnings))
+        failures.append("the result hinges on same-bar ordering")
+    label, head = edge_verdict(n, expectancy_ci, failures=failures, min_trades=min_trades)
+    if label == "possible edge":
+        warnings.append("a backtest is not proof: paper trade it before risking money")
+    return Verdict(label, head, tuple(reasons), tuple(warnings))

@@ -3,8 +3,10 @@
 The verdict is deliberately conservative. "possible edge" needs all of: out-of-sample AUC
 above 0.5 by more than two standard errors across at least three folds, at least two folds with ≥ 100
 trades, a pooled expectancy after costs whose 95 % interval is above zero, beating the
-random-direction baseline, and most counted folds profitable. Anything less is "no edge
-after costs" (or "not enough trades to judge"), with the numbers that led there.
+random-direction baseline, and most counted folds profitable. The label and its wording come
+from core.backtest.verdict.edge_verdict, the rule the backtest uses too: "no edge after costs"
+whenever the pooled interval lies below zero, "too few trades" only when a small sample's
+interval straddles zero.
 """
 
 from __future__ import annotations
@@ -76,7 +78,6 @@ def summarize(results: list[FoldResult], *, min_confidence: float) -> Summary:
     auc_sd = float(aucs.std(ddof=1)) if len(aucs) > 1 else math.nan
     auc_se = auc_sd / math.sqrt(len(aucs)) if len(aucs) > 1 else math.nan
     counted = [r for r in wf if r.trading is not None and r.trading.trades >= MIN_TRADES]
-    all_trades = sum(r.trading.trades for r in wf if r.trading is not None)
     n, mean, se, base = _pooled(counted)
     ci = (mean - 1.96 * se, mean + 1.96 * se) if n else (math.nan, math.nan)
     profitable = sum(1 for r in counted if r.trading.expectancy > 0)
@@ -85,29 +86,36 @@ def summarize(results: list[FoldResult], *, min_confidence: float) -> Summary:
     # Overlapping labels make one fold's AUC noisy: ask for 3+ folds before calling it skill.
     predictive = len(aucs) >= 3 and math.isfinite(auc_se) and auc_mean - 2 * auc_se > 0.5
     caveats: list[str] = []
-    edge = False
+    # One verdict rule for train and backtest (core.backtest.verdict.edge_verdict): the pooled
+    # interval decides; folds too small to count still pool, so a clear loss reads as one.
+    from core.backtest.bootstrap import Interval
+    from core.backtest.verdict import edge_verdict
+
+    pool = counted or [r for r in wf if r.trading is not None and r.trading.trades > 0]
     if not counted:
-        verdict = (f"no edge shown — not enough trades to judge: {all_trades:,} trades above "
-                   f"{min_confidence:.0%} confidence under the profile's risk rules across "
-                   f"{len(wf)} folds (a fold needs ≥ {MIN_TRADES}); {auc_txt}")
-    else:
-        money = (f"expectancy {_money(mean)} per trade after costs "
-                 f"(95 % CI {_money(ci[0])} to {_money(ci[1])}) over {n:,} trades "
-                 f"in {len(counted)} fold{'s' if len(counted) != 1 else ''}")
-        if (predictive and ci[0] > 0 and len(counted) >= 2 and profitable * 2 > len(counted)
-                and (not math.isfinite(base) or mean > base)):
-            edge = True
-            verdict = f"possible edge: {auc_txt}, {money}; random entries with the same exits: " \
-                      f"{_money(base)} per trade"
-            caveats = ["walk-forward results only: confirm on the untouched holdout "
-                       "(`scalpdesk backtest --model` on bars after the training span)",
-                       "every configuration you tried counts: many tries make a lucky one likely",
-                       "costs come from the profile; live slippage in fast markets is worse"]
-        else:
-            why = " (the model ranks direction better than chance, but not by enough to pay " \
-                  "costs)" if predictive else ""
-            verdict = f"no edge after costs{why}: {auc_txt}, {money}; random entries with " \
-                      f"the same exits: {_money(base)} per trade"
+        n, mean, se, base = _pooled(pool)
+        ci = (mean - 1.96 * se, mean + 1.96 * se) if n else (math.nan, math.nan)
+    failures = []
+    if not predictive:
+        failures.append("the model does not rank direction better than chance (AUC within two "
+                        "standard errors of 0.5, or fewer than 3 folds)")
+    if len(counted) < 2:
+        failures.append(f"fewer than 2 folds with ≥ {MIN_TRADES} trades above "
+                        f"{min_confidence:.0%} confidence")
+    elif profitable * 2 <= len(counted):
+        failures.append(f"only {profitable} of {len(counted)} folds profitable")
+    if math.isfinite(base) and mean <= base:
+        failures.append("random entries with the same exits do as well")
+    label, head = edge_verdict(n, Interval(mean, ci[0], ci[1], 0.95), failures=failures,
+                               where=f" in {len(pool)} fold{'s' if len(pool) != 1 else ''}")
+    edge = label == "possible edge"
+    verdict = f"{label}: {head}; {auc_txt}; random entries with the same exits: " \
+              f"{_money(base)} per trade"
+    if edge:
+        caveats = ["walk-forward results only: confirm on the untouched holdout "
+                   "(`scalpdesk backtest --model` on bars after the training span)",
+                   "every configuration you tried counts: many tries make a lucky one likely",
+                   "costs come from the profile; live slippage in fast markets is worse"]
     why = no_trade_reason(results, min_confidence)
     if why:
         caveats.append(why)

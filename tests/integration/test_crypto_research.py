@@ -88,4 +88,4 @@ def test_planted_pattern_is_found_out_of_sample() -> None:
 def test_pure_noise_has_no_edge() -> None:
     out = _train(False, 1)
     assert abs(out.summary.auc_mean - 0.5) <= 0.03, out.report
-    assert not out.summary.edge and out.summary.verdict.startswith("no edge")
+    assert not out.summary.edge and out.summary.verdict.startswith(("no edge", "too few trades"))

@@ -42,7 +42,7 @@ def test_pure_noise_has_no_edge(profile) -> None:  # noqa: ANN001
     s = out.summary
     assert abs(s.auc_mean - 0.5) <= 0.03, out.report
     assert not s.edge
-    assert s.verdict.startswith("no edge"), s.verdict
+    assert s.verdict.startswith(("no edge", "too few trades")), s.verdict  # never an edge
     # The report never shows headline accuracy, always balanced accuracy and recall.
     assert "bal.acc" in out.report and "accuracy " not in out.report.replace("balanced accuracy", "")
     assert out.results[-1].is_holdout
