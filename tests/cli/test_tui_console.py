@@ -1,21 +1,28 @@
 """The console attaches to an engine's control socket; keys send intents; a silent engine
-shows as FROZEN. (Issue 10's first slice; the engine here is the control tests' stand-in.)"""
+shows as FROZEN. (The engine here is the control tests' stand-in, over a real socket.)"""
 
 from __future__ import annotations
 
-import asyncio
 import time
+from collections.abc import Callable
+from typing import Any
 
 from console.tui.app import ConsoleApp
 from tests.unit.control_fixtures import FakeEngine, ServerThread, short_dir
 
 
-async def _until(pred, pilot, timeout: float = 10.0) -> None:  # noqa: ANN001
+async def until(pred: Callable[[], Any], pilot: Any, timeout: float = 10.0) -> None:
+    """Let the app run until ``pred()`` holds (fails after ``timeout`` s)."""
     end = time.monotonic() + timeout
     while not pred():
         if time.monotonic() > end:
             raise AssertionError("timed out")
         await pilot.pause(0.05)
+
+
+def screen_text(app: ConsoleApp) -> str:
+    """What the terminal shows, as plain text."""
+    return "\n".join(s.text for s in app.screen._compositor.render_strips())
 
 
 async def test_keys_send_intents_and_the_status_renders() -> None:
@@ -24,17 +31,17 @@ async def test_keys_send_intents_and_the_status_renders() -> None:
         with ServerThread(eng, d / "e.sock"):
             app = ConsoleApp(d / "e.sock", poll_s=0.1)
             async with app.run_test() as pilot:
-                await _until(lambda: app.status.get("mode") == "ACTIVE", pilot)
+                await until(lambda: app.status.get("mode") == "ACTIVE", pilot)
                 await pilot.press("p")
-                await _until(lambda: "pause" in eng.calls, pilot)
-                await _until(lambda: app.status.get("mode") == "PAUSED", pilot)
+                await until(lambda: "pause" in eng.calls, pilot)
+                await until(lambda: app.status.get("mode") == "PAUSED", pilot)
                 await pilot.press("p")
-                await _until(lambda: "resume" in eng.calls, pilot)
+                await until(lambda: "resume" in eng.calls, pilot)
                 await pilot.press("ctrl+k")
-                await _until(lambda: eng.killed, pilot)
-                await _until(lambda: app.status.get("mode") == "HALTED", pilot)
+                await until(lambda: eng.killed, pilot)
+                await until(lambda: app.status.get("mode") == "HALTED", pilot)
                 await pilot.press("f")
-                await _until(lambda: "flatten" in eng.calls, pilot)
+                await until(lambda: "flatten" in eng.calls, pilot)
             assert eng.calls.count("kill") == 1                      # one chord, one kill
 
 
@@ -43,11 +50,17 @@ async def test_an_engine_without_heartbeats_shows_frozen() -> None:
         srv_engine = FakeEngine()
         with ServerThread(srv_engine, d / "e.sock") as srv:
             app = ConsoleApp(d / "e.sock", poll_s=0.1)
-            async with app.run_test() as pilot:
-                await _until(lambda: app.status.get("mode") == "ACTIVE", pilot)
-                await _until(lambda: srv.subscribers() >= 1, pilot)
+            async with app.run_test(size=(150, 45)) as pilot:
+                await until(lambda: app.status.get("mode") == "ACTIVE", pilot)
+                await until(lambda: srv.subscribers() >= 1, pilot)
                 srv.publish({"type": "Heartbeat", "ts_ns": 1, "seq": 1, "uptime_s": 1.0})
-                await _until(lambda: app.last_heartbeat is not None, pilot)
+                await until(lambda: app.last_heartbeat is not None, pilot)
+                await pilot.pause(0.2)
+                assert "engine ♥" in screen_text(app) and "FROZEN" not in screen_text(app)
                 app.last_heartbeat -= 10                              # ten silent seconds
-                app._render_heartbeat()
-                assert "FROZEN" in app.title
+                await pilot.pause(0.3)                                # a few frames
+                assert app.is_frozen()
+                assert "s without a heartbeat)" in screen_text(app)
+                assert "engine FROZEN" in screen_text(app)
+                # The console's own liveness is shown apart from the engine's.
+                assert "console ♥" in screen_text(app)
