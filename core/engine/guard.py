@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from core.domain import Order, OrderType
-from core.errors import VenueError
+from core.errors import NonRetryableVenueError, VenueError
 
 if TYPE_CHECKING:
     from core.engine.live import LiveEngine
@@ -138,12 +138,22 @@ class Guard:
         """Cancel every working order, close the position, verify flat through REST, retry."""
         e = self.e
         e.alert(f"flatten-{reason}", "info", f"flatten: {reason}")
+        rejected = 0
         for attempt in range(self.max_attempts):
             try:
                 await e.venue.flatten(e.account_id, e.contract.id)
                 positions = await e.venue.positions(e.account_id)
                 orders = await e.venue.open_orders(e.account_id, include_suspended=True)
-            except VenueError as exc:          # e.g. "market closed", 429, a dropped link
+            except NonRetryableVenueError as exc:
+                # The broker refused the close (a closed market answers so): the bracket legs
+                # were cancelled on the way, so the position must not wait naked for the next
+                # attempt — protect it, then back off (up to 5 s) and try again.
+                rejected += 1
+                log.warning("flatten attempt %d refused: %s", attempt + 1, exc)
+                await self._protect_after_refused_close(exc)
+                await asyncio.sleep(min(5.0, self.retry_s * 2 ** min(rejected - 1, 5)))
+                continue
+            except VenueError as exc:          # 429, 5xx, a dropped link: retry soon
                 log.warning("flatten attempt %d: %s", attempt + 1, exc)
                 await asyncio.sleep(self.retry_s)
                 continue
@@ -156,6 +166,21 @@ class Guard:
         e.alert("flatten-failed", "critical", f"flatten ({reason}) not confirmed after "
                 f"{self.max_attempts} attempts", needs_ack=True)
         return False
+
+    async def _protect_after_refused_close(self, exc: Exception) -> None:
+        e = self.e
+        try:
+            positions = await e.venue.positions(e.account_id)
+        except VenueError:
+            positions = None                   # unknown: trust the stream's position
+        pos = e.state.position if positions is None else \
+            sum(p.signed_size for p in positions if p.contract_id == e.contract.id)
+        if pos == 0:
+            return
+        e.state.position = int(pos)
+        e.alert("close-refused", "warning", f"close of {pos} refused by the broker ({exc}); "
+                "protecting the position and retrying")
+        await self._place_protective_stop(abs(int(pos)))
 
     # ------------------------------------------------------------------ reconciliation
     async def reconcile(self, *, reason: str) -> bool:

@@ -172,3 +172,32 @@ async def test_a_close_by_the_broker_is_booked_and_orphans_cancelled(sim: Any) -
     finally:
         task.cancel()
         await v.close()
+
+
+async def test_a_close_refused_as_market_closed_is_protected_and_retried_until_flat(sim: Any
+                                                                                    ) -> None:
+    """The gateway refuses the close the way it does while the market is closed (success
+    false, a null message): the kill keeps its latch, the position gets a protective stop
+    between attempts (the flatten cancelled its bracket), and the retries reach flat."""
+    eng, v, task = await _engine(sim, _once())
+    published: list[dict] = []
+    eng.publish = published.append
+    w = Watch(eng)
+    try:
+        await _bars(sim, eng, 4)
+        await wait_for(lambda: eng.state.position != 0, what="the entry")
+        sim.set_faults(reject_closes=3)
+        st = await eng.ops.kill()
+        assert st["killed"] and st["mode"] == "HALTED"
+        assert sim.faults.reject_closes == 0                 # every refusal was met, then flat
+        assert not [p for p in await v.positions(eng.account_id) if p.signed_size]
+        assert eng.guard.repairs >= 3                       # protected after each refusal
+        assert "close-refused" in [ev.get("alert_id") for ev in published]
+        assert await w.stop() < 2.0
+        await wait_for(lambda: eng.state.position == 0 and eng.state.trades_booked == 1,
+                       what="the round trip booked once")
+        assert len(await _entries_at_broker(v, eng)) == 1    # no duplicate entry
+    finally:
+        task.cancel()
+        await v.close()
+

@@ -76,6 +76,9 @@ class Faults:
         depth_nulls: Put a ``null`` item into every GatewayDepth list (seen live, §7.5).
         early_subscribe_false_s: Subscribe* invokes within this many seconds of the handshake
             complete with ``false`` and subscribe nothing (the race of §7.5 / issue #126).
+        reject_closes: The next N position closes (``Position/closeContract`` and partial
+            closes) are rejected the way the live gateway rejects a close while the market is
+            closed: ``success=false`` with the close-rejected code and a null message (§4.9).
     """
 
     user_shape: str = "documented"
@@ -94,6 +97,7 @@ class Faults:
     timeout_delay_s: float = 15.0
     depth_nulls: bool = False
     early_subscribe_false_s: float = 0.0
+    reject_closes: int = 0
 
     def update(self, **changes: Any) -> None:
         """Set fields by name, with type checks.

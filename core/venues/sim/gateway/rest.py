@@ -277,12 +277,26 @@ def position_search_open(gw: SimGateway, b: dict) -> dict:
     return envelope({"positions": rows})
 
 
+def _market_closed(gw: SimGateway, partial: bool) -> dict | None:
+    """The ``reject_closes`` fault: the live gateway's answer to a close while the market is
+    closed (success false, the close-rejected code, a null message; §4.9)."""
+    f = gw.faults
+    if f.reject_closes <= 0:
+        return None
+    f.reject_closes -= 1
+    return envelope(None, E.PCLOSE_ORDER_REJECTED if partial else E.CLOSE_ORDER_REJECTED, None)
+
+
 def position_close(gw: SimGateway, b: dict) -> dict:
+    if (rej := _market_closed(gw, partial=False)) is not None:
+        return rej
     r = gw.engine.close_position(_req(b, "accountId", int), _req(b, "contractId", str))
     return envelope(None, r.error_code, r.message)
 
 
 def position_partial_close(gw: SimGateway, b: dict) -> dict:
+    if (rej := _market_closed(gw, partial=True)) is not None:
+        return rej
     r = gw.engine.close_position(_req(b, "accountId", int), _req(b, "contractId", str),
                                  _req(b, "size", int))
     return envelope(None, r.error_code, r.message)
