@@ -39,7 +39,7 @@ class ReportInputs:
     trades: pd.DataFrame
     equity: pd.DataFrame
     verdict: Verdict | None = None
-    baseline_pnls: np.ndarray | None = None  #: net P&L of each random-entry run
+    baseline_pnls: np.ndarray | None = None  #: net P&L per trade of each random-entry run
     ambiguity: tuple[float, float, float] | None = None  #: pessimistic, optimistic, share
     combine: CombineOutcome | None = None
     stitched_equity: pd.DataFrame | None = None  #: walk-forward folds, out of sample, stitched

@@ -96,9 +96,10 @@ def figures(inp: ReportInputs) -> list[tuple[str, Any]]:
     if inp.baseline_pnls is not None and len(inp.baseline_pnls):
         centres, counts, width = bars_histogram(inp.baseline_pnls, 40)
         fig = go.Figure(go.Bar(x=centres, y=counts, width=width, name="random entries"))
-        fig.add_vline(x=inp.stats.net_pnl, line_color="#c0392b", line_width=3,
+        fig.add_vline(x=inp.stats.expectancy, line_color="#c0392b", line_width=3,
                       annotation_text="strategy")
-        fig.update_layout(title="Random-entry baseline (identical exits and sizes): net P&L ($)",
+        fig.update_layout(title="Random-entry baseline (identical exits and sizes, as many "
+                                "trades executed): net P&L per trade ($)",
                           height=320, bargap=0)
         figs.append(("baseline", fig))
     if inp.ambiguity is not None:

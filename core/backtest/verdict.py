@@ -112,7 +112,8 @@ def make_verdict(stats: Stats, expectancy_ci: Interval, *, pf_ci: Interval | Non
         reasons.append(f"profit factor {pf_ci.estimate:.2f} (95 % CI {pf_ci.low:.2f}–{pf_ci.high:.2f})")
     reasons.append(f"win rate {stats.win_rate:.1%}")
     if baseline_percentile is not None:
-        reasons.append(f"beats {baseline_percentile:.0f} % of random-entry runs with identical exits")
+        reasons.append(f"per trade, beats {baseline_percentile:.0f} % of random-entry runs with "
+                       "identical exits and as many trades")
     if deflated_sharpe is not None and not math.isnan(deflated_sharpe):
         reasons.append(f"deflated Sharpe {deflated_sharpe:.2f} after {n_trials} trial(s) in the ledger")
     costs = stats.commission + stats.slippage

@@ -185,7 +185,7 @@ def run_backtest_request(request: BacktestRequest, progress: Progress | None = N
     if req.baseline_seeds > 0 and len(res.trades):  # no trades: nothing to compare
         with out.stage(f"random baseline ({req.baseline_seeds} seeds)") as prog:
             base = random_baseline(bars, res, prof, n_seeds=req.baseline_seeds, seed=req.seed,
-                                   progress=prog)
+                                   bars_1s=bars_1s, progress=prog)
         out.say(base.summary())
     stitched, fold_rows = walk_forward(bars, sig, prof, req.folds, out) if req.walk_forward \
         else (None, None)
