@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -88,8 +88,10 @@ def live(
     prof = run_cli(lambda: load_profile(name))
     sim_overrides = sim_data_overrides(sim_data, prof.venue.kind, prof.name)
     if not headless:
-        err_console.print("note: the Textual console is not built yet; running headless "
-                          "(control it with `scalpdesk ctl`)")
+        _hosted(ctx, prof, name, model=model, shadow=shadow, account=account, armed=armed,
+                journal=journal, socket=socket, shutdown=shutdown, run_for=run_for,
+                speed=speed, metrics_port=metrics_port)
+        return
     opts = LiveOptions(profile=prof, model=model, account=account, journal_path=journal,
                        socket_path=socket, armed=armed, run_for_s=run_for, shutdown=shutdown,
                        sim_speed=speed, metrics_port=metrics_port, shadow_model=shadow,
@@ -99,3 +101,30 @@ def live(
                                              soft_wrap=True))))
     for line in report.lines():
         console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _hosted(ctx: typer.Context, prof: Any, name: str, *, model: str | None,
+            shadow: str | None, account: str | None, armed: bool | None,
+            journal: Path | None, socket: Path | None, shutdown: str, run_for: float | None,
+            speed: float, metrics_port: int | None) -> None:
+    """The engine in its own process, the console attached (console/tui/host.py)."""
+    from console.tui.backtest_run import runner_for
+    from console.tui.host import HostError, run_hosted
+    from core.control.paths import socket_path
+
+    argv = ["--profile", name, "--speed", f"{speed:g}"]
+    for flag, value in (("--model", model), ("--shadow", shadow), ("--account", account),
+                        ("--journal", journal), ("--run-for", run_for),
+                        ("--metrics-port", metrics_port)):
+        if value is not None:
+            argv += [flag, str(value)]
+    if armed is not None:
+        argv.append("--armed" if armed else "--disarmed")
+    sock = socket or socket_path(prof.name)
+    try:
+        code = run_hosted(argv, sock, on_exit=shutdown, backtest=runner_for(prof, model),
+                          say=lambda s: err_console.print(s, markup=False, highlight=False))
+    except HostError as exc:
+        raise fail(exc.message, exc.hint) from None
+    if code:
+        raise typer.Exit(code)

@@ -124,3 +124,37 @@ async def test_help_lists_every_key_with_its_ctl_command() -> None:
                 for key in ("ctrl+k", "f ", "p ", "a ", "r ", "b ", "q ", "ctrl+p"):
                     assert key in text
                 assert "scalpdesk ctl kill" in text and "scalpdesk ctl rearm" in text
+
+
+async def test_b_runs_the_backtest_on_a_worker_with_progress_and_failures_toast() -> None:
+    import threading
+
+    from console.tui.backtest_pane import BacktestPane, BacktestView
+
+    gate = threading.Event()
+    calls: list[str] = []
+
+    def runner(progress):  # noqa: ANN001, ANN202 - the BacktestRunner shape
+        calls.append("run")
+        progress("backtest", 0.5)
+        gate.wait(10)
+        if len(calls) > 1:
+            raise ValueError("no bars for MES in the catalog")
+        return BacktestView(state="done", title="t", metrics=[("trades", "3")],
+                            equity=[0, 1, 2], baseline_pct=61.0, verdict="inconclusive: x")
+
+    with short_dir() as d:
+        with ServerThread(FakeEngine(), d / "e.sock"):
+            app = ConsoleApp(d / "e.sock", poll_s=0.1, backtest=runner)
+            async with app.run_test(size=SIZE) as pilot:
+                pane = app.query_one(BacktestPane)
+                await pilot.press("b")
+                await until(lambda: pane.view.step == "backtest", pilot)
+                assert pane.view.state == "running" and app.is_running  # the UI is not blocked
+                gate.set()
+                await until(lambda: pane.view.state == "done", pilot)
+                await pilot.pause(0.1)
+                assert "beats 61% of random entries" in screen_text(app)
+                await pilot.press("b")                                # a failing run
+                await until(lambda: pane.view.state == "failed", pilot)
+                assert "no bars for MES" in pane.view.error
