@@ -90,7 +90,7 @@ def live(
     if not headless:
         _hosted(ctx, prof, name, model=model, shadow=shadow, account=account, armed=armed,
                 journal=journal, socket=socket, shutdown=shutdown, run_for=run_for,
-                speed=speed, metrics_port=metrics_port)
+                speed=speed, metrics_port=metrics_port, sim_data=sim_data)
         return
     opts = LiveOptions(profile=prof, model=model, account=account, journal_path=journal,
                        socket_path=socket, armed=armed, run_for_s=run_for, shutdown=shutdown,
@@ -106,7 +106,7 @@ def live(
 def _hosted(ctx: typer.Context, prof: Any, name: str, *, model: str | None,
             shadow: str | None, account: str | None, armed: bool | None,
             journal: Path | None, socket: Path | None, shutdown: str, run_for: float | None,
-            speed: float, metrics_port: int | None) -> None:
+            speed: float, metrics_port: int | None, sim_data: Path | None = None) -> None:
     """The engine in its own process, the console attached (console/tui/host.py)."""
     from console.tui.backtest_run import runner_for
     from console.tui.host import HostError, run_hosted
@@ -115,7 +115,7 @@ def _hosted(ctx: typer.Context, prof: Any, name: str, *, model: str | None,
     argv = ["--profile", name, "--speed", f"{speed:g}"]
     for flag, value in (("--model", model), ("--shadow", shadow), ("--account", account),
                         ("--journal", journal), ("--run-for", run_for),
-                        ("--metrics-port", metrics_port)):
+                        ("--metrics-port", metrics_port), ("--sim-data", sim_data)):
         if value is not None:
             argv += [flag, str(value)]
     if armed is not None:
