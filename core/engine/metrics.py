@@ -32,6 +32,9 @@ class EngineMetrics:
         self.events = Counter("scalpdesk_events_total", "Engine events", ["type"], registry=r)
         self.orders = Counter("scalpdesk_order_updates_total", "Order updates by state",
                               ["state"], registry=r)
+        self.drops = Gauge("scalpdesk_dropped_events", "Events not passed on, by reason "
+                           "(quotes coalesced, bad payloads, duplicates ignored)", ["reason"],
+                           registry=r)
         self.alerts = Counter("scalpdesk_alerts_total", "Alerts by level", ["level"], registry=r)
         self.inference = Histogram("scalpdesk_inference_seconds", "Model inference per bar",
                                    buckets=(1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 1e-2, 0.1),
@@ -65,6 +68,8 @@ class EngineMetrics:
         self.bars.set(st.get("bars") or 0)
         for m in MODES:
             self.mode.labels(m).set(1 if st.get("mode") == m else 0)
+        for reason, n in (st.get("drops") or {}).items():
+            self.drops.labels(str(reason)).set(n)
 
     def text(self) -> str:
         """The exposition text (what a scrape returns)."""

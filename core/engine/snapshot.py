@@ -44,7 +44,7 @@ def status_of(e: LiveEngine) -> dict[str, Any]:
         "feeds": {k: v.value for k, v in e.feeds.items()},
         "feed_block": e.feed_block(),
         "quotes_coalesced": e.quotes_coalesced,
-        "drops": {"quotes_coalesced": e.quotes_coalesced, "trades": 0, "user_events": 0},
+        "drops": drops_of(e),
         "broker_balance": e.broker_balance, "balance_seen_ns": e.balance_seen_ns,
         "mll_headroom": e.mll_headroom(), "reconciled_ns": e.reconciled_ns or None,
         "contract_id": e.contract.id, "account_id": e.account_id,
@@ -93,3 +93,20 @@ def model_view(pe: dict[str, Any] | None, signal: int | None) -> dict[str, Any] 
             "signal": signal, "ts_ns": pe.get("ts_ns"),
             "latency_ms": float(pe.get("latency_us") or 0.0) / 1e3,
             "predicted_move": pe.get("predicted_move")}
+
+
+def drop_counters(quotes_coalesced: int, venue: Any) -> dict[str, int]:
+    """What was not passed on, and why: quotes coalesced in bursts (latest wins), payloads the
+    client could not parse (skipped, logged), user events that were duplicates or older copies
+    of state already applied. Prints and user events are never dropped by the engine itself
+    (its queue is unbounded), so no counter for them is needed."""
+    out = {"quotes_coalesced": int(quotes_coalesced), "market_bad_payloads": 0,
+           "user_bad_payloads": 0, "user_duplicates_ignored": 0}
+    for k, v in (getattr(venue, "drop_counts", None) or {}).items():
+        out[str(k)] = int(v)
+    return out
+
+
+def drops_of(e: LiveEngine) -> dict[str, int]:
+    """The engine's drop counters (see :func:`drop_counters`)."""
+    return drop_counters(e.quotes_coalesced, e.venue)

@@ -44,26 +44,35 @@ class StreamsMixin:
             for _action, d in p.unwrap_user(arg):
                 self._apply_user(name, d, "hub")
         except Exception as exc:  # noqa: BLE001 - one bad payload must not kill the stream
+            self._count("user_bad_payloads")
             log.warning("bad %s payload skipped: %s", name, exc)
+
+    def _count(self: TopstepXVenue, key: str) -> None:
+        """Count what the client did not pass on (shown as the engine's drop counters)."""
+        c = self.__dict__.setdefault("drop_counts", {})
+        c[key] = c.get(key, 0) + 1
 
     def _apply_user(self: TopstepXVenue, name: str, d: dict[str, Any], source: str) -> None:
         st = self.state
         if name == "GatewayUserOrder":
             order = p.parse_order(d)
-            if st.apply_order(order):
-                self._queue.put_nowait(OrderEvent(order, source))
+            ev: Any = OrderEvent(order, source) if st.apply_order(order) else None
         elif name == "GatewayUserPosition":
             pos = p.parse_position(d)
-            if st.apply_position(pos):
-                self._queue.put_nowait(PositionEvent(pos, source))
+            ev = PositionEvent(pos, source) if st.apply_position(pos) else None
         elif name == "GatewayUserTrade":
             fill = p.parse_trade(d)
-            if st.apply_fill(fill):
-                self._queue.put_nowait(FillEvent(fill, source))
+            ev = FillEvent(fill, source) if st.apply_fill(fill) else None
         elif name == "GatewayUserAccount":
             acc = p.parse_account(d)
-            if st.apply_account(acc):
-                self._queue.put_nowait(AccountEvent(acc, source))
+            ev = AccountEvent(acc, source) if st.apply_account(acc) else None
+        else:
+            return
+        if ev is None:
+            # Not lost: a duplicate or an older copy of state already applied (idempotent).
+            self._count("user_duplicates_ignored")
+        else:
+            self._queue.put_nowait(ev)
 
     def _logout_seen(self: TopstepXVenue, hub: str) -> None:
         # Both hubs usually get the same GatewayLogout: one re-login serves both.
@@ -120,6 +129,7 @@ class StreamsMixin:
                     book = self._books[cid] = DepthBook(cid)
                 self._queue.put_nowait(book.apply(p.depth_rows(data)))
         except Exception as exc:  # noqa: BLE001 - skip the bad payload, keep the stream
+            self._count("market_bad_payloads")
             log.warning("bad %s payload skipped: %s", name, exc)
 
     def _on_state(self: TopstepXVenue, event: ConnectionEvent) -> None:

@@ -118,6 +118,15 @@ async def test_duplicated_and_reordered_events_book_each_trade_once(sim: Any) ->
         await asyncio.sleep(0.3)                          # late duplicates arrive
         assert eng.state.trades_booked == 1 and len(eng.trades) == 1
         assert abs(float(eng.risk.fs[0]) - bal0 - eng.trades[0]["net_pnl"]) < 1e-6
+        # the duplicates were counted, not lost: the status and the metrics say how many
+        drops = (await eng.ops.status())["drops"]
+        assert drops["user_duplicates_ignored"] > 0 and drops["user_bad_payloads"] == 0
+        from core.engine.metrics import EngineMetrics
+
+        m = EngineMetrics()
+        m.on_status({"drops": drops})
+        assert (f'scalpdesk_dropped_events{{reason="user_duplicates_ignored"}} '
+                f'{float(drops["user_duplicates_ignored"])}') in m.text()
     finally:
         task.cancel()
         await v.close()
