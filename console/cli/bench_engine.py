@@ -19,12 +19,13 @@ def register(app: typer.Typer) -> None:
         hours: Annotated[float, typer.Option(help="Session length of the memory replay.",
                                              min=0.1)] = 8.0,
     ) -> None:
-        """Measure the live engine: print → order decision latency, kill → flat, memory.
+        """Measure the live engine: print → order decision latency, kill → flat, restart, memory.
 
         Latency: the print that closes a bar → every step ran (features, LightGBM, decision,
         bracket, risk check) and the entry was handed to the venue; in process, a model
         trained on synthetic 1-s bars. Kill → flat: against the local simulator on loopback,
-        until REST confirms flat. Memory: RSS growth over a session of 1-s bars.
+        until REST confirms flat. Restart: a crash mid-position that lost its bracket → the
+        restarted engine's protective stop working at the broker. Memory: RSS growth over a session of 1-s bars.
 
         Example: scalpdesk bench engine --runs 5
         """
@@ -36,6 +37,8 @@ def register(app: typer.Typer) -> None:
             lat = run_cli(lambda: be.decision_latency(bars=bars, runs=runs))
         with progress_task("kill → flat against the simulator", None):
             kills = run_cli(lambda: be.kill_to_flat(runs=max(runs, 3)))
+        with progress_task("restart mid-position → protective stop, against the simulator", None):
+            restarts = run_cli(lambda: be.restart_to_protected(runs=max(runs, 3)))
         with progress_task(f"memory over {hours:g} h of 1-s bars", None):
             before, growth, n = run_cli(lambda: be.memory_growth(hours=hours))
         tab = Table("measure", f"median of {runs}", "all runs", "target",
@@ -49,6 +52,8 @@ def register(app: typer.Typer) -> None:
                     ", ".join(f"{r.order_p99_us:,.0f} ({r.orders} orders)" for r in lat), "≤ 1,000")
         tab.add_row("kill → flat verified (s)", f"{be.median(kills):.3f}",
                     ", ".join(f"{k:.3f}" for k in kills), "≤ 1")
+        tab.add_row("restart mid-position → stop working (s)", f"{be.median(restarts):.3f}",
+                    ", ".join(f"{k:.3f}" for k in restarts), "≤ 3")
         tab.add_row(f"RSS growth over {n:,} bars (MB)", f"{growth:.1f}",
                     f"from {before:,.0f} MB", "≤ 50")
         console.print(tab)

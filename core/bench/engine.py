@@ -274,3 +274,87 @@ def kill_to_flat(*, runs: int = 5) -> list[float]:
 def median(xs: list[float]) -> float:
     """Median of a list."""
     return float(statistics.median(xs))
+
+
+async def _restart_once(gw: Any, journal_path: Any) -> float:
+    """Engine A opens a position with its bracket and dies without cleaning up; its legs are
+    lost meanwhile (the worst case). Engine B starts on A's journal: seconds from the start
+    of recovery until the broker holds a working stop for the full position."""
+    from core.clock import LiveClock
+    from core.config import load_profile
+    from core.domain import OrderType
+    from core.engine.live import LiveEngine, side_of
+    from core.journal import Journal
+    from core.venues.base import Bracket, OrderRequest
+    from core.venues.topstepx.config import TopstepXConfig
+    from core.venues.topstepx.venue import TopstepXVenue
+
+    cfg = TopstepXConfig(api_url=gw.urls.rest, user_hub_url=gw.urls.user_hub,
+                         market_hub_url=gw.urls.market_hub)
+
+    async def connect() -> tuple[Any, int, Any]:
+        v = TopstepXVenue(cfg, username=gw.config.username, api_key=gw.config.api_key,
+                          clock=LiveClock(), market_open=lambda: True)
+        await v.connect()
+        acc = (await v.accounts())[0]
+        await v.watch_account(acc.id)
+        return v, acc.id, await v.active_contract("F.US.MES")
+
+    v, acc, c = await connect()
+    try:
+        await v.place_order(OrderRequest(account_id=acc, contract_id=c.id, side=side_of(1),
+                                         type=OrderType.MARKET, size=2,
+                                         bracket=Bracket(stop_ticks=8, target_ticks=8)))
+        for _ in range(300):
+            if [p for p in await v.positions(acc) if p.signed_size]:
+                break
+            await asyncio.sleep(0.01)
+        for _ in range(300):                       # the crash loses the legs
+            legs = await v.open_orders(acc)
+            if not legs:
+                break
+            for o in legs:
+                await v.cancel_order(acc, o.id)
+            await asyncio.sleep(0.01)
+    finally:
+        await v.close()
+    v, acc, c = await connect()                    # the restarted process
+    j = Journal(journal_path)
+    try:
+        eng = LiveEngine(profile=load_profile("demo"), venue=v, journal=j,
+                         clock=gw.engine.clock, account_id=acc, contract=c,
+                         signal=lambda b: (0, 0.0), bar_seconds=60, run_id="restart",
+                         armed=False)
+        t0 = time.perf_counter()
+        await eng.guard.recover()
+        while time.perf_counter() - t0 < 10.0:
+            stops = [o for o in await v.open_orders(acc) if o.stop_price is not None]
+            if sum(o.size for o in stops) >= 2:
+                return time.perf_counter() - t0
+            await asyncio.sleep(0.005)
+        raise RuntimeError("no protective stop within 10 s of the restart")
+    finally:
+        j.close()
+        await v.close()
+
+
+def restart_to_protected(*, runs: int = 5) -> list[float]:
+    """Seconds from a restart's recovery to a working stop for the whole position found
+    (the crash lost its bracket), against the simulator on loopback."""
+    import tempfile
+    from pathlib import Path
+
+    from core.backtest.synthetic import random_walk_bars
+    from core.venues.sim.gateway.server import SimGateway
+
+    async def one(path: Path) -> float:
+        bars = random_walk_bars(240, seed=1, bar_seconds=60, rth_only=True, start="2025-01-02")
+        gw = SimGateway(bars)
+        await gw.start()
+        try:
+            gw.replay.step(8)
+            return await _restart_once(gw, path)
+        finally:
+            await gw.stop()
+    with tempfile.TemporaryDirectory(prefix="scalpdesk-bench-") as d:
+        return [asyncio.run(one(Path(d) / f"j{k}.sqlite")) for k in range(runs)]
