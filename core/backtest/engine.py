@@ -137,12 +137,15 @@ class Prepared:
 
 
 def profile_for_bars(profile: Profile, bars: pd.DataFrame) -> tuple[Profile, str | None]:
-    """The profile as it trades ``bars``: a crypto profile takes the bars' own crypto pair.
+    """The profile as it trades ``bars``: the bars' own instrument prices the trades.
 
     A percentage-tick profile's rules (brackets and limits in %, slippage in bps) are the same
     for every pair; only the pair's tick, lot size, minimum notional and default fees differ.
-    So ``crypto_spot_1k`` (BTCUSDT) on ETHUSDT bars trades ETHUSDT, and says so. Futures
-    profiles keep their instrument (a MES profile prices ES bars as MES, as documented).
+    So ``crypto_spot_1k`` (BTCUSDT) on ETHUSDT bars trades ETHUSDT, and says so.
+
+    Futures likewise (issue 11, found 3): ES bars under a MES profile are ES bars, worth $50 a
+    point, not MES's $5; the note names both and says the profile's commission and dollar
+    limits apply unchanged. ``scalpdesk train`` and ``backtest`` both call this, so they agree.
     """
     from dataclasses import replace
 
@@ -154,13 +157,25 @@ def profile_for_bars(profile: Profile, bars: pd.DataFrame) -> tuple[Profile, str
     first = str(sym.cat.categories[sym.cat.codes.iloc[0]]) \
         if isinstance(sym.dtype, pd.CategoricalDtype) else str(sym.iloc[0])
     data, mine = INSTRUMENTS.get(root_of(first)), INSTRUMENTS.get(root_of(profile.instrument))
-    if data is None or mine is None or data.symbol == mine.symbol \
-            or not (data.percent and mine.percent):
+    if data is None or mine is None or data.symbol == mine.symbol:
         return profile, None
+    if data.percent and mine.percent:
+        return replace(profile, instrument=data.symbol), (
+            f"profile {profile.name!r} is for {mine.symbol}; its % rules trade these {data.symbol} "
+            f"bars with {data.symbol}'s tick {data.tick_size:g}, lot size {data.lot_size:g} and "
+            f"minimum notional {data.min_notional:g}")
+    if data.percent != mine.percent:  # crypto bars under a futures profile or the reverse
+        return profile, None
+    pt = data.tick_value / data.tick_size
+    mine_pt = mine.tick_value / mine.tick_size
     return replace(profile, instrument=data.symbol), (
-        f"profile {profile.name!r} is for {mine.symbol}; its % rules trade these {data.symbol} "
-        f"bars with {data.symbol}'s tick {data.tick_size:g}, lot size {data.lot_size:g} and "
-        f"minimum notional {data.min_notional:g}")
+        f"these bars are {data.symbol} ({data.name}, ${pt:,.2f} a point) but profile "
+        f"{profile.name!r} is for {mine.symbol} (${mine_pt:,.2f} a point): trades are priced and "
+        f"sized as {data.symbol}; the profile's commission "
+        f"(${profile.costs.commission_round_trip:,.2f} a round trip) and dollar limits apply "
+        f"unchanged — for {mine.symbol} results use {mine.symbol} bars, or make a profile for "
+        f"{data.symbol}: scalpdesk profile new mine --from {profile.name}; scalpdesk profile set "
+        f"mine profile.instrument {data.symbol} (and its costs.commission_round_trip)")
 
 
 def coarse_bar_note(bar_ns: int, sched: np.ndarray) -> str | None:
