@@ -110,6 +110,7 @@ class ConsoleApp(App[str | None]):
         self.quotes_coalesced = 0
         self._fps_seen = 0.0
         self._stream_quote: dict[str, Any] | None = None
+        self._head = ""
         self._fps_mark = (time.monotonic(), 0)
 
     # ---------------------------------------------------------------- layout
@@ -182,9 +183,11 @@ class ConsoleApp(App[str | None]):
             self.status = snap.status  # type: ignore[assignment]
         st = self.status
         age = self.heartbeat_age(now)
-        self.query_one("#head", Static).update(header_text(
-            st, heartbeat_age=age, frozen=self.is_frozen(now),
-            fps=self._fps_seen or self.fps, error=self.status_error))
+        head = header_text(st, heartbeat_age=age, frozen=self.is_frozen(now),
+                           fps=round(self._fps_seen or self.fps), error=self.status_error)
+        if head.plain != self._head:
+            self._head = head.plain
+            self.query_one("#head", Static).update(head)
         if snap.quote is not None or st_changed:
             # A streamed quote carries bid/ask/last/volume; the status adds the session's
             # change: merge, the newest non-missing value winning.

@@ -87,7 +87,8 @@ def header_text(st: Mapping[str, Any], *, heartbeat_age: float | None, frozen: b
     elif heartbeat_age is None:
         t.append("  engine: waiting for its heartbeat", style="yellow")
     else:
-        t.append(f"  engine ♥ {fmt.duration(heartbeat_age)} ago", style="green")
+        # Whole seconds: the header then repaints about once a second, not every frame.
+        t.append(f"  engine ♥ {int(heartbeat_age)} s ago", style="green")
     t.append(f"  console ♥ {fps:.0f} fps", style="dim")
     return t
 
