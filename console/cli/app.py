@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from console.cli import (attach, backtest, bench, ctl, data, demo, live, models, profile, sim,
-                         sweep, train, venue)
+                         sweep, tour, train, venue)
 from console.cli.helpfmt import ScalpdeskGroup
 
 app = typer.Typer(
@@ -62,7 +62,9 @@ for _sub, _name in _GROUPS:
     if _sub.registered_commands or _sub.registered_groups or _sub.registered_callback:
         app.add_typer(_sub, name=_name)
 
-demo.register(app)
+# `demo`: the console trading the simulator; `tour`: the printed research walk-through.
+app.command("demo")(demo.demo)
+tour.register(app)
 # `train` is one command with many options, not a group (scalpdesk train --data ...).
 app.command("train")(train.train)
 # `sweep` likewise: one command (scalpdesk sweep --space ... --out ...).

@@ -1,6 +1,7 @@
-"""`scalpdesk demo`: the main job end to end on embedded defaults (synthetic data, no network).
+"""`scalpdesk tour`: the research workflow end to end on embedded defaults (synthetic data, no network).
 
-Each step is a small function so the demo reads like the user's own workflow:
+What `scalpdesk demo` printed before the demo became the console trading the simulator.
+Each step is a small function so the tour reads like the user's own workflow:
 data in → checked → resampled → (research → backtest → simulator) as those layers exist.
 """
 
@@ -34,7 +35,7 @@ def _data_steps(workdir: Path, days: int, seed: int) -> dict:
     from core.datasets.validate import validate
 
     _step(f"1. Synthetic MES 1-second bars: {days} trading days, seed {seed}, planted pattern")
-    path = workdir / "mes_1s_demo.parquet"
+    path = workdir / "mes_1s_tour.parquet"
     with progress_task("generating", total=days) as advance:
         frame = run_cli(lambda: synth.generate(days, seed, planted=True, progress=advance))
     synth.write_parquet(frame, path)
@@ -68,7 +69,7 @@ def _scalpdesk(*args: str, env: dict[str, str] | None = None) -> int:
 
 
 def report_args(workdir: Path, keep: bool) -> list[str]:
-    """``--report`` for the demo's backtest only when the files are kept.
+    """``--report`` for the tour's backtest only when the files are kept.
 
     Without ``--keep`` everything lives in a temporary directory that is deleted at the end:
     printing a report path there would point the user at a file that is gone.
@@ -88,8 +89,8 @@ def _research_steps(workdir: Path, data: Path, keep: bool = False) -> bool:
                     "--profile", "demo", "--baseline-seeds", "50", *report_args(workdir, keep),
                     env={"SCALPDESK_LEDGER": str(workdir / "trials.jsonl")})
     if not keep:
-        console.print("HTML report: not written (the demo keeps nothing); "
-                      "`scalpdesk demo --keep DIR` writes DIR/report.html", highlight=False)
+        console.print("HTML report: not written (the tour keeps nothing); "
+                      "`scalpdesk tour --keep DIR` writes DIR/report.html", highlight=False)
     return rc == 0
 
 
@@ -127,15 +128,15 @@ def _venue_steps(data: Path) -> bool:
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``demo`` command to the root app."""
+    """Add the ``tour`` command to the root app."""
 
     @app.command()
-    def demo(
+    def tour(
         days: Annotated[int, typer.Option(help="Trading days of synthetic data.", min=1)] = 3,
         seed: Annotated[int, typer.Option(min=0, max=2**32 - 1, help="Random seed.")] = 7,
-        keep: Annotated[Path | None, typer.Option(help="Keep the demo's files in this directory.")] = None,
+        keep: Annotated[Path | None, typer.Option(help="Keep the tour's files in this directory.")] = None,
     ) -> None:
-        """Run the end-to-end demo on embedded synthetic data (no network, nothing left behind).
+        """Walk through the research workflow on synthetic data (no network, nothing left behind).
 
         Generates MES-like 1-second bars (with a weak planted pattern), imports and validates
         them, filters regular trading hours and resamples to 1 minute; trains LightGBM with
@@ -146,16 +147,18 @@ def register(app: typer.Typer) -> None:
         Examples:
 
         \b
-          scalpdesk demo
-          scalpdesk demo --days 5 --keep demo_files
+          scalpdesk tour
+          scalpdesk tour --days 5 --keep tour_files
+
+        The console trading the simulator is `scalpdesk demo`.
         """
-        with tempfile.TemporaryDirectory(prefix="scalpdesk-demo-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="scalpdesk-tour-") as tmp:
             workdir = keep or Path(tmp)
             workdir.mkdir(parents=True, exist_ok=True)
             out = _data_steps(workdir, days, seed)
             ok = _research_steps(workdir, out["path"], keep=keep is not None) \
                 and _venue_steps(out["path"])
-            console.rule("[green]demo finished" if ok else "[red]demo stopped at a failed step")
+            console.rule("[green]tour finished" if ok else "[red]tour stopped at a failed step")
             if keep:
                 console.print(f"files kept in {workdir} (report: {workdir / 'report.html'})")
             if not ok:

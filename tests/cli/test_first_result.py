@@ -1,6 +1,6 @@
 """Issue 12, first result: a default model on 1-minute data that takes no trades says why.
 
-Also: the demo never prints the path of a report it is about to delete.
+Also: the tour never prints the path of a report it is about to delete.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from console.cli import demo
+from console.cli import tour
 from console.cli.app import app
 
 runner = CliRunner()
@@ -32,14 +32,17 @@ def test_zero_trades_after_training_and_backtest_say_why(shared_data: Path, tmp_
     res = run("backtest", "--data", str(shared_data / MES_1M), "--model", "m", "--in-sample",
               "--profile", "account_1k", "--baseline-seeds", "0")
     assert res.exit_code == 0, res.output
-    assert "no signal reached profile account_1k's 60% confidence floor" in res.stdout
+    out = " ".join(res.stdout.split())
+    assert "confidence floor │ 60% (model m's training floor" in res.stdout
+    assert "no signal reached the 60% confidence floor" in out
+    assert "--min-confidence 0." in out
     assert "scalpdesk profile new mine --from account_1k" in res.stdout
     assert "'risk.confidence_steps[0].min_confidence'" in res.stdout
 
 
-def test_demo_prints_no_report_path_it_will_delete(tmp_path: Path) -> None:
-    assert demo.report_args(tmp_path, keep=False) == []
-    assert demo.report_args(tmp_path, keep=True) == ["--report", str(tmp_path / "report.html")]
+def test_tour_prints_no_report_path_it_will_delete(tmp_path: Path) -> None:
+    assert tour.report_args(tmp_path, keep=False) == []
+    assert tour.report_args(tmp_path, keep=True) == ["--report", str(tmp_path / "report.html")]
 
 
 def test_a_training_floor_below_the_first_sizing_step_moves_that_step() -> None:
