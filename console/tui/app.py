@@ -66,7 +66,7 @@ class ConsoleApp(App[str | None]):
     TITLE = "scalpdesk"
     CSS = """
     #head { dock: top; height: 1; background: $panel; }
-    Grid { grid-size: 3 3; grid-rows: 12 14 1fr; grid-columns: 1fr 1fr 1fr; }
+    Grid { grid-size: 3 3; grid-rows: 12 16 1fr; grid-columns: 1fr 1fr 1fr; }
     .pane { border: round $accent; padding: 0 1; height: 100%; }
     #positions { padding: 0 1; }
     #position-line { height: 2; }

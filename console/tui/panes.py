@@ -224,14 +224,17 @@ class RiskPane(TextPane):
         t.append(f"\narmed {'yes' if st.get('armed') else 'no'}")
         if st.get("killed"):
             t.append("   KILLED (r re-arms)", style="bold red")
-        t.append(f"   balance {fmt.money(st.get('balance'))}   day "
+        t.append(f"\nbalance {fmt.money(st.get('balance'))}   day "
                  f"{fmt.money(st.get('day_pnl'), sign=True)}\n")
         for lim in st.get("limits") or []:
             bar, frac = fmt.gauge(lim.get("used"), lim.get("limit"), width=8)
             style = "red" if frac >= 0.8 else ("yellow" if frac >= 0.5 else "green")
             t.append(f"{str(lim.get('name', '?'))[:16]:<16} ")
             t.append(bar, style=style)
-            t.append(f" {fmt.money0(lim.get('used'))}/{fmt.money0(lim.get('limit'))}\n")
+            # A day in profit has used none of a loss limit: show $0, not a negative.
+            used = lim.get("used")
+            used = max(float(used), 0.0) if isinstance(used, (int, float)) else used
+            t.append(f" {fmt.money0(used)}/{fmt.money0(lim.get('limit'))}\n")
         t.append(f"MLL headroom {fmt.money0(st.get('mll_headroom'))}, reconciled "
                  f"{fmt.age(st.get('reconciled_ns'), now)} ago\n")
         pause = st.get("pause_until_ns")
