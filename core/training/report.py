@@ -1,9 +1,13 @@
 """Aggregate fold results and say, in words, whether there is an edge after costs.
 
-The verdict is deliberately conservative. "possible edge" needs all of: out-of-sample AUC
-above 0.5 by more than two standard errors across at least three folds, at least two folds with ≥ 100
-trades, a pooled expectancy after costs whose 95 % interval is above zero, beating the
-random-direction baseline, and most counted folds profitable. The label and its wording come
+The verdict rests on **where trades happen**, not on an AUC over every bar (issue 11: an edge
+on 1-2 % of the bars leaves the all-bar AUC at 0.50). "possible edge" needs all of: at least
+two folds with ≥ 100 trades, a pooled expectancy after costs (the backtester's trades at the
+confidence floor) whose 95 % interval is above zero, beating the random-direction baseline,
+and most counted folds profitable. The directional AUC is still reported, as a secondary
+figure. Beside the backtest, the traded subset held for the label horizon and the top
+confidence decile (each with its coin-flip baseline on the same bars) are reported, so a
+signal lost to the profile's exits is visible and named. The label and its wording come
 from core.backtest.verdict.edge_verdict, the rule the backtest uses too: "no edge after costs"
 whenever the pooled interval lies below zero, "too few trades" only when a small sample's
 interval straddles zero.
@@ -42,6 +46,11 @@ class Summary:
     edge: bool
     caveats: list[str] = field(default_factory=list)
     holdout: dict[str, Any] | None = None
+    #: Pooled over the walk-forward folds, held for the label horizon (before the profile's
+    #: exits and risk rules): "traded" = at or above the confidence floor, "top_decile" = the
+    #: most confident tenth of the UP/DOWN predictions; each with its coin-flip baseline.
+    horizon: dict[str, Any] = field(default_factory=dict)
+    min_confidence: float = math.nan  #: the confidence floor the folds traded at
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -76,15 +85,12 @@ def summarize(results: list[FoldResult], *, min_confidence: float) -> Summary:
     aucs = np.array([r.metrics.auc for r in wf if math.isfinite(r.metrics.auc)])
     auc_mean = float(aucs.mean()) if len(aucs) else math.nan
     auc_sd = float(aucs.std(ddof=1)) if len(aucs) > 1 else math.nan
-    auc_se = auc_sd / math.sqrt(len(aucs)) if len(aucs) > 1 else math.nan
     counted = [r for r in wf if r.trading is not None and r.trading.trades >= MIN_TRADES]
     n, mean, se, base = _pooled(counted)
     ci = (mean - 1.96 * se, mean + 1.96 * se) if n else (math.nan, math.nan)
     profitable = sum(1 for r in counted if r.trading.expectancy > 0)
     auc_txt = f"out-of-sample AUC {auc_mean:.2f}" + (f" ± {auc_sd:.2f}" if math.isfinite(auc_sd) else "")
     auc_txt += f" over {len(wf)} fold{'s' if len(wf) != 1 else ''}"
-    # Overlapping labels make one fold's AUC noisy: ask for 3+ folds before calling it skill.
-    predictive = len(aucs) >= 3 and math.isfinite(auc_se) and auc_mean - 2 * auc_se > 0.5
     caveats: list[str] = []
     # One verdict rule for train and backtest (core.backtest.verdict.edge_verdict): the pooled
     # interval decides; folds too small to count still pool, so a clear loss reads as one.
@@ -96,9 +102,7 @@ def summarize(results: list[FoldResult], *, min_confidence: float) -> Summary:
         n, mean, se, base = _pooled(pool)
         ci = (mean - 1.96 * se, mean + 1.96 * se) if n else (math.nan, math.nan)
     failures = []
-    if not predictive:
-        failures.append("the model does not rank direction better than chance (AUC within two "
-                        "standard errors of 0.5, or fewer than 3 folds)")
+    # The AUC is not a condition (issue 11): a rare edge leaves it at 0.50 over all bars.
     if len(counted) < 2:
         failures.append(f"fewer than 2 folds with ≥ {MIN_TRADES} trades above "
                         f"{min_confidence:.0%} confidence")
@@ -116,6 +120,10 @@ def summarize(results: list[FoldResult], *, min_confidence: float) -> Summary:
                    "(`scalpdesk backtest --model` on bars after the training span)",
                    "every configuration you tried counts: many tries make a lucky one likely",
                    "costs come from the profile; live slippage in fast markets is worse"]
+    horizon = pooled_horizon(wf)
+    lost = exits_caveat(horizon, edge)
+    if lost:
+        caveats.append(lost)
     why = no_trade_reason(results, min_confidence)
     if why:
         caveats.append(why)
@@ -138,7 +146,62 @@ def summarize(results: list[FoldResult], *, min_confidence: float) -> Summary:
         log_loss_prior_mean=_mean([r.metrics.log_loss_prior for r in wf]),
         counted_folds=len(counted), trades=n, expectancy=mean, expectancy_ci=ci,
         baseline_expectancy=base, profitable_folds=profitable, verdict=verdict, edge=edge,
-        caveats=caveats, holdout=holdout)
+        caveats=caveats, holdout=holdout, horizon=horizon,
+        min_confidence=float(min_confidence))
+
+
+def _pool_rows(rows: list[dict[str, float]]) -> dict[str, float] | None:
+    """Bar-weighted pool of :func:`core.training.trading.horizon_row` rows."""
+    rows = [r for r in rows if r and r.get("bars", 0) > 0]
+    n = sum(int(r["bars"]) for r in rows)
+    if n == 0:
+        return None
+    def w(key: str) -> float:
+        return float(sum(r[key] * r["bars"] for r in rows) / n)
+    return {"bars": n, "precision": w("precision"), "ticks": w("ticks"), "dollars": w("dollars"),
+            "baseline": w("baseline"), "baseline_p5": w("baseline_p5"),
+            "baseline_p95": w("baseline_p95"), "folds": len(rows)}
+
+
+def pooled_horizon(wf: list[FoldResult]) -> dict[str, Any]:
+    """The traded subset and the top confidence decile, pooled over walk-forward folds."""
+    out: dict[str, Any] = {}
+    traded = _pool_rows([r.traded for r in wf if r.traded])
+    if traded:
+        out["traded"] = traded
+    top = _pool_rows([r.deciles[-1] for r in wf if r.deciles])
+    if top:
+        out["top_decile"] = top
+    return out
+
+
+def horizon_sentence(h: dict[str, Any], min_confidence: float) -> str | None:
+    """One line on the signals held for the label horizon (None when there are none)."""
+    parts = []
+    for key, what in (("traded", f"at ≥ {min_confidence:.0%} confidence"),
+                      ("top_decile", "top confidence decile")):
+        r = h.get(key)
+        if r:
+            parts.append(f"{what}: {r['bars']:,} bars, precision {r['precision']:.0%}, "
+                         f"{r['ticks']:+.1f} ticks = {_money(r['dollars'])} per contract after "
+                         f"costs (coin flips on the same bars: {_money(r['baseline'])}, 5–95 % "
+                         f"{_money(r['baseline_p5'])} to {_money(r['baseline_p95'])})")
+    if not parts:
+        return None
+    return "signals held for the label horizon (before exits and risk rules) — " + "; ".join(parts)
+
+
+def exits_caveat(h: dict[str, Any], edge: bool) -> str | None:
+    """Say so when the signals pay at the label horizon but the backtest found no edge."""
+    r = h.get("traded") or {}
+    if edge or not r or r["bars"] < MIN_TRADES:
+        return None
+    if r["dollars"] > 0 and r["dollars"] > r["baseline_p95"]:
+        return (f"the signals above the floor earn {_money(r['dollars'])} per contract held for "
+                f"the label horizon ({r['bars']:,} bars, above the coin-flip 95th percentile "
+                f"{_money(r['baseline_p95'])}), but not through the profile's exits and risk "
+                "rules: match the stop, target and time stop to the label horizon")
+    return None
 
 
 def no_trade_reason(results: list[FoldResult], min_confidence: float) -> str | None:
@@ -209,6 +272,9 @@ def report_text(results: list[FoldResult], s: Summary) -> str:
     if skipped:
         lines += ["", "entries the risk rules refused (profile sizing and schedule):"]
         lines += ["  " + x for x in skipped]
+    hz = horizon_sentence(s.horizon, s.min_confidence) if s.horizon else None
+    if hz:
+        lines += ["", hz]
     lines += ["", "VERDICT: " + s.verdict, holdout_sentence(s)]
     lines += [f"caveat: {c}" for c in s.caveats]
     return "\n".join(lines)

@@ -23,7 +23,8 @@ from core.strategy.signals import direction_from_proba
 from core.training.dataset import Dataset
 from core.training.metrics import ClassificationMetrics, classification_metrics
 from core.training.splits import Fold
-from core.training.trading import (TradingMetrics, bar_frame, period_signals, trading_metrics,
+from core.training.trading import (TradingMetrics, bar_frame, decile_table, period_signals,
+                                    round_trip_cost, traded_subset, trading_metrics,
                                     training_profile)
 
 Progress = Callable[[float], None] | None
@@ -65,6 +66,13 @@ class FoldResult:
     #: Out-of-sample arrays for the training report (calibration, confidence deciles);
     #: never written to the model card.
     diagnostics: dict[str, np.ndarray] | None = None
+    #: Per confidence decile of the UP/DOWN predictions, held for the label horizon: bars,
+    #: precision, ticks, $ after costs and the random-direction baseline on the same bars
+    #: (:func:`core.training.trading.decile_table`).
+    deciles: list[dict[str, float]] = field(default_factory=list)
+    #: The same for the predictions at or above the confidence floor (the traded subset
+    #: before the profile's exits and risk rules; :func:`~core.training.trading.traded_subset`).
+    traded: dict[str, float] | None = None
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready (no model)."""
@@ -73,6 +81,7 @@ class FoldResult:
                 "iterations": self.fit.iterations, "val": self.val_metrics.to_dict(),
                 "test": self.metrics.to_dict(),
                 "trading": self.trading.to_dict() if self.trading else None,
+                "traded_at_horizon": self.traded, "deciles": self.deciles,
                 "seconds": round(self.seconds, 3)}
 
 
@@ -124,7 +133,12 @@ def run_fold(fold: Fold, data: Dataset, spec: TrainSpec, *, keep_model: bool = F
     if model is None:
         model = make_model(spec.model_kind, params=spec.model_params, seed=spec.seed,
                            num_threads=spec.num_threads, device=spec.device)
-    info = model.fit(data.X[tr], y_tr, data.X[va], data.y[va], progress=progress)
+    extra = {}
+    if getattr(model, "kind", "") == "lightgbm":
+        # Stop on what the traded bars would earn on validation, not the overall log loss
+        # (core.ml.lgbm: rare events are invisible in a loss averaged over every bar).
+        extra["val_moves"] = data.move_ticks[va]
+    info = model.fit(data.X[tr], y_tr, data.X[va], data.y[va], progress=progress, **extra)
     cmap = ClassMap(tuple(int(c) for c in model.classes))
     raw_val = predict_rows(model, data.X, va)
     yv = cmap.to_index(data.y[va])
@@ -133,6 +147,7 @@ def run_fold(fold: Fold, data: Dataset, spec: TrainSpec, *, keep_model: bool = F
     val_m = classification_metrics(cal.apply(raw_val), yv, model.classes, prior)
     test_m, trading, diag = score_period(model, cal, data, fold.test, spec, prior,
                                          seed=spec.seed + fold.number)
+    deciles, traded = horizon_tables(diag, spec, seed=spec.seed + fold.number)
     return FoldResult(
         number=fold.number, is_holdout=fold.is_holdout,
         spans={"train_start": fold.train_start, "val_start": fold.val_start,
@@ -142,7 +157,27 @@ def run_fold(fold: Fold, data: Dataset, spec: TrainSpec, *, keep_model: bool = F
         class_moves=class_moves(data, tr, model.classes),
         seconds=time.perf_counter() - started,
         model=model if keep_model else None, calibrator=cal if keep_model else None,
-        diagnostics=diag)
+        diagnostics=diag, deciles=deciles, traded=traded)
+
+
+def horizon_tables(diag: dict[str, np.ndarray], spec: TrainSpec, *, seed: int
+                   ) -> tuple[list[dict[str, float]], dict[str, float] | None]:
+    """Decile table and traded subset of a fold's UP/DOWN predictions (empty without a profile).
+
+    Priced as the profile's instrument with its RTH round-trip costs, like the backtester.
+    """
+    if spec.profile is None:
+        return [], None
+    from core.domain import get_instrument
+    try:
+        tv = float(get_instrument(spec.profile.instrument).tick_value)
+    except KeyError:
+        return [], None
+    cost = round_trip_cost(spec.profile, tv)
+    conf, move = diag["dir_confidence"], diag["dir_move_ticks"]
+    return (decile_table(conf, move, tick_value=tv, cost_per_contract=cost, seed=seed),
+            traded_subset(conf, move, spec.min_confidence, tick_value=tv,
+                          cost_per_contract=cost, seed=seed))
 
 
 def diagnostics(proba: np.ndarray, classes: np.ndarray, y_index: np.ndarray,

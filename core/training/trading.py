@@ -13,6 +13,7 @@ the model isolates directional skill from timing, costs and risk rules.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -160,6 +161,82 @@ def trading_metrics(bars: pd.DataFrame, signals: Signals, profile: Profile, *, s
                 base.append(float(b["net_pnl"].mean()))
     return metrics_from_trades(res.trades, res.params.get("denials", {}),
                                float(np.mean(base)) if base else float("nan"))
+
+
+def horizon_row(conf: np.ndarray, move: np.ndarray, *, tick_value: float,
+                cost_per_contract: float, rng: np.random.Generator,
+                draws: int = 200) -> dict[str, float]:
+    """One group of UP/DOWN predictions held for the label horizon (see :func:`decile_table`)."""
+    n = len(move)
+    if n == 0:
+        return {"from": math.nan, "to": math.nan, "bars": 0, "precision": math.nan,
+                "ticks": math.nan, "dollars": math.nan, "baseline": math.nan,
+                "baseline_p5": math.nan, "baseline_p95": math.nan}
+    flips = rng.choice(np.array([-1.0, 1.0]), size=(draws, n))
+    base = (flips * np.abs(move)).mean(axis=1) * tick_value - cost_per_contract
+    return {"from": float(conf.min()), "to": float(conf.max()), "bars": int(n),
+            "precision": float((move > 0).mean()), "ticks": float(move.mean()),
+            "dollars": float(move.mean() * tick_value - cost_per_contract),
+            "baseline": float(base.mean()), "baseline_p5": float(np.percentile(base, 5)),
+            "baseline_p95": float(np.percentile(base, 95))}
+
+
+def _usable(conf: np.ndarray, move_ticks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    conf = np.asarray(conf, np.float64)
+    move = np.asarray(move_ticks, np.float64)
+    ok = np.isfinite(move) & np.isfinite(conf)
+    return conf[ok], move[ok]
+
+
+def decile_table(conf: np.ndarray, move_ticks: np.ndarray, *, tick_value: float,
+                 cost_per_contract: float, seed: int = 0) -> list[dict[str, float]]:
+    """Where the trades would happen: per confidence decile of the UP/DOWN predictions.
+
+    Each row: the decile's confidence range, bar count, precision (share of bars whose move
+    over the label horizon went the predicted way), mean move in the predicted direction
+    (ticks), its value per contract after a round trip's costs (enter now, exit at the horizon)
+    and the **random-direction baseline on the same bars**: the mean and 5th-95th percentile
+    of that value with coin-flip directions. A rare edge shows in the top deciles long before
+    it moves an AUC computed over every bar.
+
+    Args:
+        conf: Calibrated confidence of each UP/DOWN prediction.
+        move_ticks: The move that followed, in the predicted direction (ticks; NaN skipped).
+        tick_value: $ per tick per contract.
+        cost_per_contract: Round-trip costs per contract ($).
+        seed: Seeds the coin flips.
+
+    Returns:
+        Ten rows, lowest confidence first (empty when fewer than 10 usable bars).
+    """
+    conf, move = _usable(conf, move_ticks)
+    if conf.size < 10:
+        return []
+    rng = np.random.default_rng(seed)
+    order = np.argsort(conf, kind="stable")
+    return [horizon_row(conf[p], move[p], tick_value=tick_value,
+                        cost_per_contract=cost_per_contract, rng=rng)
+            for p in np.array_split(order, 10)]
+
+
+def traded_subset(conf: np.ndarray, move_ticks: np.ndarray, floor: float, *, tick_value: float,
+                  cost_per_contract: float, seed: int = 0) -> dict[str, float]:
+    """The UP/DOWN predictions at or above the confidence ``floor``, held for the horizon.
+
+    The same row as one :func:`decile_table` decile (count, precision, ticks, $ after costs,
+    random-direction baseline on the same bars) — before the profile's exits and risk rules,
+    which the backtester applies to the same signals.
+    """
+    conf, move = _usable(conf, move_ticks)
+    keep = conf >= floor
+    return horizon_row(conf[keep], move[keep], tick_value=tick_value,
+                       cost_per_contract=cost_per_contract, rng=np.random.default_rng(seed))
+
+
+def round_trip_cost(profile: Profile, tick_value: float) -> float:
+    """One contract's round-trip costs under ``profile`` in RTH: commission + slippage both ways."""
+    c = profile.costs
+    return float(c.commission_round_trip) + 2.0 * float(c.slippage_ticks) * tick_value
 
 
 def denial_text(denials: dict[str, int]) -> str:
