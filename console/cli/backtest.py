@@ -106,6 +106,11 @@ def backtest(
     in_sample: Annotated[bool, typer.Option(
         "--in-sample", help=("With --model: also trade bars the model was trained on (by "
                              "default they get no signals; in-sample results prove nothing)."))] = False,
+    min_confidence: Annotated[float | None, typer.Option(
+        "--min-confidence", min=0.0, max=1.0, help=(
+            "Trade only signals at or above this calibrated confidence. Default: with --model "
+            "the floor the model was trained and judged with (its config.json), else the "
+            "profile's risk.min_confidence. The summary says which applied."))] = None,
     capital: Annotated[str | None, typer.Option(
         "--capital", metavar="AMOUNTS", help=(
             "Also run the same signals at each starting capital, e.g. 100,1000,10000,100000: "
@@ -142,7 +147,7 @@ def backtest(
         data=data, profile=prof_name, strategy=strategy, signals=signals, model=model,
         bar=bar_opt, walk_forward=walk_forward_, folds=folds, baseline_seeds=baseline_seeds,
         seed=seed, report=report, trades_out=trades_out, resolve_1s=resolve_1s,
-        in_sample=in_sample, capitals=capitals)
+        in_sample=in_sample, capitals=capitals, min_confidence=min_confidence)
     bars = _StageBars()
 
     def emit(block: Block) -> None:

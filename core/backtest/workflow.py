@@ -58,6 +58,8 @@ class BacktestRequest:
         resolve_1s: 1-second bars to settle same-bar stop/target ambiguity.
         in_sample: With a model, also trade its training bars (proves nothing).
         capitals: Also run the same signals at each starting capital.
+        min_confidence: Confidence floor; None: the model's training floor (its config.json)
+            with --model, else the profile's ``risk.min_confidence``.
     """
 
     data: str
@@ -75,6 +77,7 @@ class BacktestRequest:
     resolve_1s: str | None = None
     in_sample: bool = False
     capitals: tuple[float, ...] | None = None
+    min_confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ class BacktestReport:
         n_trials: Trials on the same data in the ledger, this run included.
         deflated_sharpe: Deflated Sharpe probability (None with under 3 trading days).
         capital: The capital-scaling table when asked.
+        floor: The confidence floor applied and where it came from.
         report_path: The HTML report written, if any.
         trades_path: The trade log written, if any.
     """
@@ -104,6 +108,7 @@ class BacktestReport:
     n_trials: int = 1
     deflated_sharpe: float | None = None
     capital: CapitalTable | None = None
+    floor: tuple[float, str] = (0.0, "")
     report_path: Path | None = None
     trades_path: Path | None = None
     stitched_equity: pd.DataFrame | None = field(default=None, repr=False)
@@ -156,6 +161,7 @@ def run_backtest_request(request: BacktestRequest, progress: Progress | None = N
         from core.ml.artifacts import model_bar_seconds
 
         model_bar = model_bar_seconds(req.model)
+    prof, floor = confidence_floor(prof, req.model, req.min_confidence)
     with out.stage("loading bars", measured=False):
         bars, bsec = load_bars(req.data, req.bar, model_bar=model_bar, model_name=req.model)
     bars_1s = None
@@ -175,7 +181,7 @@ def run_backtest_request(request: BacktestRequest, progress: Progress | None = N
         res = run_backtest(bars, sig, profile=prof, seed=req.seed, progress=prog,
                            bars_1s=bars_1s)
     title = f"{prof.name} · {sig.name} · {len(bars):,} bars of {bsec:g} s"
-    out.add(summary_table(res, title))
+    out.add(summary_table(res, title, floor))
     for note in res.params.get("notes", []):
         out.say(f"note: {note}")
     why = () if len(res.trades) else ("why no trades: " + why_no_trades(sig, prof),)
@@ -200,12 +206,42 @@ def run_backtest_request(request: BacktestRequest, progress: Progress | None = N
                   in_sample=bool(req.model and req.in_sample), capital=cap)
     return BacktestReport(blocks=tuple(out.blocks), title=title, result=res, stats=hon.stats,
                           verdict=hon.verdict, baseline=base, n_trials=hon.n_trials,
-                          deflated_sharpe=hon.deflated_sharpe, capital=cap,
+                          deflated_sharpe=hon.deflated_sharpe, capital=cap, floor=floor,
                           report_path=hon.report_path, trades_path=trades_path,
                           stitched_equity=stitched)
 
 
-def summary_table(res: Any, title: str) -> Table:
+def confidence_floor(prof: Profile, model: str | None, override: float | None
+                     ) -> tuple[Profile, tuple[float, str]]:
+    """The confidence floor a run applies, and where it came from (issue 11, found 4).
+
+    A model is judged at training with the floor in its config.json; a backtest of it at
+    another floor would tell a different story about the same model. So: ``--min-confidence``
+    when given, else the model's training floor, else the profile's ``risk.min_confidence``.
+    The floor goes through core.training.trading.training_profile, the rule train uses (a
+    floor below the first sizing step moves that step down with it).
+
+    Returns:
+        The profile with that floor, and (floor, where it came from in words).
+    """
+    from core.training.trading import training_profile
+
+    if override is not None:
+        return training_profile(prof, override), (float(override), "--min-confidence")
+    if model:
+        import json
+
+        from core.ml.artifacts import resolve_model_dir
+
+        cfg = json.loads((resolve_model_dir(model) / "config.json").read_text(encoding="utf-8"))
+        floor = cfg.get("min_confidence")
+        if isinstance(floor, (int, float)):
+            return training_profile(prof, float(floor)), (
+                float(floor), f"model {model}'s training floor, from its config.json")
+    return prof, (float(prof.risk.min_confidence), f"profile {prof.name}'s risk.min_confidence")
+
+
+def summary_table(res: Any, title: str, floor: tuple[float, str] | None = None) -> Table:
     """The run's key/value summary: trades, P&L, costs, exits, risk events, refusals."""
     from core.backtest.engine import denial_lines
 
@@ -213,6 +249,7 @@ def summary_table(res: Any, title: str) -> Table:
     gross = float(t["gross_pnl"].sum()) if len(t) else 0.0
     costs = float((t["commission"] + t["slippage"]).sum()) if len(t) else 0.0
     rows = (
+        *((("confidence floor", f"{floor[0]:.0%} ({floor[1]})"),) if floor else ()),
         ("trades", f"{len(t):,}"),
         ("net P&L (after costs)", money(res.net_pnl)),
         ("gross P&L / costs", f"{money(gross)} / {money(costs)}"),

@@ -149,9 +149,10 @@ def why_no_trades(sig: Any, prof: Any) -> str:
     if not (directional & (c >= floor)).any():
         best = float(c[directional].max())
         low = f"{max(0.34, np.floor(best * 100) / 100 - 0.01):.2f}"
-        return (f"no signal reached profile {prof.name}'s {floor:.0%} confidence floor (highest "
-                f"{best:.0%}); to trade lower-confidence signals, copy the profile and lower the "
-                f"floor and the first sizing step: scalpdesk profile new mine --from {prof.name}; "
+        return (f"no signal reached the {floor:.0%} confidence floor (highest {best:.0%}); to "
+                f"trade lower-confidence signals in this run pass --min-confidence {low}, or copy "
+                f"the profile and lower its floor and first sizing step: "
+                f"scalpdesk profile new mine --from {prof.name}; "
                 f"scalpdesk profile set mine risk.min_confidence {low}; scalpdesk profile set mine "
                 f"'risk.confidence_steps[0].min_confidence' {low}")
     return "signals passed the confidence floor but the risk rules refused every entry (above)"

@@ -33,7 +33,7 @@ def test_zero_trades_after_training_and_backtest_say_why(shared_data: Path, tmp_
               "--profile", "account_1k", "--baseline-seeds", "0")
     assert res.exit_code == 0, res.output
     out = " ".join(res.stdout.split())
-    assert "confidence floor │ 60% (model m's training floor" in res.stdout
+    assert "confidence floor" in out and "60% (model m's training floor" in out
     assert "no signal reached the 60% confidence floor" in out
     assert "--min-confidence 0." in out
     assert "scalpdesk profile new mine --from account_1k" in res.stdout
