@@ -293,6 +293,13 @@ def synth_cmd(
         "counts calendar days.")] = None,
     unit: Annotated[str, typer.Option(help="With --crypto: open times in ms or us (Binance "
                                            "spot files from 2025 use us).")] = "ms",
+    pattern: Annotated[str | None, typer.Option(
+        "--pattern", metavar="NAME", help="Plant one pattern of the research family on its own "
+        "bar size (1 s or 1 min; RTH): volume_burst, breakout, range_fade, late_trend, pullback, "
+        "volume_burst_1s, breakout_1s (README → Research).")] = None,
+    strength: Annotated[float, typer.Option(
+        min=0.0, max=8.0, help="With --pattern: drift scale (1 = the documented, realistic "
+        "strength; 0 = noise).")] = 1.0,
 ) -> None:
     """Generate realistic MES-like 1-second bars (seeded) in the users' Parquet layout.
 
@@ -303,11 +310,14 @@ def synth_cmd(
 
     \b
       scalpdesk data synth --days 20 --planted --rth-only --out mes.parquet
+      scalpdesk data synth --days 120 --pattern volume_burst --out vb.parquet
       scalpdesk data synth --days 5 --seed 3 --start 2024-03-04
       scalpdesk data synth --crypto BTCUSDT --days 31 --start 2024-01-01 --out BTCUSDT-1m-2024-01.zip
     """
     if crypto:
         return _synth_crypto(crypto, days, seed, planted, start, out, unit)
+    if pattern is not None:
+        return _synth_pattern(pattern, strength, days, seed, planted, start, out)
     from core.datasets import synth
 
     run_cli(lambda: synth.check_start(start))
@@ -328,6 +338,31 @@ def synth_cmd(
     if planted:
         console.print(f"planted pattern: {synth.PLANTED_PATTERN}", highlight=False)
     console.print(f"next: scalpdesk data validate {path}")
+
+
+def _synth_pattern(name: str, strength: float, days: int, seed: int, planted: bool, start: str,
+                   out: Path | None) -> None:
+    """`data synth --pattern NAME`: RTH noise on the pattern's bar size with the pattern planted."""
+    from core.datasets import synth, synth_patterns as sp
+
+    if planted:
+        raise fail("--planted and --pattern both plant a pattern", "give one of them")
+    p = run_cli(lambda: sp.get_pattern(name))
+    run_cli(lambda: synth.check_start(start))
+    if out is not None:
+        _check_out(out, (".parquet",), "--out")
+    bar = "1s" if p.bar_seconds == 1 else "1m"
+    path = out or Path("data") / "synth" / f"mes_{bar}_{p.name}_x{strength:g}_{days}d_seed{seed}.parquet"
+    with progress_task("generating", None):
+        frame, starts = run_cli(lambda: sp.generate_pattern(p, days, seed, strength=strength,
+                                                            start=start))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    run_cli(lambda: synth.write_parquet(frame, path))
+    console.print(f"[green]wrote[/] {len(frame):,} {bar} RTH bars ({days} trading days, seed {seed}) "
+                  f"to {path}; {int((starts != 0).sum()):,} bars start a drift", highlight=False)
+    console.print(f"planted pattern: {p.describe(strength)}", highlight=False)
+    console.print(f"next: scalpdesk train --data {path} --lookahead {p.lookahead_seconds}",
+                  highlight=False)
 
 
 def _synth_crypto(pair: str, days: int, seed: int, planted: bool, start: str, out: Path | None,
