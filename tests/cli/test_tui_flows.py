@@ -47,8 +47,7 @@ async def test_pause_blocks_entries_and_p_resumes() -> None:
                 await pilot.press("p")
                 await until(lambda: app.status.get("mode") == "PAUSED", pilot)
                 assert eng.mode == "PAUSED"
-                await pilot.pause(0.2)
-                assert "PAUSED  operator pause" in screen_text(app)
+                await until(lambda: "PAUSED  operator pause" in screen_text(app), pilot)
                 await pilot.press("p")
                 await until(lambda: app.status.get("mode") == "ACTIVE", pilot)
                 assert eng.calls == ["pause", "resume"]
