@@ -225,6 +225,10 @@ def train(
                        embargo_seconds=embargo, mode=mode, model_params=params, seed=seed,
                        num_threads=threads, device=device, min_confidence=min_confidence,
                        shuffle_labels=shuffle_labels, workers=workers, cluster=cluster)
+    # Every configuration tried on this data is a trial (issue 11): the verdict counts them.
+    from core.backtest.ledger import append_trial, data_key, read_trials, trials_line
+    key = data_key(frame)
+    req.n_trials = len(read_trials(data_hash=key)) + 1
     root = str(frame["symbol"].iloc[0]) if len(frame) else prof.instrument
     from core.domain import root_of
     save_as = None if no_save else (name or f"{root_of(root)}_{model}_{label or prof.label.kind}")
@@ -237,7 +241,13 @@ def train(
 
         out = run_cli(lambda: run_train(frame, bar_s, req, name=save_as, models_dir=models_dir,
                                         created=created, progress=progress, data_source=source))
+    append_trial({"kind": "train", "data_hash": key, "model": model, "label": label,
+                  "lookahead": lookahead, "threshold": threshold, "threshold_pct": threshold_pct,
+                  "min_confidence": min_confidence, "profile": prof.name, "seed": seed,
+                  "saved": out.path is not None, "trades": out.summary.trades,
+                  "verdict": out.summary.verdict.split(":")[0], "sharpe_per_period": None})
     print_outcome(out)
+    say(trials_line(key))
     if out.path:
         say(f"saved model, calibration, scaler and model card to {out.path}")
     if report is not None:

@@ -92,6 +92,9 @@ def honesty(res: Any, profile: Any, baseline: Any, report: Path | None, title: s
                           warnings=verdict.warnings + ("these bars trained the model; only an "
                                                        "out-of-sample backtest can show an edge",))
     out.say(verdict.text())
+    from core.backtest.ledger import trials_line
+
+    out.say(trials_line(data_hash), style="dim")
     combine = None
     top = profile.topstep
     combine_note = combine_absent(profile, daily.size, in_sample)

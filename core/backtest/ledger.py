@@ -1,8 +1,10 @@
-"""The trial ledger: one JSON line per backtest or sweep member, append-only.
+"""The trial ledger: one JSON line per training run, backtest or sweep member, append-only.
 
-Deflated statistics need to know how many things were tried. Every backtest appends here
-(data hash, strategy, parameters, per-period Sharpe); :func:`trial_summary` tells the
-deflated Sharpe ratio how many trials there were and how much their Sharpe ratios varied.
+Deflated statistics need to know how many things were tried. Every backtest, every sweep
+trial and every training configuration (``scalpdesk train``, ``--no-save`` runs included)
+appends here under the data's key (:func:`data_key`); :func:`trial_summary` tells the
+deflated Sharpe ratio how many trials there were and how much their Sharpe ratios varied,
+and the train verdict widens its interval for the same count.
 Default location: ``data/trials.jsonl`` (override with ``SCALPDESK_LEDGER``).
 """
 
@@ -90,3 +92,28 @@ def data_key(bars: pd.DataFrame) -> str:
     h = hashlib.sha256(f"{len(ts)}:{ts[:1]}:{ts[-1:]}:{close.sum():.6f}".encode())
     h.update(np.ascontiguousarray(close[:: max(1, len(close) // 4096)]).tobytes())
     return h.hexdigest()[:16]
+
+
+def trial_counts(data_hash: str, path: Path | None = None) -> dict[str, int]:
+    """Trials on one data key by kind ("train", "backtest", sweep kinds …)."""
+    out: dict[str, int] = {}
+    for row in read_trials(path, data_hash=data_hash):
+        kind = str(row.get("kind", "other"))
+        out[kind] = out.get(kind, 0) + 1
+    return out
+
+
+def trials_line(data_hash: str, path: Path | None = None) -> str:
+    """One line saying how many trials the ledger holds on this data, by kind."""
+    counts = trial_counts(data_hash, path)
+    total = sum(counts.values())
+    train = counts.pop("train", 0)
+    back = counts.pop("backtest", 0)
+    other = sum(counts.values())
+    parts = [f"{train} training configuration{'s' if train != 1 else ''}",
+             f"{back} backtest{'s' if back != 1 else ''}"]
+    if other:
+        parts.append(f"{other} sweep trial{'s' if other != 1 else ''}")
+    return (f"trial ledger: {total} trial{'s' if total != 1 else ''} on this data "
+            f"({', '.join(parts)}); verdicts and deflated Sharpe ratios count them all "
+            f"({ledger_path()})")

@@ -43,8 +43,24 @@ def _money(x: float) -> str:
     return money(x)
 
 
+def trials_low(expectancy: Interval, n_trials: int) -> float:
+    """The interval's lower bound widened for ``n_trials`` tries on the same data.
+
+    Bonferroni: each try's two-sided level becomes 5 % / n, so the half-width below the
+    estimate grows from z = 1.96 to z = Φ⁻¹(1 − 0.025 / n) (2.24 at 2 trials, 2.80 at 10,
+    3.48 at 100). The best of many tries must clear that wider bar to count as an edge.
+    """
+    from statistics import NormalDist
+
+    if n_trials <= 1:
+        return expectancy.low
+    z = NormalDist().inv_cdf(1.0 - 0.025 / n_trials)
+    return expectancy.estimate - (expectancy.estimate - expectancy.low) * z / 1.959964
+
+
 def edge_verdict(trades: int, expectancy: Interval, *, failures: Sequence[str] = (),
-                 min_trades: int = MIN_TRADES, where: str = "") -> tuple[str, str]:
+                 min_trades: int = MIN_TRADES, where: str = "",
+                 n_trials: int = 1) -> tuple[str, str]:
     """The one rule deciding an edge verdict: ``scalpdesk train`` and ``backtest`` both call it.
 
     * no trades, or fewer than ``min_trades`` with the interval straddling zero:
@@ -62,6 +78,9 @@ def edge_verdict(trades: int, expectancy: Interval, *, failures: Sequence[str] =
             with the same exits do as well too often"); any one keeps "possible edge" away.
         min_trades: Below this no edge is claimed.
         where: Appended to the trade count (e.g. " in 3 folds").
+        n_trials: Trials on the same data in the ledger (training configurations, backtests,
+            sweep trials), this one included: "possible edge" needs the interval's lower
+            bound widened for them (:func:`trials_low`) above zero.
 
     Returns:
         (label, headline): the label is one of "possible edge", "no edge after costs",
@@ -78,11 +97,15 @@ def edge_verdict(trades: int, expectancy: Interval, *, failures: Sequence[str] =
         if expectancy.low > 0:  # above zero on a small sample: promising, not proven
             return "inconclusive", f"{exp}, but {few}"
         return "too few trades", f"{few}; {exp}"
+    failures = list(failures)
+    if expectancy.low > 0 and n_trials > 1 and trials_low(expectancy, n_trials) <= 0:
+        failures.append(f"after {n_trials:,} trials on this data the interval widened for them "
+                        f"reaches {_money(trials_low(expectancy, n_trials))}")
     if expectancy.low > 0 and not failures:
         return "possible edge", f"earns {exp}"
     if expectancy.estimate <= 0:
         return "no edge after costs", f"{exp}; the interval includes zero"
-    why = (["the expectancy interval includes zero"] if expectancy.low <= 0 else []) + list(failures)
+    why = (["the expectancy interval includes zero"] if expectancy.low <= 0 else []) + failures
     return "inconclusive", f"{exp}, but " + "; ".join(why)
 
 
@@ -134,7 +157,8 @@ def make_verdict(stats: Stats, expectancy_ci: Interval, *, pf_ci: Interval | Non
         failures.append("the Sharpe ratio does not survive the number of trials")
     if ambiguous_sign:
         failures.append("the result hinges on same-bar ordering")
-    label, head = edge_verdict(n, expectancy_ci, failures=failures, min_trades=min_trades)
+    label, head = edge_verdict(n, expectancy_ci, failures=failures, min_trades=min_trades,
+                               n_trials=n_trials)
     if label == "possible edge":
         warnings.append("a backtest is not proof: paper trade it before risking money")
     return Verdict(label, head, tuple(reasons), tuple(warnings))

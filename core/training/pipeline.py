@@ -54,6 +54,7 @@ class TrainRequest:
     shuffle_labels: bool = False
     workers: int | None = None
     cluster: str | None = None
+    n_trials: int = 1  #: trials on this data in the ledger, this run included (train CLI)
 
 
 @dataclass
@@ -196,7 +197,7 @@ def train(frame: pd.DataFrame, bar_seconds: int, req: TrainRequest, *, name: str
                      shuffle_labels=req.shuffle_labels)
     results = run_folds(folds, data, spec, workers=req.workers, cluster=req.cluster,
                         progress=progress)
-    summary = summarize(results, min_confidence=min_conf)
+    summary = summarize(results, min_confidence=min_conf, n_trials=req.n_trials)
     text = report_text(results, summary)
     out = TrainOutcome(results=results, summary=summary, report=text, notes=notes,
                        dataset_meta=data.meta, label=label,

@@ -78,8 +78,13 @@ def _pooled(results: list[FoldResult]) -> tuple[int, float, float, float]:
     return n, mean, se, (sum(base) / n if base else math.nan)
 
 
-def summarize(results: list[FoldResult], *, min_confidence: float) -> Summary:
-    """The pooled summary and the verdict in words."""
+def summarize(results: list[FoldResult], *, min_confidence: float,
+              n_trials: int = 1) -> Summary:
+    """The pooled summary and the verdict in words.
+
+    ``n_trials``: trials on this data in the ledger (core.backtest.ledger), this run included;
+    the verdict widens its interval for them (core.backtest.verdict.edge_verdict).
+    """
     wf = [r for r in results if not r.is_holdout]
     hold = [r for r in results if r.is_holdout]
     aucs = np.array([r.metrics.auc for r in wf if math.isfinite(r.metrics.auc)])
@@ -111,7 +116,8 @@ def summarize(results: list[FoldResult], *, min_confidence: float) -> Summary:
     if math.isfinite(base) and mean <= base:
         failures.append("random entries with the same exits do as well")
     label, head = edge_verdict(n, Interval(mean, ci[0], ci[1], 0.95), failures=failures,
-                               where=f" in {len(pool)} fold{'s' if len(pool) != 1 else ''}")
+                               where=f" in {len(pool)} fold{'s' if len(pool) != 1 else ''}",
+                               n_trials=n_trials)
     edge = label == "possible edge"
     verdict = f"{label}: {head}; {auc_txt}; random entries with the same exits: " \
               f"{_money(base)} per trade"

@@ -58,7 +58,8 @@ def test_train_verdict_uses_the_shared_rule() -> None:
                            expectancy_gross=-1.0, expectancy_se=0.2, profit_factor=0.4,
                            net_pnl=-120.0, costs=80.0, baseline_expectancy=-3.1, by_exit={})
         m = SimpleNamespace(auc=0.5, balanced_accuracy=0.5, log_loss=1.0, log_loss_prior=1.0)
-        return SimpleNamespace(is_holdout=False, metrics=m, trading=t, number=k)
+        return SimpleNamespace(is_holdout=False, metrics=m, trading=t, number=k,
+                               traded=None, deciles=None)
 
     s = summarize([fold(k) for k in range(3)], min_confidence=0.5)  # type: ignore[list-item]
     assert s.verdict.startswith("no edge after costs: loses −$3.00 per trade"), s.verdict
