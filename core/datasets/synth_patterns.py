@@ -64,7 +64,7 @@ class Pattern:
     code: int               #: kernel trigger code
     k1: float               #: trigger parameter 1 (see the kernel)
     k2: float               #: trigger parameter 2
-    rate: float             #: measured share of RTH bars starting a drift (seeds 0-2, 120 d)
+    rate: float             #: measured share of RTH bars starting a drift (seeds 0-2; 120 d of 1-min, 10 d of 1-s)
 
     def expected_value(self, strength: float = 1.0) -> float:
         """$ per MES trade after demo costs, holding from the next open for the window."""
@@ -89,10 +89,10 @@ PATTERNS: dict[str, Pattern] = {p.name: p for p in (
     Pattern("volume_burst", 60, "volume", "sparse",
             "a bar trades >= 2.3x its 60-bar average volume and moves >= 6 ticks open to close; "
             "direction of that bar",
-            10.0, 5, 300, _VOLUME, 2.3, 6.0, 0.014),
+            10.0, 5, 300, _VOLUME, 2.3, 6.0, 0.013),
     Pattern("breakout", 60, "price", "dense",
             "the close is above the highest high (below the lowest low) of the previous 30 bars",
-            6.0, 5, 300, _BREAKOUT, 30.0, 0.0, 0.045),
+            6.0, 5, 300, _BREAKOUT, 30.0, 0.0, 0.056),
     Pattern("range_fade", 60, "range", "sparse",
             "a bar's range is >= 3x its 60-bar average range; direction against that bar "
             "(the spike fades)",
@@ -104,7 +104,7 @@ PATTERNS: dict[str, Pattern] = {p.name: p for p in (
     Pattern("pullback", 60, "multi-bar", "sparse",
             "the 5-bar move is >= 24 ticks and the last bar closed >= 3 ticks against it; "
             "direction of the 5-bar move",
-            10.0, 5, 300, _PULLBACK, 24.0, 3.0, 0.015),
+            10.0, 5, 300, _PULLBACK, 24.0, 3.0, 0.011),
     Pattern("volume_burst_1s", 1, "volume", "sparse",
             "a second trades >= 3x its 300-second average volume and moves >= 1 tick; "
             "direction of that second",
@@ -112,7 +112,7 @@ PATTERNS: dict[str, Pattern] = {p.name: p for p in (
     Pattern("breakout_1s", 1, "price", "dense",
             "the close is above the highest high (below the lowest low) of the previous 30 "
             "seconds",
-            4.0, 10, 10, _BREAKOUT, 30.0, 0.0, 0.033),
+            4.0, 10, 10, _BREAKOUT, 30.0, 0.0, 0.035),
 )}
 
 

@@ -1,0 +1,53 @@
+"""Research power (issue 11): planted patterns at their documented, realistic strength are found
+out of sample by the real training pipeline; noise and shuffled labels are not.
+
+"Found" (core.bench.research): pooled over the walk-forward test folds, the most confident
+tenth of the UP/DOWN predictions held for the label horizon earns more per MES contract after
+costs than the 95th percentile of coin-flip directions on the same bars, with precision > 50 %.
+The ≥ 20-seed figures are `scalpdesk bench research`, not this suite (one seed each here).
+
+Found item 1 (a sparse volume-triggered drift, ~1.4 % of 1-minute bars, ≈ +$9 per MES trade
+after costs) is pinned as a strict xfail: the pipeline still misses it (README → Research,
+limitations) — the test turns red the day it is found, so the marker must then go.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from core.bench.research import research_profile, run_one
+from core.datasets import synth_patterns as sp
+from core.training.pipeline import TrainRequest, train
+
+
+@pytest.mark.parametrize("name", ["breakout", "late_trend"])
+def test_dense_patterns_are_found_out_of_sample(name: str) -> None:
+    run = run_one(name, seed=0)
+    assert run.found, run
+    assert run.verdict != "possible edge" or run.top_dollars > 0
+
+
+def test_noise_reads_no_edge() -> None:
+    run = run_one(None, seed=0)
+    assert not run.found, run
+    assert run.verdict != "possible edge", run
+
+
+def test_shuffled_labels_lose_the_pattern() -> None:
+    frame, _ = sp.generate_pattern("breakout", 120, seed=0)
+    req = TrainRequest(profile=research_profile(), label_kind="binary", threshold_ticks=0.0,
+                       lookahead_seconds=300, folds=4, min_confidence=0.55,
+                       shuffle_labels=True)
+    out = train(frame, 60, req)
+    top = out.summary.horizon.get("top_decile") or {}
+    assert not top or top["dollars"] <= top["baseline_p95"] or top["precision"] <= 0.5, \
+        out.report
+    assert not out.summary.edge
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11 found item 1 is not fixed yet: LightGBM on the "
+                   "49 features does not isolate a volume x bar-direction interaction on 1.4 % "
+                   "of the bars")
+def test_found_item_1_sparse_volume_burst_is_found() -> None:
+    run = run_one("volume_burst", seed=0)
+    assert run.found, run
