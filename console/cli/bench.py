@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 from console.cli import (
-    bench_backtest, bench_data, bench_engine, bench_features, bench_inference, bench_sweep,
-    bench_tui, bench_venue,
+    bench_backtest, bench_data, bench_engine, bench_features, bench_inference,
+    bench_research, bench_sweep, bench_tui, bench_venue,
 )
 
 app = typer.Typer(
@@ -15,5 +15,5 @@ app = typer.Typer(
 )
 
 for _mod in (bench_data, bench_features, bench_inference, bench_backtest, bench_venue,
-             bench_engine, bench_sweep, bench_tui):
+             bench_engine, bench_sweep, bench_tui, bench_research):
     _mod.register(app)
