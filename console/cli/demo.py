@@ -10,8 +10,6 @@ The step-by-step research walk-through that used to be the demo is ``scalpdesk t
 from __future__ import annotations
 
 import json
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -111,6 +109,31 @@ def _narrate(line: str, state: Narrator) -> str | None:
     return None
 
 
+def fresh_journal() -> Path:
+    """The demo's journal, emptied for this run: ``$SCALPDESK_HOME/demo/journal.sqlite``.
+
+    The journal restores risk state on start (day P&L, loss streak, a kill's HALTED latch); a
+    demo starts from a clean $1,000 account each time, so the last run's journal is removed —
+    unless a demo engine still runs on it (a console that detached), which is refused.
+    The file stays after the run for `sqlite3` or `scalpdesk ctl` look-ups.
+    """
+    from console.cli.common import fail
+    from core.control.client import ControlClient
+    from core.control.paths import socket_path
+    from core.profile_files import scalpdesk_home
+
+    sock = run_cli(lambda: socket_path(PROFILE))
+    if ControlClient(sock, timeout=2.0).is_running():
+        raise fail(f"a demo engine already runs (control socket {sock})",
+                   f"attach to it with `scalpdesk attach --socket {sock}`, or stop it with "
+                   f"`scalpdesk ctl kill --socket {sock}` and end its process")
+    path = scalpdesk_home() / "demo" / "journal.sqlite"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    return path
+
+
 def run_headless(assets: Any, *, speed: float, minutes: float | None,
                  journal: Path) -> Any:
     """The engine in this process against the simulator; returns the session report."""
@@ -136,21 +159,36 @@ def run_headless(assets: Any, *, speed: float, minutes: float | None,
 
 
 def live_args(assets: Any, *, speed: float, minutes: float | None, journal: Path) -> list[str]:
-    """The `scalpdesk live` arguments of the demo's engine (the hosted console starts it)."""
+    """The `scalpdesk live` arguments of the demo's engine (the hosted console starts it;
+    it adds ``--headless``, ``--on-exit`` and ``--socket``)."""
     args = ["--profile", PROFILE, "--model", str(assets.model), "--sim-data", str(assets.replay),
-            "--speed", f"{speed:g}", "--journal", str(journal), "--armed", "--on-exit", "flatten"]
+            "--speed", f"{speed:g}", "--journal", str(journal), "--armed"]
     if minutes is not None:
         args += ["--run-for", f"{minutes * 60.0:g}"]
     return args
 
 
-def _hosting() -> Callable[..., Any] | None:
-    """The console's hosting function when this build has it (console/tui/host.py)."""
+def run_console(assets: Any, *, speed: float, minutes: float | None, journal: Path) -> int:
+    """The engine in its own process and the console attached (``console.tui.host``).
+
+    Returns the exit code; a failure to start the engine is exit 2 with its log's tail.
+    """
+    from console.cli.common import fail
+    from console.tui.backtest_run import runner_for
+    from console.tui.host import HostError, run_hosted
+    from core.config import load_profile
+    from core.control.paths import socket_path
+
+    prof = run_cli(lambda: load_profile(PROFILE))
+    sock = run_cli(lambda: socket_path(PROFILE))
     try:
-        from console.tui.host import run_hosted
-    except ImportError:
-        return None
-    return run_hosted
+        return run_hosted(live_args(assets, speed=speed, minutes=minutes, journal=journal),
+                          sock, on_exit="flatten",
+                          # `b` backtests the model on the replay's bars (out of sample too)
+                          backtest=runner_for(prof, str(assets.model), str(assets.replay)),
+                          say=lambda s: err_console.print(s, markup=False, highlight=False))
+    except HostError as exc:
+        raise fail(exc.message, exc.hint) from None
 
 
 def demo(
@@ -173,7 +211,7 @@ def demo(
     bars from another seed, so every trade is out of sample. The engine runs the demo
     profile's rules ($1,000 account, 60 % confidence floor) in paper mode. Keys: ctrl+k kill,
     f flatten, p pause, ? help, q quit. Each run starts a fresh journal (in a temporary
-    directory), so a kill in one demo does not carry into the next.
+    ~/.scalpdesk/demo/journal.sqlite), so a kill in one demo does not carry into the next.
 
     Examples:
 
@@ -188,19 +226,15 @@ def demo(
     _say("scalpdesk demo: paper trading on the local simulator (no network, no account, "
          "no real orders)")
     assets = prepare(fresh)
-    with tempfile.TemporaryDirectory(prefix="scalpdesk-demo-") as tmp:
-        journal = Path(tmp) / "journal.sqlite"
-        host = None if headless else _hosting()
-        if not headless and host is None:
-            err_console.print("note: this build has no hosted console yet; running headless "
-                              "(control it with `scalpdesk ctl --profile demo`)")
-        if host is not None:
-            run_cli(lambda: host(live_args(assets, speed=speed, minutes=minutes,
-                                           journal=journal), profile=PROFILE))
-            return
-        _say(f"replaying at speed {speed:g}" + ("" if minutes is None else
-                                                 f" for {minutes:g} minute(s)") + "; Ctrl-C stops "
-             "(positions are flattened)")
-        report = run_headless(assets, speed=speed, minutes=minutes, journal=journal)
+    journal = fresh_journal()
+    if not headless:
+        code = run_console(assets, speed=speed, minutes=minutes, journal=journal)
+        if code:
+            raise typer.Exit(code)
+        return
+    _say(f"replaying at speed {speed:g}" + ("" if minutes is None else
+                                             f" for {minutes:g} minute(s)") + "; Ctrl-C stops "
+         "(positions are flattened)")
+    report = run_headless(assets, speed=speed, minutes=minutes, journal=journal)
     for line in report.lines():
         _say(line)

@@ -14,7 +14,7 @@ next to the model (``demo.json``) so the demo can say how often it expects to tr
 
 Layout (``$SCALPDESK_HOME/cache/demo/<key>/``, never in the checkout)::
 
-    model/          the model artifact (same format as ``models/NAME``)
+    mes_demo_lgbm/  the model artifact (same format as ``models/NAME``)
     replay.parquet  the simulator's bars (1-second, RTH, planted pattern, other seed)
     demo.json       the recipe, the training summary and the out-of-sample figures
 
@@ -40,7 +40,9 @@ import numpy as np
 from core.errors import CoreError, ModelError
 
 #: Bumped when the layout or the meaning of the cache changes (old caches are rebuilt).
-CACHE_VERSION = 1
+CACHE_VERSION = 2
+#: The model's directory name (the console's model pane shows it).
+MODEL_NAME = "mes_demo_lgbm"
 
 Progress = Callable[[str], None] | None
 
@@ -140,7 +142,7 @@ def _is_complete(root: Path) -> bool:
     from core.ml.artifacts import ARTIFACT_VERSION
     try:
         info = json.loads((root / "demo.json").read_text(encoding="utf-8"))
-        config = json.loads((root / "model" / "config.json").read_text(encoding="utf-8"))
+        config = json.loads((root / MODEL_NAME / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
     return (info.get("cache_version") == CACHE_VERSION
@@ -153,7 +155,8 @@ def load_demo_assets(root: Path) -> DemoAssets | None:
     if not _is_complete(root):
         return None
     info = json.loads((root / "demo.json").read_text(encoding="utf-8"))
-    return DemoAssets(root=root, model=root / "model", replay=root / "replay.parquet", info=info)
+    return DemoAssets(root=root, model=root / MODEL_NAME, replay=root / "replay.parquet",
+                      info=info)
 
 
 def ensure_demo_model(cache_dir: Path | None = None, *, recipe: DemoRecipe = RECIPE,
@@ -194,7 +197,7 @@ def ensure_demo_model(cache_dir: Path | None = None, *, recipe: DemoRecipe = REC
             raise
         raise ModelError(f"building the demo model in {base} failed: {exc}",
                          hint="run `scalpdesk demo --fresh` to retry; check free disk space") from exc
-    return DemoAssets(root=root, model=root / "model", replay=root / "replay.parquet",
+    return DemoAssets(root=root, model=root / MODEL_NAME, replay=root / "replay.parquet",
                       info=info, built=True)
 
 
@@ -238,7 +241,7 @@ def _build(tmp: Path, recipe: DemoRecipe, say: Callable[[str], None]) -> dict[st
     prof = load_profile(recipe.profile)
     req = TrainRequest(profile=prof, model_kind="lightgbm", folds=recipe.folds,
                        seed=recipe.train_seed, num_threads=recipe.threads)
-    out = train(frame, 1, req, name="model", models_dir=tmp,
+    out = train(frame, 1, req, name=MODEL_NAME, models_dir=tmp,
                 data_source=f"synthetic {recipe.train_days} days (planted pattern, strength "
                             f"{recipe.strength:g}, seed {recipe.train_seed}, RTH only)")
     last = frame["timestamp"].iloc[-1]

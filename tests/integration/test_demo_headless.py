@@ -18,7 +18,7 @@ runner = CliRunner()
 
 def test_headless_demo_trades_and_ends_with_the_session_report(demo_home: Path) -> None:  # noqa: F811
     out = subprocess.run([sys.executable, "-m", "console", "demo", "--headless",
-                          "--minutes", "0.3", "--speed", "40"],
+                          "--minutes", "0.2", "--speed", "40"],
                          capture_output=True, text=True, timeout=120, env=demo_env(demo_home))
     text = out.stdout + out.stderr
     assert out.returncode == 0, text[-3000:]

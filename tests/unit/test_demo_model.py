@@ -63,7 +63,7 @@ def test_a_failed_build_leaves_nothing(tmp_path: Path, monkeypatch: pytest.Monke
 
 def test_an_incomplete_directory_is_not_a_cache(tmp_path: Path) -> None:
     root = tmp_path / SMALL.key()
-    (root / "model").mkdir(parents=True)
+    (root / demo_model.MODEL_NAME).mkdir(parents=True)
     (root / "replay.parquet").write_bytes(b"x")
     assert load_demo_assets(root) is None
 
