@@ -13,8 +13,16 @@ Errors (the data must not be used as is):
 
 Warnings (reported, not fatal): ``gaps`` in trading hours (CME calendar for CME futures,
 every missing bar for 24/7 crypto, same-day steps under 1 h otherwise), ``outside-session`` bars, ``zero-volume`` bars,
-``roll`` (contract code change) and ``open-jump`` (a session-open jump far above the
-typical one: an unadjusted roll or a news gap), ``unknown-instrument``.
+``roll`` (contract code change, counted in time order), ``open-jump`` (a session-open jump
+far above the typical one: an unadjusted roll or a news gap), ``jump`` (a jump between two
+bars *inside* a session — an unadjusted roll in a root-only series, or bad prints — with its
+time), ``contracts`` (several contracts trading at the same times: each is judged on its
+own; import them with ``data import --by-contract``), ``contract-order`` (rows grouped by
+contract rather than in time order, with the sort fix), ``unknown-instrument``.
+
+A file holding several contracts is judged **per contract**: order, duplicates, gaps and
+jumps within each contract's own rows, never across two contracts (which gave spurious
+rolls and −45 % "jumps" when rows of two contracts alternate).
 
 Each issue names the source, the first offending 1-based data row (``row_offset + index +
 1``), the count of such rows and the fix.
@@ -128,9 +136,15 @@ def _fmt_et(ns: int) -> str:
 
 
 class _Collector:
-    def __init__(self, source: str, row_offset: int) -> None:
+    def __init__(self, source: str, row_offset: int, index: np.ndarray | None = None) -> None:
         self.source, self.row_offset = source, row_offset
         self.issues: list[Issue] = []
+        #: Row positions of a sub-series (one contract) in the file; None: the whole file.
+        self.index = index
+
+    def row_of(self, i: int) -> int:
+        """The 1-based data row of the sub-series' row ``i``."""
+        return self.row_offset + int(i if self.index is None else self.index[i]) + 1
 
     def mask(self, severity: str, code: str, mask: np.ndarray, what: str, fix: str) -> None:
         """Add an issue for the rows where ``mask`` is True (nothing if none)."""
@@ -140,7 +154,7 @@ class _Collector:
 
     def rows(self, severity: str, code: str, count: int, first_index: int, what: str,
              fix: str) -> None:
-        row = self.row_offset + first_index + 1
+        row = self.row_of(first_index)
         self.issues.append(Issue(severity, code, f"{self.source}: {what} in {count:,} row(s), "
                                  f"first at data row {row}", row, count, fix))
 
@@ -188,10 +202,17 @@ def validate(frame: pd.DataFrame, *, source: str, bar_seconds: int,
         return ValidationReport(source, 0, None, None, bar_seconds, tuple(c.issues), 0, 0)
     px = {k: frame[k].to_numpy(dtype=np.float64) for k in PRICE_COLUMNS}
     inst = _instrument(frame, instrument, c)
-    _check_rows(ts, px, frame["volume"].to_numpy(), inst, bar_seconds, c)
+    from core.datasets.validate_series import contract_codes, gaps_and_rolls, per_contract
+
+    codes, cats = contract_codes(frame["symbol"])
+    groups = [np.flatnonzero(codes == g) for g in range(len(cats))] if len(cats) > 1 else None
+    _check_rows(ts, px, frame["volume"].to_numpy(), inst, bar_seconds, c, groups)
     gaps = missing_bars = 0
     if check_gaps and n > 1:
-        gaps, missing_bars = _gaps_and_rolls(ts, px, frame["symbol"], bar_seconds, inst, c)
+        if groups is None:
+            gaps, missing_bars = gaps_and_rolls(ts, px, codes, cats, bar_seconds, inst, c)
+        else:
+            gaps, missing_bars = per_contract(ts, px, codes, cats, groups, bar_seconds, inst, c)
     order = {"error": 0, "warning": 1}
     issues = tuple(sorted(c.issues, key=lambda i: order.get(i.severity, 2)))
     return ValidationReport(source, n, int(ts.min()), int(ts.max()), int(bar_seconds), issues,
@@ -222,7 +243,8 @@ def _volume(vol: np.ndarray) -> np.ndarray:
 
 
 def _check_rows(ts: np.ndarray, px: dict[str, np.ndarray], vol: np.ndarray,
-                inst: Instrument | None, bar_seconds: int, c: _Collector) -> None:
+                inst: Instrument | None, bar_seconds: int, c: _Collector,
+                groups: list[np.ndarray] | None = None) -> None:
     """Every per-row rule in one compiled pass (see ``_validate_kernels.row_checks``)."""
     from core.datasets import _validate_kernels as k
 
@@ -230,9 +252,22 @@ def _check_rows(ts: np.ndarray, px: dict[str, np.ndarray], vol: np.ndarray,
     limit = PLAUSIBLE_MAX_PRICE.get(inst.symbol, 0.0) if inst is not None else 0.0
     floor = PLAUSIBLE_MIN_PRICE.get(inst.symbol, 0.0) if inst is not None else 0.0
     bar_ns = int(bar_seconds) * NS_PER_SECOND if 0 < bar_seconds < 3600 else 0
-    counts, first = k.row_checks(ts, px["open"], px["high"], px["low"], px["close"],
-                                 _volume(vol), float(tick), TICK_TOLERANCE,
-                                 float(limit), float(floor), bar_ns)
+    vol64 = _volume(vol)
+    counts, first = None, None
+    # Per contract: order and duplicates only mean something within one contract's rows.
+    for idx in (groups or [None]):
+        sel = slice(None) if idx is None else idx
+        cn, fi = k.row_checks(ts[sel], px["open"][sel], px["high"][sel], px["low"][sel],
+                              px["close"][sel], vol64[sel], float(tick), TICK_TOLERANCE,
+                              float(limit), float(floor), bar_ns)
+        if idx is not None:
+            fi = np.where(cn > 0, idx[np.maximum(fi, 0)], -1)
+        if counts is None:
+            counts, first = cn.copy(), fi.copy()
+            continue
+        take = (cn > 0) & ((counts == 0) | (fi < first))
+        first = np.where(take, fi, first)
+        counts = counts + cn
 
     def add(slot: int, severity: str, code: str, what: str, fix: str) -> None:
         if counts[slot]:
@@ -274,10 +309,12 @@ def _check_rows(ts: np.ndarray, px: dict[str, np.ndarray], vol: np.ndarray,
                 f"price off the {tick:g} tick grid of {inst.symbol} (sub-tick prints)",
                 "fine for sub-penny equity prints; otherwise check for adjusted or scaled prices")
     add(k.UNSORTED, "error", "unsorted",
-        "timestamp earlier than the row before (rows not in time order)",
+        "timestamp earlier than the row before (rows not in time order"
+        + (", within one contract)" if groups else ")"),
         "sort the source by time (and check why it was out of order: a merged or reversed "
         "export)")
     add(k.DUPLICATE, "error", "duplicate", "same timestamp as the row before"
+        + (" of the same contract" if groups else "")
         + (" (only neighbouring rows compared because the rows are unsorted)"
            if counts[k.UNSORTED] else ""),
         "drop duplicated bars; two contracts at one time means an overlapping continuous "
@@ -285,77 +322,3 @@ def _check_rows(ts: np.ndarray, px: dict[str, np.ndarray], vol: np.ndarray,
     add(k.MISALIGNED, "error", "misaligned", f"bar start not on a {bar_seconds} s boundary",
         "stamps must be bar STARTS in UTC; bar-end stamps or sub-second offsets need fixing "
         "in the source")
-
-
-def _gaps_and_rolls(ts: np.ndarray, px: dict[str, np.ndarray], symbol: pd.Series,
-                    bar_seconds: int, inst: Instrument | None, c: _Collector) -> tuple[int, int]:
-    from core.datasets import _validate_kernels as k
-
-    bar_ns = int(bar_seconds) * NS_PER_SECOND
-    cme = inst is not None and inst.exchange == "CME"
-    if cme:
-        from core import calendar
-
-        day = calendar.session_id(ts)
-        c.mask("warning", "outside-session", day < 0,
-               "bar outside CME Globex trading hours (halt, weekend or holiday)",
-               "check the time zone of the source (--tz) or an old session schedule")
-        max_step = 0
-    elif inst is not None and inst.continuous:
-        # 24/7 markets have no session break: every missing bar is a gap (an exchange outage
-        # or maintenance window shows up here), however long.
-        day = np.zeros(len(ts), dtype=np.int64)
-        max_step = 0
-    else:
-        # No exchange calendar: steps under 1 h on the same local day are gaps; longer ones
-        # are session breaks (the shared data README uses the same rule).
-        zone = inst.timezone if inst is not None else "UTC"
-        day = (pd.DatetimeIndex(ts.view("datetime64[ns]"), tz="UTC").tz_convert(zone)
-               .tz_localize(None).asi8 if zone != "UTC" else ts) // (86_400 * NS_PER_SECOND)
-        max_step = 3600 * NS_PER_SECOND
-    gaps, missing, first_gap, big, breaks = k.gap_scan(ts, np.asarray(day, dtype=np.int64),
-                                                       bar_ns, max_step, _LARGEST_GAPS)
-    if gaps:
-        when = _fmt if inst is not None and inst.continuous else _fmt_et   # crypto lives in UTC
-        largest = "; ".join(f"{when(ts[i - 1])} → {when(ts[i])} "
-                            f"({(ts[i] - ts[i - 1]) // NS_PER_SECOND:,} s)" for i in big if i > 0)
-        c.plain("warning", "gaps", f"{gaps:,} gap(s) in trading hours, {missing:,} "
-                f"missing {bar_seconds} s bar(s); largest: {largest}", int(gaps),
-                "bars without trades are absent by design; large gaps may be lost data — "
-                "backfill them if so", row=c.row_offset + int(first_gap) + 1)
-    _rolls(ts, px, symbol, breaks, inst, c)
-    return int(gaps), int(missing)
-
-
-def _rolls(ts: np.ndarray, px: dict[str, np.ndarray], symbol: pd.Series, breaks: np.ndarray,
-           inst: Instrument | None, c: _Collector) -> None:
-    """Contract changes (symbol codes) and outsized session-open jumps, as warnings."""
-    if isinstance(symbol.dtype, pd.CategoricalDtype):
-        codes, cats = symbol.cat.codes.to_numpy(), symbol.cat.categories
-    else:
-        codes, cats = pd.factorize(symbol)
-    if len(cats) > 1:
-        change = np.flatnonzero(codes[1:] != codes[:-1])
-        if len(change):
-            shown = "; ".join(f"{cats[codes[i]]} → {cats[codes[i + 1]]} at {_fmt_et(ts[i + 1])}"
-                              for i in change[:5])
-            c.plain("warning", "roll", f"contract changes {len(change)} time(s): {shown}",
-                    len(change), "a continuous series is not back-adjusted here; features "
-                    "that span the roll see a jump", row=c.row_offset + int(change[0]) + 2)
-    if inst is None or not inst.months or len(breaks) < 3:
-        return  # no contract months: no rolls (ETFs, crypto)
-    prev_close, next_open = px["close"][breaks - 1], px["open"][breaks]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        jump = np.abs(next_open / prev_close - 1.0)
-    jump = np.where(np.isfinite(jump), jump, 0.0)
-    typical = float(np.median(jump))
-    limit = max(JUMP_FACTOR * typical, JUMP_FLOOR)
-    big = breaks[jump > limit]
-    if len(big):
-        shown = "; ".join(f"{_fmt_et(ts[i])} {px['open'][i] / px['close'][i - 1] - 1:+.2%}"
-                          for i in big[:5])
-        c.plain("warning", "open-jump", f"{len(big)} session open(s) jump more than "
-                f"{limit:.2%} (typical {typical:.2%}): {shown} — an unadjusted contract roll "
-                "or a news gap", len(big),
-                "if it is a roll, back-adjust or split the series at the roll",
-                row=c.row_offset + int(big[0]) + 1)
