@@ -132,18 +132,25 @@ def import_cmd(
     tz: Annotated[str | None, typer.Option(help="Time zone of naive timestamps (CSV default America/New_York).")] = None,
     columns: Annotated[str | None, typer.Option(help="Column mapping, e.g. timestamp=Time,volume=Vol.")] = None,
     catalog: CatalogOpt = None,
+    by_contract: Annotated[bool, typer.Option(
+        "--by-contract", help=("Split files holding several contracts into one series per "
+                               "contract, each stored under its contract code (ESH4, ESM4 …; "
+                               "use it as --data ESH4)."))] = False,
 ) -> None:
     """Validate files and add them to the catalog (Parquet by symbol and year/month).
 
     Nothing is written unless every file passes validation. Re-importing overlapping data is
     safe: identical rows are skipped, conflicting rows are reported and the stored data kept.
-    Gaps between the stored and the new data are reported so you can backfill them.
+    Gaps between the stored and the new data are reported so you can backfill them. A file
+    whose contracts trade at the same times (every listed month of a DBN download) cannot be
+    one series: import it with --by-contract.
 
     Examples:
 
     \b
       scalpdesk data import mes_1m.csv
       scalpdesk data import mes_1s_2024.parquet --catalog /data/catalog
+      scalpdesk data import es_all_months.dbn --by-contract
     """
     from core.datasets.catalog import Catalog
 
@@ -155,6 +162,10 @@ def import_cmd(
             _print_report(r, rep)
         err_console.print(f"[red]nothing imported:[/] {len(bad)} of {len(results)} inputs failed validation")
         raise typer.Exit(2)
+    if by_contract:
+        results, reports = _split_by_contract(results, reports)
+    else:
+        _refuse_mixed_contracts(results, reports)
     cat = Catalog(catalog, on_wait=_waiting)
     for r, rep in zip(results, reports):
         with progress_task(f"importing {Path(r.source).name}", total=None) as advance:
@@ -172,6 +183,44 @@ def import_cmd(
         if out.conflicts:
             console.print("    [yellow]conflicting rows kept as stored[/] (first examples): "
                           f"{list(out.conflicts[:3])}", highlight=False)
+
+
+def _split_by_contract(results: list, reports: list) -> tuple[list, list]:
+    """``--by-contract``: one read result per contract, its root the contract code."""
+    from dataclasses import replace
+
+    import pandas as pd
+
+    out_r, out_rep = [], []
+    for r, rep in zip(results, reports):
+        sym = r.frame["symbol"].astype(str)
+        names = list(dict.fromkeys(sym))
+        if len(names) < 2:
+            out_r.append(r)
+            out_rep.append(rep)
+            continue
+        for name in names:
+            part = r.frame[(sym == name).to_numpy()].sort_values("timestamp", kind="stable")
+            part = part.reset_index(drop=True)
+            part["symbol"] = pd.Categorical([name] * len(part))
+            out_r.append(replace(r, frame=part, root=name.upper()))
+            out_rep.append(rep)  # warnings of the whole file, shown once per contract
+    return out_r, out_rep
+
+
+def _refuse_mixed_contracts(results: list, reports: list) -> None:
+    """Contracts trading at the same times cannot be one catalog series: say how to split."""
+    mixed = [(r, rep) for r, rep in zip(results, reports)
+             if any(i.code == "contracts" for i in rep.issues)]
+    if not mixed:
+        return
+    for r, rep in mixed:
+        _print_report(r, rep)
+    names = ", ".join(r.source for r, _ in mixed)
+    raise fail(f"nothing imported: {names} hold several contracts trading at the same times, "
+               "which one series cannot hold",
+               f"scalpdesk data import {' '.join(r.source for r, _ in mixed)} --by-contract "
+               "(one series per contract), or keep one contract per time")
 
 
 @app.command("info")

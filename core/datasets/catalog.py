@@ -175,7 +175,9 @@ class Catalog:
         label = bar_label(bar_seconds)
         rows_in = len(frame)
         new = files.normalise(frame)
-        foreign = [str(s) for s in new["symbol"].array.categories if root_of(str(s)) != root]
+        # A contract code is its own root too (``data import --by-contract``: ESH4 under ESH4).
+        foreign = [str(s) for s in new["symbol"].array.categories
+                   if root_of(str(s)) != root and str(s).upper() != root]
         if foreign:
             raise DataError(f"symbols {', '.join(foreign[:5])} do not belong to root {root}",
                             hint=f"append them under their own root, not {root}")
