@@ -69,6 +69,7 @@ class Narrator:
 
     def __init__(self) -> None:
         self.last_ns = 0
+        self.refused = ""      # the last refusal shown: a blocked engine refuses every bar
 
     def __call__(self, line: str) -> str | None:
         """The line in words, or None."""
@@ -93,7 +94,12 @@ def _narrate(line: str, state: Narrator) -> str | None:
     if t == "SignalDecided" and ev.get("action") not in (None, "none"):
         what = f"{ev['action']} {side.get(ev['direction'], 'flat')}"
         if ev.get("denied_code") is not None or ev.get("reason"):
-            return f"{when}  signal {what} at {ev['confidence']:.0%}: refused ({ev['reason']})"
+            if ev["reason"] == state.refused:
+                return None
+            state.refused = ev["reason"]
+            return (f"{when}  signal {what} at {ev['confidence']:.0%}: refused ({ev['reason']}; "
+                    "further refusals for this reason are not shown)")
+        state.refused = ""
         return f"{when}  signal {what} {ev['contracts']} at {ev['confidence']:.0%} confidence"
     if t == "FillReceived":
         return (f"{when}  fill {'buy' if ev['side'] > 0 else 'sell'} {ev['size']} @ "

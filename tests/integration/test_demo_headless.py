@@ -49,3 +49,15 @@ def test_narration_keeps_market_time_monotonic() -> None:
     assert line == "09:31:33 ET  position flat"
     assert say('{"type":"FeedHealthChanged","ts_ns":1,"hub":"user","state":"connected"}') is None
     assert say("status mode=ACTIVE") == "status mode=ACTIVE"
+
+
+def test_narration_shows_a_repeated_refusal_once() -> None:
+    say = Narrator()
+    refused = ('{"type":"SignalDecided","ts_ns":1709649093000000000,"action":"entry",'
+               '"direction":-1,"confidence":0.77,"contracts":0,"reason":"entries blocked",'
+               '"denied_code":7}')
+    assert "refused (entries blocked" in say(refused)
+    assert say(refused) is None                          # every bar while blocked: once
+    say(refused.replace('"contracts":0', '"contracts":2').replace('"entries blocked"', '""')
+        .replace('"denied_code":7', '"denied_code":null'))
+    assert say(refused) is not None                      # after an entry, shown again
