@@ -70,9 +70,10 @@ class BaselineResult:
 
     def summary(self) -> str:
         """One line for the terminal."""
-        each = (f"each executing the strategy's {self.n_trades} trades"
+        t = "trade" if self.n_trades == 1 else "trades"
+        each = (f"each executing the strategy's {self.n_trades} {t}"
                 if self.executed_median >= self.n_trades else
-                f"each executing up to the strategy's {self.n_trades} trades; median "
+                f"each executing up to the strategy's {self.n_trades} {t}; median "
                 f"{self.executed_median:.0f}, the risk rules allowed no more")
         return (f"random-entry baseline ({len(self.expectancies)} seeds, {each}): median {money(self.p50)} per trade, 5-95 % "
                 f"[{money(self.p05)}, {money(self.p95)}]; strategy {money(self.strategy_expectancy)}"

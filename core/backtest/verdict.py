@@ -88,9 +88,15 @@ def edge_verdict(trades: int, expectancy: Interval, *, failures: Sequence[str] =
     """
     if trades <= 0:
         return "too few trades", "no trades were taken, so there is nothing to judge"
+    s = "s" if trades != 1 else ""
     exp = (f"{_money(expectancy.estimate)} per trade after costs (95 % CI "
-           f"{_money(expectancy.low)} to {_money(expectancy.high)}) over {trades:,} trades{where}")
-    few = f"{trades:,} trades is below the minimum of {min_trades} needed to judge an edge"
+           f"{_money(expectancy.low)} to {_money(expectancy.high)}) over {trades:,} trade{s}{where}")
+    few = f"{trades:,} trade{s} {'is' if trades == 1 else 'are'} below the minimum of " \
+          f"{min_trades} needed to judge an edge"
+    # A bootstrap of one trade (or of identical ones) has no width: it says nothing yet.
+    degenerate = trades < 2 or not expectancy.high > expectancy.low
+    if degenerate and trades < min_trades:
+        return "too few trades", f"{few}; {exp}"
     if expectancy.high < 0:
         return "no edge after costs", f"loses {exp}"
     if trades < min_trades:

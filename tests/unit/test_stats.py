@@ -158,9 +158,9 @@ def test_verdicts() -> None:
     assert v.label == "no edge after costs" and "per trade after costs" in v.text()
     few = make_trades([5.0] * 20)
     s2 = compute_stats(few, equity_from(few), starting_balance=1000)
-    # Above zero on 20 trades: promising, not proven (too few only when the interval straddles 0).
+    # 20 identical trades: the interval has no width, so there is nothing to judge yet.
     v2 = make_verdict(s2, bootstrap_expectancy(few["net_pnl"].to_numpy()))
-    assert v2.label == "inconclusive" and "below the minimum of 100" in v2.headline
+    assert v2.label == "too few trades" and "below the minimum of 100" in v2.headline
     good = make_trades(list(np.random.default_rng(3).normal(3.0, 5.0, 400)))
     s3 = compute_stats(good, equity_from(good), starting_balance=1000)
     ci = bootstrap_expectancy(good["net_pnl"].to_numpy())

@@ -64,3 +64,10 @@ def test_train_verdict_uses_the_shared_rule() -> None:
     s = summarize([fold(k) for k in range(3)], min_confidence=0.5)  # type: ignore[list-item]
     assert s.verdict.startswith("no edge after costs: loses −$3.00 per trade"), s.verdict
     assert not s.edge
+
+
+def test_a_single_trade_or_identical_ones_is_too_few_not_a_verdict() -> None:
+    """A bootstrap interval without width (one trade, or identical stops) judges nothing."""
+    assert edge_verdict(1, Interval(-13.0, -13.0, -13.0, 0.95))[0] == "too few trades"
+    lab, head = edge_verdict(3, Interval(-5.0, -5.0, -5.0, 0.95))
+    assert lab == "too few trades" and "3 trades are below the minimum" in head
