@@ -163,7 +163,8 @@ def import_cmd(
         err_console.print(f"[red]nothing imported:[/] {len(bad)} of {len(results)} inputs failed validation")
         raise typer.Exit(2)
     if by_contract:
-        results, reports = _split_by_contract(results, reports)
+        results = _split_by_contract(results)
+        reports = _validate_all(results)  # each contract's own warnings (gaps, jumps)
     else:
         _refuse_mixed_contracts(results, reports)
     cat = Catalog(catalog, on_wait=_waiting)
@@ -185,27 +186,25 @@ def import_cmd(
                           f"{list(out.conflicts[:3])}", highlight=False)
 
 
-def _split_by_contract(results: list, reports: list) -> tuple[list, list]:
+def _split_by_contract(results: list) -> list:
     """``--by-contract``: one read result per contract, its root the contract code."""
     from dataclasses import replace
 
     import pandas as pd
 
-    out_r, out_rep = [], []
-    for r, rep in zip(results, reports):
+    out_r = []
+    for r in results:
         sym = r.frame["symbol"].astype(str)
         names = list(dict.fromkeys(sym))
         if len(names) < 2:
             out_r.append(r)
-            out_rep.append(rep)
             continue
         for name in names:
             part = r.frame[(sym == name).to_numpy()].sort_values("timestamp", kind="stable")
             part = part.reset_index(drop=True)
             part["symbol"] = pd.Categorical([name] * len(part))
             out_r.append(replace(r, frame=part, root=name.upper()))
-            out_rep.append(rep)  # warnings of the whole file, shown once per contract
-    return out_r, out_rep
+    return out_r
 
 
 def _refuse_mixed_contracts(results: list, reports: list) -> None:
@@ -217,7 +216,8 @@ def _refuse_mixed_contracts(results: list, reports: list) -> None:
     for r, rep in mixed:
         _print_report(r, rep)
     names = ", ".join(r.source for r, _ in mixed)
-    raise fail(f"nothing imported: {names} hold several contracts trading at the same times, "
+    verb = "holds" if len(mixed) == 1 else "hold"
+    raise fail(f"nothing imported: {names} {verb} several contracts trading at the same times, "
                "which one series cannot hold",
                f"scalpdesk data import {' '.join(r.source for r, _ in mixed)} --by-contract "
                "(one series per contract), or keep one contract per time")
