@@ -35,6 +35,7 @@ import numpy as np
 
 from core.errors import ModelError
 from core.ml.base import ClassMap, FitInfo, Progress, check_xy, class_weights, read_json, write_json
+from core.ml.orientation import MirrorMap, mirror_map, orient, symmetric_classes, unorient
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "learning_rate": 0.05,
@@ -129,8 +130,14 @@ class LightGBMModel:
     def __init__(self, *, params: dict[str, Any] | None = None, num_boost_round: int = 400,
                  early_stopping_rounds: int = 30, seed: int = 7, num_threads: int = 1,
                  balanced: bool = True, init_model: LightGBMModel | None = None,
-                 min_rounds: int = 60) -> None:
+                 min_rounds: int = 60, orient: bool = True,
+                 feature_names: list[str] | None = None) -> None:
         self.params = {**DEFAULT_PARAMS, **(params or {})}
+        #: Learn in the mirror orientation of each row's last bar (core.ml.orientation) when
+        #: the feature names are known and the labels are directions.
+        self.orient = bool(orient)
+        self.feature_names = list(feature_names) if feature_names else None
+        self._mirror: MirrorMap | None = None
         self.num_boost_round = int(num_boost_round)
         self.early_stopping_rounds = int(early_stopping_rounds)
         self.min_rounds = int(min_rounds)
@@ -173,6 +180,22 @@ class LightGBMModel:
         cmap = ClassMap.from_labels(y) if self.init_model is None else \
             ClassMap(tuple(int(c) for c in self.init_model.classes))
         self.classes = np.asarray(cmap.values, dtype=np.int64)
+        if self.init_model is not None:
+            self._mirror = self.init_model._mirror
+        elif (self.orient and self.feature_names and len(self.feature_names) == X.shape[1]
+              and symmetric_classes(self.classes)):
+            self._mirror = mirror_map(self.feature_names)
+        else:
+            self._mirror = None
+        if self._mirror is not None:
+            # Every row in the orientation where its last bar went up; labels (and the
+            # validation moves) flipped with it — see core.ml.orientation.
+            X, r = orient(X, self._mirror)
+            X_val, rv = orient(X_val, self._mirror)
+            y = (np.asarray(y, np.int64) * r.astype(np.int64))
+            y_val = (np.asarray(y_val, np.int64) * rv.astype(np.int64))
+            if val_moves is not None and len(val_moves) == len(rv):
+                val_moves = np.asarray(val_moves, np.float64) * rv
         yi, yvi = cmap.to_index(y), cmap.to_index(y_val)
         w = class_weights(yi, cmap.n)[yi] if self.balanced else None
         wv = class_weights(yvi, cmap.n)[yvi] if self.balanced else None
@@ -230,14 +253,23 @@ class LightGBMModel:
         """Probabilities n×K (binary models return two columns too)."""
         if self.booster is None:
             raise ModelError("LightGBM model is not trained")
+        r = None
+        if self._mirror is not None:
+            X, r = orient(X, self._mirror)
         p = self.booster.predict(X, num_iteration=self.booster.best_iteration or None,
                                  num_threads=self.num_threads)
         if p.ndim == 1:
             p = np.column_stack([1.0 - p, p])
-        return p
+        return p if r is None else unorient(p, r, self.classes)
 
     def predict_row(self, x: np.ndarray) -> np.ndarray:
         """One row through a preallocated buffer (the live hot path, single thread)."""
+        if self._mirror is not None:
+            xo, r = orient(np.asarray(x, np.float64).reshape(1, -1), self._mirror)
+            p = self.booster.predict(xo, num_iteration=self.booster.best_iteration or None,
+                                     num_threads=1)
+            p = p if p.ndim == 2 else np.array([[1.0 - p[0], p[0]]])
+            return unorient(p, r, self.classes)[0]
         row = self._row
         row[0, :] = x
         p = self.booster.predict(row, num_iteration=self.booster.best_iteration or None,
@@ -258,6 +290,8 @@ class LightGBMModel:
             "early_stopping_rounds": self.early_stopping_rounds, "seed": self.seed,
             "num_threads": self.num_threads, "balanced": self.balanced,
             "min_rounds": self.min_rounds, "stopped_on": self.stopped_on,
+            "orient": self.orient, "oriented": self._mirror is not None,
+            "feature_names": self.feature_names,
             "classes": self.classes.tolist(), "best_iteration": self.booster.best_iteration,
             "num_features": self.booster.num_feature()})
 
@@ -269,8 +303,15 @@ class LightGBMModel:
         m = cls(params=cfg["params"], num_boost_round=cfg["num_boost_round"],
                 early_stopping_rounds=cfg["early_stopping_rounds"], seed=cfg["seed"],
                 num_threads=cfg["num_threads"], balanced=cfg["balanced"],
-                min_rounds=cfg.get("min_rounds", 60))
+                min_rounds=cfg.get("min_rounds", 60), orient=cfg.get("orient", False),
+                feature_names=cfg.get("feature_names"))
         m.stopped_on = cfg.get("stopped_on", "log loss")
+        if cfg.get("oriented"):
+            m._mirror = mirror_map(m.feature_names or [])
+            if m._mirror is None:
+                raise ModelError(f"{directory}: the model was trained in mirror orientation but "
+                                 "its feature names are missing or unknown",
+                                 hint="retrain the model with `scalpdesk train`")
         path = directory / "model.txt"
         if not path.is_file():
             raise ModelError(f"{path}: missing", hint="retrain the model with `scalpdesk train`")

@@ -135,6 +135,8 @@ def run_fold(fold: Fold, data: Dataset, spec: TrainSpec, *, keep_model: bool = F
                            num_threads=spec.num_threads, device=spec.device)
     extra = {}
     if getattr(model, "kind", "") == "lightgbm":
+        if getattr(model, "feature_names", None) is None:
+            model.feature_names = list(data.feature_names)  # for the mirror orientation
         # Stop on what the traded bars would earn on validation, not the overall log loss
         # (core.ml.lgbm: rare events are invisible in a loss averaged over every bar).
         extra["val_moves"] = data.move_ticks[va]

@@ -1,14 +1,16 @@
 """Research power (issue 11): planted patterns at their documented, realistic strength are found
 out of sample by the real training pipeline; noise and shuffled labels are not.
 
-"Found" (core.bench.research): pooled over the walk-forward test folds, the most confident
-tenth of the UP/DOWN predictions held for the label horizon earns more per MES contract after
-costs than the 95th percentile of coin-flip directions on the same bars, with precision > 50 %.
-The ≥ 20-seed figures are `scalpdesk bench research`, not this suite (one seed each here).
+"Found" (core.bench.research): pooled over the walk-forward test folds, the UP/DOWN
+predictions at or above the 55 % floor (≥ 100 bars), held for the label horizon, earn more per
+MES contract after costs than the 95th percentile of coin-flip directions on the same bars,
+with precision > 50 %. The ≥ 20-seed figures are `scalpdesk bench research`, not this suite
+(one seed each here).
 
-Found item 1 (a sparse volume-triggered drift, ~1.4 % of 1-minute bars, ≈ +$9 per MES trade
-after costs) is pinned as a strict xfail: the pipeline still misses it (README → Research,
-limitations) — the test turns red the day it is found, so the marker must then go.
+Found item 1 (a sparse volume-triggered drift, ~1.3 % of 1-minute bars, ≈ +$9 per MES trade
+after costs): before the mirror orientation and the new early stopping (core/ml) the same run
+read AUC 0.50 and its traded subset sat inside the coin-flip band; now it is found on this
+seed. Its power over seeds is partial (README → Research).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from core.training.pipeline import TrainRequest, train
 def test_dense_patterns_are_found_out_of_sample(name: str) -> None:
     run = run_one(name, seed=0)
     assert run.found, run
-    assert run.verdict != "possible edge" or run.top_dollars > 0
+    assert run.top_dollars > run.top_p95
 
 
 def test_noise_reads_no_edge() -> None:
@@ -39,15 +41,13 @@ def test_shuffled_labels_lose_the_pattern() -> None:
                        lookahead_seconds=300, folds=4, min_confidence=0.55,
                        shuffle_labels=True)
     out = train(frame, 60, req)
-    top = out.summary.horizon.get("top_decile") or {}
-    assert not top or top["dollars"] <= top["baseline_p95"] or top["precision"] <= 0.5, \
-        out.report
+    top = out.summary.horizon.get("traded") or {}
+    assert not top or top["bars"] < 100 or top["dollars"] <= top["baseline_p95"] \
+        or top["precision"] <= 0.5, out.report
     assert not out.summary.edge
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 found item 1 is not fixed yet: LightGBM on the "
-                   "49 features does not isolate a volume x bar-direction interaction on 1.4 % "
-                   "of the bars")
 def test_found_item_1_sparse_volume_burst_is_found() -> None:
     run = run_one("volume_burst", seed=0)
     assert run.found, run
+    assert abs(run.auc - 0.5) < 0.03   # the all-bar AUC cannot see it; the traded subset can
