@@ -24,9 +24,10 @@ def register(app: typer.Typer) -> None:
         """Research power on `data synth` patterns at their documented strength (README → Research).
 
         Per pattern and seed: 120 RTH days of bars (10 for 1-second patterns) through the
-        training pipeline (binary label over the pattern's horizon, 4 folds + holdout). Found =
-        the pooled top confidence decile, held for the horizon, earns more per MES contract
-        after costs than the coin-flip 95th percentile on the same bars, precision > 50 %.
+        training pipeline (binary label over the pattern's horizon, 4 folds + holdout, 55 %
+        floor). Found = the pooled predictions at or above the floor (≥ 100 bars), held for the
+        horizon, earn more per contract after costs than the coin-flip 95th percentile on the
+        same bars, with precision > 50 %.
 
         Example: scalpdesk bench research --seeds 20 --patterns breakout,late_trend
         """
@@ -41,7 +42,7 @@ def register(app: typer.Typer) -> None:
             if n not in sp.PATTERNS:
                 raise fail(f"--patterns: unknown pattern {n!r}",
                            "choose from " + ", ".join(sp.pattern_names()))
-        tab = Table("pattern", "bars", "density", "EV $/trade", "found", "top decile $ (median)",
+        tab = Table("pattern", "bars", "density", "EV $/trade", "found", "traded $/contract (median)",
                     "AUC (median)", "s/seed",
                     title=f"research power: {seeds} seed(s) each, documented strength 1")
         for name in [*names, None]:
