@@ -94,7 +94,7 @@ def print_fold_table(results: list, title: str = "walk-forward folds (out of sam
 
 def print_outcome(out: Any) -> None:
     """Fold table, notes, verdict (last, in words)."""
-    from core.training.report import denial_lines, holdout_sentence
+    from core.training.report import denial_lines, holdout_sentence, horizon_sentence
     print_fold_table(out.results)
     say("AUC = directional (UP vs DOWN among bars that moved). $/trade after costs from the "
         "backtester with the profile's fills, sizing, risk rules and schedule; random = same "
@@ -104,6 +104,9 @@ def print_outcome(out: Any) -> None:
         say("risk rules, " + line, style="dim")
     for n in out.notes:
         say("note: " + n)
+    hz = horizon_sentence(out.summary.horizon, out.summary.min_confidence)
+    if hz:
+        say(hz)
     say("final: " + holdout_sentence(out.summary))
     for c in out.summary.caveats:
         say("caveat: " + c)

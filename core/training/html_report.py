@@ -49,19 +49,14 @@ def calibration_bins(conf: np.ndarray, hit: np.ndarray, bins: int = 10) -> pd.Da
 
 def decile_expectancy(conf: np.ndarray, move_ticks: np.ndarray, *, tick_value: float,
                       cost_per_contract: float) -> pd.DataFrame:
-    """Per confidence decile of UP/DOWN bars: mean move in the predicted direction (ticks) and
-    its dollar value per contract after a round trip's costs (exit at the label horizon)."""
-    ok = np.isfinite(move_ticks) & np.isfinite(conf)
-    conf, move = conf[ok], move_ticks[ok]
-    if conf.size < 10:
+    """Per confidence decile of UP/DOWN bars: mean move in the predicted direction (ticks), its
+    dollar value per contract after a round trip's costs (exit at the label horizon), precision
+    and the coin-flip baseline on the same bars (:func:`core.training.trading.decile_table`)."""
+    from core.training.trading import decile_table
+    rows = decile_table(conf, move_ticks, tick_value=tick_value,
+                        cost_per_contract=cost_per_contract)
+    if not rows:
         return pd.DataFrame(columns=["from", "to", "bars", "ticks", "dollars"])
-    order = np.argsort(conf, kind="stable")
-    rows = []
-    for part in np.array_split(order, 10):
-        c, mv = conf[part], move[part]
-        ticks = float(mv.mean())
-        rows.append({"from": float(c.min()), "to": float(c.max()), "bars": int(len(part)),
-                     "ticks": ticks, "dollars": ticks * tick_value - cost_per_contract})
     return pd.DataFrame(rows)
 
 
