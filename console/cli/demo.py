@@ -92,7 +92,9 @@ def _narrate(line: str, state: Narrator) -> str | None:
     state.last_ns = max(state.last_ns, int(ev.get("ts_ns") or 0))
     when = _et(state.last_ns) if state.last_ns else ""
     if t == "SignalDecided" and ev.get("action") not in (None, "none"):
-        what = f"{ev['action']} {side.get(ev['direction'], 'flat')}"
+        # Only an entry has a side and a size; an exit or a reverse says what it does.
+        entry = ev["action"] == "entry"
+        what = f"entry {side.get(ev['direction'], 'flat')}" if entry else ev["action"]
         if ev.get("denied_code") is not None or ev.get("reason"):
             if ev["reason"] == state.refused:
                 return None
@@ -100,7 +102,8 @@ def _narrate(line: str, state: Narrator) -> str | None:
             return (f"{when}  signal {what} at {ev['confidence']:.0%}: refused ({ev['reason']}; "
                     "further refusals for this reason are not shown)")
         state.refused = ""
-        return f"{when}  signal {what} {ev['contracts']} at {ev['confidence']:.0%} confidence"
+        size = f" {ev['contracts']}" if entry else ""
+        return f"{when}  signal {what}{size} at {ev['confidence']:.0%} confidence"
     if t == "FillReceived":
         return (f"{when}  fill {'buy' if ev['side'] > 0 else 'sell'} {ev['size']} @ "
                 f"{ev['price']:.2f}")

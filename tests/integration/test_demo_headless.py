@@ -61,3 +61,10 @@ def test_narration_shows_a_repeated_refusal_once() -> None:
     say(refused.replace('"contracts":0', '"contracts":2').replace('"entries blocked"', '""')
         .replace('"denied_code":7', '"denied_code":null'))
     assert say(refused) is not None                      # after an entry, shown again
+
+
+def test_narration_of_an_exit_has_no_side_or_size() -> None:
+    line = Narrator()('{"type":"SignalDecided","ts_ns":1709650725000000000,"action":"exit",'
+                      '"direction":0,"confidence":0.6,"contracts":0,"reason":"",'
+                      '"denied_code":null}')
+    assert line == "09:58:45 ET  signal exit at 60% confidence"
