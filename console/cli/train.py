@@ -283,6 +283,12 @@ def _run_update(name: str, models_dir: Path | None, frame: Any, bar_s: int, prof
             path, frame, bar_s, profile=prof,
             min_confidence=min_confidence, seed=seed, num_threads=threads, created=created,
             source=source))
+    from core.backtest.ledger import append_trial, data_key, trials_line
+    key = data_key(frame)  # an update fits a candidate on this data: one more trial on it
+    append_trial({"kind": "train", "data_hash": key, "update": name, "profile": prof.name,
+                  "min_confidence": min_confidence, "seed": seed, "saved": out.replaced,
+                  "sharpe_per_period": None})
     print_fold_table([out.candidate], title="candidate on the newest period")
     style = "green" if out.replaced else "yellow"
     console.print(Text(out.message, style=style))
+    say(trials_line(key))
