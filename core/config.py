@@ -200,6 +200,9 @@ class VenueSettings:
     api_key_env: str = "TOPSTEPX_API_KEY"
     account_name: str | None = None
     symbol_id: str = "F.US.MES"
+    #: OCO brackets: ``auto`` (native; client-side after the account refuses native ones),
+    #: ``native`` (only native: a refusal is an alert), ``client`` (always client-side).
+    brackets: str = "auto"
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +241,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "risk.limits_unit": ("usd", "percent"),
     "label.kind": ("direction", "binary", "triple_barrier", "volatility"),
     "venue.kind": ("sim", "topstepx"),
+    "venue.brackets": ("auto", "native", "client"),
 }
 _HHMM_KEYS = {"daily_cut", "reduce_size_at", "no_new_entries_at", "exit_at", "flat_at", "entries_resume_at",
               "flat_by", "entries_blocked_until"}

@@ -85,7 +85,8 @@ class Guard:
             self.naked_since = None
             return
         now = e.clock.now_ns()
-        in_flight = [o for o in e.book.live(("protect",)) if o.state != "working"]
+        # A stop on its way (a repair, or a client-side bracket's stop leg) is not doubled.
+        in_flight = [o for o in e.book.live(("protect", "stop")) if o.state != "working"]
         if self.naked_since is None:
             self.naked_since = now
             if not in_flight:

@@ -29,6 +29,7 @@ from core.config import Profile
 from core.domain import Bar, Contract, Order, OrderType, Side
 from core.engine import orders as O
 from core.engine.bars import BarBuilder, SessionIndex
+from core.engine.client_oco import ClientBrackets, refuses_native_brackets
 from core.engine.guard import Guard
 from core.engine.operator import Operator
 from core.engine.roundtrips import RoundTrips
@@ -131,6 +132,8 @@ class LiveEngine:
         self.broker_orders: dict[int, Order] = {}   # every order the broker reports (legs too)
         self.cancelling: set[int] = set()
         self.guard = Guard(self)
+        self.oco = ClientBrackets(self)              # OCO kept here when native is refused
+        self.native_brackets = profile.venue.brackets != "client"
         self.ops = Operator(self)                    # the control socket's target
         self.alerts: dict[str, dict[str, Any]] = {}  # unacknowledged alerts by id
         self._last_mode: str | None = None
@@ -208,6 +211,7 @@ class LiveEngine:
             await self.on_bar(bar)
         if self.state.position and self.risk.must_flatten(now):
             await self.flatten(reason="end-of-day schedule")
+        await self.oco.sync()
         await self.guard.protect()
         if self._reconcile_due or now - self._reconcile_tried_ns >= self.reconcile_every_ns:
             self._reconcile_due = False
@@ -309,10 +313,36 @@ class LiveEngine:
         ev["contracts"] = res.contracts
         bracket = Bracket(stop_ticks=int(round(sd / self.tick)),
                           target_ticks=int(round(td / self.tick)))
-        await self._send("entry", direction, OrderType.MARKET, res.contracts, bracket=bracket)
+        await self._send_entry(direction, res.contracts, bracket)
+
+    async def _send_entry(self, direction: int, size: int, bracket: Bracket) -> None:
+        """A market entry with its bracket: native OCO (placed once, with the entry), or kept
+        by the engine when the account refuses native brackets (core.engine.client_oco)."""
+        if not self.native_brackets:
+            order = await self._send("entry", direction, OrderType.MARKET, size)
+            self.oco.expect(order.tag, bracket.stop_ticks, bracket.target_ticks)
+            return
+        order = await self._send("entry", direction, OrderType.MARKET, size, bracket=bracket)
+        if order.state == O.REJECTED and refuses_native_brackets(order.reason):
+            # Nothing exists at the broker (a definite refusal, not an unknown outcome), so
+            # this decision is sent again — once, as a new tagged order — with the bracket
+            # kept client-side; so are all later ones.
+            if self.profile.venue.brackets == "native":
+                self.alert("bracket-mode", "critical", "the account refuses native brackets "
+                           f"({order.reason}); venue.brackets = native: entries stay refused. "
+                           "Turn on Auto OCO Brackets (TopstepX → Settings → Risk Settings) "
+                           "or set venue.brackets = auto", needs_ack=True)
+                return
+            self.native_brackets = False
+            self.alert("bracket-mode", "warning", "the account refuses native brackets "
+                       "(Position Brackets mode): the engine keeps OCO brackets itself from now "
+                       "on; turn on Auto OCO Brackets in TopstepX → Settings → Risk Settings for "
+                       "native ones")
+            await self._send_entry(direction, size, bracket)
 
     async def _send(self, role: str, direction: int, otype: OrderType, size: int, *,
                     bracket: Bracket | None = None, stop_price: float | None = None,
+                    limit_price: float | None = None,
                     parent_tag: str | None = None) -> O.TrackedOrder:
         """Journal, then send. The outcome ends confirmed, rejected or unknown (never re-sent).
 
@@ -321,13 +351,15 @@ class LiveEngine:
         """
         tag = self.journal.next_tag(self.run_id)
         payload = {"role": role, "side": direction, "type": otype.name.lower(), "size": size,
-                   "stop_price": stop_price, "contract_id": self.contract.id,
+                   "stop_price": stop_price, "limit_price": limit_price,
+                   "contract_id": self.contract.id,
                    "bracket": None if bracket is None else
                    {"stop_ticks": bracket.stop_ticks, "target_ticks": bracket.target_ticks}}
         self.journal.record_intent(tag, payload)          # write-ahead: before the send
         order = self.book.add(O.TrackedOrder(tag=tag, role=role, side=direction,
                                              type=otype.name.lower(), size=size,
-                                             stop_price=stop_price, parent_tag=parent_tag))
+                                             stop_price=stop_price, limit_price=limit_price,
+                                             parent_tag=parent_tag))
         if role == "entry" and (self.guard.killed or self.risk.halted):
             self.book.refused(tag, "halted: only orders that reduce risk are sent")
             self.journal.mark(tag, "refused", reason="halted")
@@ -338,7 +370,8 @@ class LiveEngine:
         self._order_event(order)
         req = OrderRequest(account_id=self.account_id, contract_id=self.contract.id,
                            side=side_of(direction), type=otype, size=size,
-                           stop_price=stop_price, bracket=bracket, tag=tag)
+                           stop_price=stop_price, limit_price=limit_price, bracket=bracket,
+                           tag=tag)
         try:
             res = await self.venue.place_order(req)
         except NonRetryableVenueError as exc:
@@ -454,6 +487,7 @@ class LiveEngine:
             self.state.trades_booked += 1
             self.state.last_exit_bar = self.state.bars
             self.journal.save_risk(self.risk.snapshot())
+        await self.oco.sync(order.tag if order is not None and order.role == "entry" else None)
 
     def _exit_reason(self, order_id: int) -> str:
         """Why a trade ended, from the order whose fill closed it."""

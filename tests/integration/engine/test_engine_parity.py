@@ -112,9 +112,14 @@ async def test_sim_plus_engine_trades_like_the_backtester(sim: Any, exit_by: str
     assert np.abs(got["exit_price"].to_numpy() - eff_out).max() <= TICK + 1e-9
 
 
-async def test_bracket_exits_through_the_simulator_match_the_backtester(sim: Any) -> None:
-    """Native OCO brackets (6-tick stop and target) close every trade; the engine places them
-    once with the entry and the simulator fills them. Same entries as the backtester; exits
+@pytest.mark.parametrize("mode", ["native", "client"])
+async def test_bracket_exits_through_the_simulator_match_the_backtester(sim: Any, mode: str
+                                                                        ) -> None:
+    """OCO brackets (6-tick stop and target) close every trade. ``native``: the engine places
+    them once with the entry and the simulator fills them. ``client``: the account is in
+    TopstepX's default "Position Brackets" mode, refuses native brackets, and the engine keeps
+    the OCO itself (its stop and target legs, placed on the entry's fill, the survivor
+    cancelled) — the trades must not change. Same entries as the backtester; exits
     agree bar for bar wherever both anchored the bracket at the same fill price. The two
     documented differences, each checked rather than waved through:
 
@@ -145,8 +150,15 @@ async def test_bracket_exits_through_the_simulator_match_the_backtester(sim: Any
         return int(sig.direction[i]), float(sig.confidence[i])
 
     want = run_backtest(bars, sig, profile=prof).trades
+    if mode == "client":
+        from core.venues.sim.models import BracketMode
+
+        for acct in sim.engine.accounts.values():
+            acct.bracket_mode = BracketMode.POSITION
     played = sim.replay.index
     eng, v, task = await _engine(sim, signal, prof)
+    published: list[dict] = []
+    eng.publish = published.append
     try:
         while not sim.replay.done:
             sim.replay.step(1)
@@ -155,9 +167,13 @@ async def test_bracket_exits_through_the_simulator_match_the_backtester(sim: Any
             await eng.on_time()
         await asyncio.sleep(0.3)
         await eng.on_time()
+        open_left = [o for o in await v.open_orders(eng.account_id) if o.is_working]
     finally:
         task.cancel()
         await v.close()
+    assert eng.native_brackets == (mode == "native")
+    if mode == "client":                  # said once, and the refused entry was not lost
+        assert [e["alert_id"] for e in published if e["type"] == "Alert"].count("bracket-mode") == 1
     got = pd.DataFrame(eng.trades)
     first_bar = played // 4 + 1
     want = want[want["entry_bar"] > first_bar]
