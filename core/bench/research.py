@@ -39,7 +39,8 @@ class PowerRun:
     top_p95: float
     top_precision: float
     auc: float
-    verdict: str
+    verdict: str        #: the verdict's label
+    verdict_text: str   #: the whole verdict sentence
     seconds: float
 
 
@@ -68,13 +69,13 @@ def run_one(pattern: str | None, seed: int, *, strength: float = 1.0,
     req = TrainRequest(profile=research_profile(), label_kind="binary", threshold_ticks=0.0,
                        lookahead_seconds=look, folds=4, min_confidence=0.55)
     out = train(frame, bar, req)
+    from core.training.report import beats_coin_flips
     top = out.summary.horizon.get("traded") or {}
-    found = (bool(top) and top["bars"] >= 100 and top["dollars"] > top["baseline_p95"]
-             and top["precision"] > 0.5)
+    found = beats_coin_flips(top)
     return PowerRun(pattern or "noise", seed, found, float(top.get("dollars", np.nan)),
                     float(top.get("baseline_p95", np.nan)), float(top.get("precision", np.nan)),
                     float(out.summary.auc_mean), out.summary.verdict.split(":")[0],
-                    time.perf_counter() - started)
+                    out.summary.verdict, time.perf_counter() - started)
 
 
 def fold_seconds(runs: int = 3, rows: int = FOLD_ROWS) -> tuple[list[float], list[int]]:

@@ -127,6 +127,9 @@ def summarize(results: list[FoldResult], *, min_confidence: float,
                    "every configuration you tried counts: many tries make a lucky one likely",
                    "costs come from the profile; live slippage in fast markets is worse"]
     horizon = pooled_horizon(wf)
+    skill = skill_clause(horizon)
+    if skill:   # the label stays the shared rule's; this says what the AUC cannot see
+        verdict += "; " + skill
     lost = exits_caveat(horizon, edge)
     if lost:
         caveats.append(lost)
@@ -195,6 +198,26 @@ def horizon_sentence(h: dict[str, Any], min_confidence: float) -> str | None:
     if not parts:
         return None
     return "signals held for the label horizon (before exits and risk rules) — " + "; ".join(parts)
+
+
+def beats_coin_flips(row: dict[str, float] | None) -> bool:
+    """The signals at the floor show directional skill out of sample: at least MIN_TRADES bars,
+    precision above 50 %, and their value held for the label horizon above the 95th percentile
+    of coin-flip directions on the same bars (``scalpdesk bench research`` calls this "found")."""
+    return bool(row) and row["bars"] >= MIN_TRADES and row["precision"] > 0.5 \
+        and row["dollars"] > row["baseline_p95"]
+
+
+def skill_clause(h: dict[str, Any]) -> str | None:
+    """A verdict clause when the traded subset beats coin flips (None otherwise)."""
+    r = h.get("traded")
+    if not beats_coin_flips(r):
+        return None
+    pays = "and pay after costs" if r["dollars"] > 0 else "but do not pay after costs"
+    return (f"the signals above the floor beat coin flips on the same bars out of sample {pays} "
+            f"({r['bars']:,} bars, precision {r['precision']:.0%}, {r['ticks']:+.1f} ticks over "
+            f"the label horizon = {_money(r['dollars'])} per contract; coin flips' 95th "
+            f"percentile {_money(r['baseline_p95'])})")
 
 
 def exits_caveat(h: dict[str, Any], edge: bool) -> str | None:

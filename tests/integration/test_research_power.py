@@ -33,6 +33,7 @@ def test_noise_reads_no_edge() -> None:
     run = run_one(None, seed=0)
     assert not run.found, run
     assert run.verdict != "possible edge", run
+    assert "beat coin flips" not in run.verdict_text, run
 
 
 def test_shuffled_labels_lose_the_pattern() -> None:
@@ -51,3 +52,4 @@ def test_found_item_1_sparse_volume_burst_is_found() -> None:
     run = run_one("volume_burst", seed=0)
     assert run.found, run
     assert abs(run.auc - 0.5) < 0.03   # the all-bar AUC cannot see it; the traded subset can
+    assert "beat coin flips on the same bars out of sample" in run.verdict_text, run
