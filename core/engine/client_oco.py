@@ -79,7 +79,7 @@ class ClientBrackets:
         for role, legs, otype, px in (("stop", stops, OrderType.STOP, stop_px),
                                       ("target", targets, OrderType.LIMIT, target_px)):
             if not legs:
-                await e._send(role, -d, otype, want,
+                await e.sender.send(role, -d, otype, want,
                               stop_price=px if otype == OrderType.STOP else None,
                               limit_price=px if otype == OrderType.LIMIT else None)
                 continue

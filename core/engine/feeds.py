@@ -28,3 +28,26 @@ def coalesce(events: Iterable[Any]) -> tuple[list[Any], int]:
     out = [ev for i, ev in enumerate(evs)
            if not isinstance(ev, QuoteEvent) or last[ev.quote.contract_id] == i]
     return out, len(evs) - len(out)
+
+
+class QuoteBoard(dict):
+    """The latest top of book for the operator: bid, ask, last, session volume, and the change
+    against the trading day's first price. Sparse updates keep the last known fields."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._day = -1
+        self._open: float | None = None
+
+    def update(self, q: Any, trading_day: int) -> None:  # type: ignore[override]
+        """Apply one quote (``trading_day``: its trading day, from the risk kernel)."""
+        for k in ("bid", "ask", "last", "volume"):
+            v = getattr(q, k)
+            if v is not None:
+                self[k] = float(v)
+        self["ts_ns"] = int(q.ts)
+        last = self.get("last")
+        if trading_day != self._day and last is not None:
+            self._day, self._open = trading_day, last
+        if self._open is not None and last is not None:
+            self["change"] = last - self._open

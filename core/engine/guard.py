@@ -68,6 +68,7 @@ class Guard:
         self.max_attempts = max_attempts
         self.naked_since: int | None = None
         self.killed = False                  #: latched until re-armed on purpose
+        self.confirm_s = 0.5                 #: a position mismatch is read twice, this apart
         self.repairs = 0                     #: protective stops placed
         self.naked_flattens = 0
 
@@ -111,7 +112,7 @@ class Guard:
         px = round(px / e.tick) * e.tick
         self.repairs += 1
         e.alert("protect", "warning", f"position {pos} had no working stop: placing one at {px}")
-        await e._send("protect", -d, OrderType.STOP, size, stop_price=px)
+        await e.sender.send("protect", -d, OrderType.STOP, size, stop_price=px)
 
     async def _cancel_orphans(self) -> None:
         """Flat at the broker: cancel our stops/targets still working (orphaned legs)."""
@@ -203,15 +204,41 @@ class Guard:
                 e.balance_seen_ns = e.clock.now_ns()
         for o in orders:
             e.adopt_order(o)
-        # Unknown send outcomes: the tag is either at the broker (adopted above) or the order
-        # never arrived — only now, with a successful lookup, is it safe to say so.
+        # Unknown send outcomes: the tag is either at the broker (a working order adopted
+        # above, or one that already filled or was cancelled — found by a lookup by tag over
+        # every status) or the order never arrived. Only a SUCCESSFUL lookup may say so.
         tags = {o.custom_tag for o in orders if o.custom_tag}
         for t in e.book.unresolved():
-            if t.tag not in tags and t.order_id is None:
+            if t.tag in tags or t.order_id is not None:
+                continue
+            try:
+                found = await self._lookup(t.tag)
+            except VenueError as exc:
+                log.warning("lookup of %s failed (%s): still unknown", t.tag, exc)
+                continue
+            if found is not None:
+                e.adopt_order(found)
+            else:
                 e.book.resolved_missing(t.tag)
                 e.journal.mark(t.tag, "resolved", reason="not found at the broker")
         broker = sum(p.signed_size for p in positions if p.contract_id == e.contract.id)
         avg = next((p.average_price for p in positions if p.contract_id == e.contract.id), 0.0)
+        if broker != e.state.position and reason == "periodic" and e.recently_busy():
+            # A REST snapshot may be older than the stream (an order or fill in the last few
+            # seconds): never let it overwrite newer state. The next period compares again.
+            return True
+        if broker != e.state.position:
+            # Confirm before acting: a second read a moment later must say the same.
+            await asyncio.sleep(self.confirm_s)
+            try:
+                again = sum(p.signed_size for p in await e.venue.positions(e.account_id)
+                            if p.contract_id == e.contract.id)
+            except VenueError as exc:
+                log.warning("reconcile (%s) confirmation failed: %s", reason, exc)
+                return False
+            if again == e.state.position:
+                return True                 # the stream caught up meanwhile
+            broker = again
         if broker != e.state.position:
             e.alert("position-mismatch", "critical",
                     f"{reason}: broker position {broker} differs from the engine's "
@@ -223,6 +250,16 @@ class Guard:
             e.rt.position = broker
             return False
         return True
+
+    async def _lookup(self, tag: str) -> Order | None:
+        """The broker's order with ``tag`` in any status (venues without a lookup by tag
+        answer from their working orders only)."""
+        e = self.e
+        find = getattr(e.venue, "find_by_tag", None)
+        if find is not None:
+            return await find(e.account_id, tag)
+        orders = await e.venue.open_orders(e.account_id, include_suspended=True)
+        return next((o for o in orders if o.custom_tag == tag), None)
 
     # ------------------------------------------------------------------ start-up / restart
     async def recover(self) -> dict[str, Any]:
@@ -246,6 +283,8 @@ class Guard:
         found, missing = [], []
         for rec in unresolved:
             o = by_tag.get(rec.tag)
+            if o is None:
+                o = await self._lookup(rec.tag)   # filled/cancelled meanwhile? (raises: unknown)
             if o is not None:
                 e.journal.mark(rec.tag, "confirmed", order_id=o.id,
                                   reason="found by tag after a restart")

@@ -8,7 +8,7 @@ a native OCO bracket. Nothing here restates a rule: every decision is a call int
 core/strategy or core/risk; this module only talks to the broker about them.
 
 Orders are write-ahead: every order is journaled with its deterministic tag BEFORE it is sent
-(:meth:`LiveEngine._send`), and its outcome is confirmed, rejected, refused locally or
+(core.engine.sending), and its outcome is confirmed, rejected, refused locally or
 unknown — an unknown outcome is resolved by looking the tag up, never by sending again.
 The broker is the source of truth for the position: its position events win; a mismatch with
 what our fills imply raises an alert and blocks new entries until acknowledged.
@@ -19,27 +19,28 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
-from core.clock import Clock
+from core.clock import Clock, LiveClock
 from core.config import Profile
-from core.domain import Bar, Contract, Order, OrderType, Side
+from core.domain import Bar, Contract, Order, Side
 from core.engine import orders as O
 from core.engine.bars import BarBuilder, SessionIndex
-from core.engine.client_oco import ClientBrackets, refuses_native_brackets
+from core.engine.client_oco import ClientBrackets
+from core.engine.feeds import QuoteBoard
 from core.engine.guard import Guard
 from core.engine.operator import Operator
 from core.engine.roundtrips import RoundTrips
+from core.engine.sending import OrderSender, side_of  # noqa: F401 - side_of re-exported
+from core.engine.state import EngineState, JournalPort, sign_of  # noqa: F401 - re-exported
 from core.engine.signals import prediction_event
-from core.errors import NonRetryableVenueError, VenueError
 from core.risk import Approved, EntryIntent, RiskKernel
 from core.strategy import steps as S
 from core.strategy.settings import strategy_array
 from core.venues.base import (
-    AccountEvent, Bracket, ConnectionEvent, ConnectionState, FillEvent, OrderEvent, OrderRequest,
+    AccountEvent, Bracket, ConnectionEvent, ConnectionState, FillEvent, OrderEvent,
     PositionEvent, QuoteEvent, TradeEvent, Venue,
 )
 
@@ -48,40 +49,6 @@ log = logging.getLogger(__name__)
 #: A signal source: the closed bar → (direction −1/0/+1, confidence 0..1).
 SignalFn = Callable[[Bar], tuple[int, float]]
 HIST = 512      # bars kept for the bracket step (structure lookback, ATR)
-
-
-class JournalPort(Protocol):
-    """What the engine needs from the journal (core.journal.Journal implements it)."""
-
-    def next_tag(self, run_id: str) -> str: ...
-    def record_intent(self, tag: str, payload: dict[str, Any]) -> None: ...
-    def mark(self, tag: str, status: str, order_id: int | None = None, reason: str = "") -> None: ...
-    def save_risk(self, snapshot: dict[str, Any]) -> None: ...
-    def last_risk(self) -> dict[str, Any] | None: ...
-
-
-def side_of(direction: int) -> Side:
-    """Domain side of a direction (+1 buy, −1 sell)."""
-    return Side.BUY if direction > 0 else Side.SELL
-
-
-def sign_of(side: Side) -> int:
-    """+1 for a buy, −1 for a sell (the neutral Side is signed)."""
-    return int(Side(side))
-
-
-@dataclass
-class EngineState:
-    """What the operator sees besides the risk status."""
-
-    armed: bool = False
-    position: int = 0                   #: signed contracts, the broker's view
-    avg_price: float = 0.0
-    last_price: float | None = None
-    bars: int = 0
-    last_exit_bar: int = -(1 << 40)
-    entries_blocked: str = ""           #: non-empty: why entries are blocked (needs ack)
-    trades_booked: int = 0
 
 
 class LiveEngine:
@@ -132,6 +99,7 @@ class LiveEngine:
         self.broker_orders: dict[int, Order] = {}   # every order the broker reports (legs too)
         self.cancelling: set[int] = set()
         self.guard = Guard(self)
+        self.sender = OrderSender(self)              # decisions → journaled, tagged orders
         self.oco = ClientBrackets(self)              # OCO kept here when native is refused
         self.native_brackets = profile.venue.brackets != "client"
         self.ops = Operator(self)                    # the control socket's target
@@ -145,10 +113,10 @@ class LiveEngine:
         self.reconcile_every_ns = 30 * 1_000_000_000
         self.reconciled_ns = 0                       #: last SUCCESSFUL reconciliation
         self._reconcile_tried_ns = 0                 #: last attempt (failures retry next period)
+        self._wall = LiveClock()                     # "recently" is wall time, even in a replay
+        self._touched_ns = 0
         self.info: dict[str, Any] = {}               #: book, account name (set by the runner)
-        self.quote: dict[str, Any] = {}              #: top of book, session volume and change
-        self._session_day = -1
-        self._session_open: float | None = None
+        self.quote = QuoteBoard()                    #: top of book, session volume and change
         self.last_prediction: dict[str, Any] | None = None   #: the model's latest prediction
         self.last_shadow: dict[str, Any] | None = None       #: the shadow model's latest
         self.last_action: int | None = None                  #: the signal after the floor
@@ -166,15 +134,23 @@ class LiveEngine:
         elif isinstance(ev, QuoteEvent):
             q = ev.quote
             if q.contract_id == self.contract.id:
-                self._on_quote(q)
+                self.quote.update(q, self.risk.trading_day(int(q.ts)))
+                # For the console (the control fan-out keeps the latest per contract); neither
+                # journaled nor printed.
+                self.publish({"type": "QuoteUpdated", "contract_id": q.contract_id,
+                              "bid": q.bid, "ask": q.ask, "last": q.last, "volume": q.volume,
+                              "ts_ns": int(q.ts)})
                 if q.last is not None:
                     self.state.last_price = float(q.last)
                     await self._mark()
         elif isinstance(ev, OrderEvent):
+            self.touched()
             self.adopt_order(ev.order)
         elif isinstance(ev, FillEvent):
+            self.touched()
             await self._on_fill(ev)
         elif isinstance(ev, PositionEvent):
+            self.touched()
             self._on_position(ev)
         elif isinstance(ev, ConnectionEvent):
             self.feeds[ev.hub] = ev.state
@@ -187,21 +163,6 @@ class LiveEngine:
             if ev.account.id == self.account_id:
                 self.broker_balance = float(ev.account.balance)
                 self.balance_seen_ns = self.clock.now_ns()
-
-    def _on_quote(self, q: Any) -> None:
-        """Keep the top of book for the operator (sparse updates keep the last known fields);
-        the change is against the first price of the trading day."""
-        qd = self.quote
-        for k in ("bid", "ask", "last", "volume"):
-            v = getattr(q, k)
-            if v is not None:
-                qd[k] = float(v)
-        qd["ts_ns"] = int(q.ts)
-        day = self.risk.trading_day(int(q.ts))
-        if day != self._session_day and qd.get("last") is not None:
-            self._session_day, self._session_open = day, qd["last"]
-        if self._session_open is not None and qd.get("last") is not None:
-            qd["change"] = qd["last"] - self._session_open
 
     async def on_time(self) -> None:
         """Timer tick: close a quiet bar on the clock, enforce the schedule and the protection
@@ -220,6 +181,17 @@ class LiveEngine:
             if await self.guard.reconcile(reason="start" if first else "periodic"):
                 self.reconciled_ns = now
         self.publish_risk("")
+
+    def touched(self) -> None:
+        """Note broker activity now (orders, fills, positions): a REST snapshot taken around
+        it may be older than the stream."""
+        self._touched_ns = self._wall.now_ns()
+
+    def recently_busy(self, within_s: float = 3.0) -> bool:
+        """Orders in flight or broker activity in the last ``within_s`` seconds (wall time)."""
+        if any(o.state != O.WORKING for o in self.book.live()):
+            return True
+        return self._wall.now_ns() - self._touched_ns < within_s * 1e9
 
     def feed_block(self) -> str:
         """Why the feeds block new entries ('' when they do not): a market hub that is not
@@ -260,7 +232,7 @@ class LiveEngine:
             await self.flatten(reason="end-of-day schedule")
             return
         if self.state.position:
-            await self._manage_open_position(bar, now)
+            await self.sender.manage_open_position(bar, now)
         direction, confidence = self.signal(bar)
         if self.shadow is not None:
             sev = self.shadow.on_bar(bar)
@@ -273,7 +245,8 @@ class LiveEngine:
             self.publish(pe)
         act = int(S.action_of(int(direction), float(confidence), self.profile.risk.min_confidence))
         self.last_action = act
-        pos_dir = int(np.sign(self.state.position))
+        # Our fills may be ahead of the broker's position event: either one open is a position.
+        pos_dir = int(np.sign(self.state.position or self.rt.position))
         kind = int(S.decide(pos_dir, act, self.state.bars - self.state.last_exit_bar,
                             int(self.sp[S.SP_COOLDOWN]), int(self.sp[S.SP_OPPOSITE])))
         decision = {S.PK_NONE: "none", S.PK_ENTRY: "entry", S.PK_EXIT: "exit",
@@ -281,15 +254,16 @@ class LiveEngine:
         ev = {"type": "SignalDecided", "ts_ns": now, "action": decision, "direction": act,
               "confidence": float(confidence), "contracts": 0, "reason": "", "denied_code": None}
         if kind in (S.PK_EXIT, S.PK_REVERSE):
-            await self._close_position(reason="signal")
+            await self.sender.close_position(reason="signal")
         if kind in (S.PK_ENTRY, S.PK_REVERSE):
-            await self._enter(now, act, float(confidence), bits, ev)
+            await self._enter(now, act, float(confidence), bits, ev,
+                              reversing=kind == S.PK_REVERSE)
         self.publish(ev)
         self.journal.save_risk(self.risk.snapshot())
 
     # ------------------------------------------------------------------ decisions → orders
     async def _enter(self, now: int, direction: int, confidence: float, bits: int,
-                     ev: dict[str, Any]) -> None:
+                     ev: dict[str, Any], *, reversing: bool = False) -> None:
         if not self.state.armed:
             ev["reason"] = "disarmed"
             return
@@ -299,6 +273,14 @@ class LiveEngine:
         fb = self.feed_block()
         if fb:
             ev["reason"] = f"entries blocked: {fb}"
+            return
+        busy = self.book.live(("entry",)) if reversing else \
+            (self.book.live(("entry", "exit")) or self.rt.position)
+        if busy:
+            # An entry or exit still on its way (or fills the position event has not caught
+            # up with): deciding again now would double the position. A reversal's own exit,
+            # sent just before, is the one exception (the backtester reverses on one bar).
+            ev["reason"] = "an order is still in flight"
             return
         h, lo, c = (np.fromiter(x, dtype=np.float64) for x in (self._h, self._l, self._c))
         atr = np.fromiter(self._atr, dtype=np.float64)
@@ -313,112 +295,7 @@ class LiveEngine:
         ev["contracts"] = res.contracts
         bracket = Bracket(stop_ticks=int(round(sd / self.tick)),
                           target_ticks=int(round(td / self.tick)))
-        await self._send_entry(direction, res.contracts, bracket)
-
-    async def _send_entry(self, direction: int, size: int, bracket: Bracket) -> None:
-        """A market entry with its bracket: native OCO (placed once, with the entry), or kept
-        by the engine when the account refuses native brackets (core.engine.client_oco)."""
-        if not self.native_brackets:
-            order = await self._send("entry", direction, OrderType.MARKET, size)
-            self.oco.expect(order.tag, bracket.stop_ticks, bracket.target_ticks)
-            return
-        order = await self._send("entry", direction, OrderType.MARKET, size, bracket=bracket)
-        if order.state == O.REJECTED and refuses_native_brackets(order.reason):
-            # Nothing exists at the broker (a definite refusal, not an unknown outcome), so
-            # this decision is sent again — once, as a new tagged order — with the bracket
-            # kept client-side; so are all later ones.
-            if self.profile.venue.brackets == "native":
-                self.alert("bracket-mode", "critical", "the account refuses native brackets "
-                           f"({order.reason}); venue.brackets = native: entries stay refused. "
-                           "Turn on Auto OCO Brackets (TopstepX → Settings → Risk Settings) "
-                           "or set venue.brackets = auto", needs_ack=True)
-                return
-            self.native_brackets = False
-            self.alert("bracket-mode", "warning", "the account refuses native brackets "
-                       "(Position Brackets mode): the engine keeps OCO brackets itself from now "
-                       "on; turn on Auto OCO Brackets in TopstepX → Settings → Risk Settings for "
-                       "native ones")
-            await self._send_entry(direction, size, bracket)
-
-    async def _send(self, role: str, direction: int, otype: OrderType, size: int, *,
-                    bracket: Bracket | None = None, stop_price: float | None = None,
-                    limit_price: float | None = None,
-                    parent_tag: str | None = None) -> O.TrackedOrder:
-        """Journal, then send. The outcome ends confirmed, rejected or unknown (never re-sent).
-
-        While HALTED (kill switch, operator kill, MLL…) only orders that reduce risk (exits,
-        protective stops) are sent; anything else is refused locally and journaled as such.
-        """
-        tag = self.journal.next_tag(self.run_id)
-        payload = {"role": role, "side": direction, "type": otype.name.lower(), "size": size,
-                   "stop_price": stop_price, "limit_price": limit_price,
-                   "contract_id": self.contract.id,
-                   "bracket": None if bracket is None else
-                   {"stop_ticks": bracket.stop_ticks, "target_ticks": bracket.target_ticks}}
-        self.journal.record_intent(tag, payload)          # write-ahead: before the send
-        order = self.book.add(O.TrackedOrder(tag=tag, role=role, side=direction,
-                                             type=otype.name.lower(), size=size,
-                                             stop_price=stop_price, limit_price=limit_price,
-                                             parent_tag=parent_tag))
-        if role == "entry" and (self.guard.killed or self.risk.halted):
-            self.book.refused(tag, "halted: only orders that reduce risk are sent")
-            self.journal.mark(tag, "refused", reason="halted")
-            self._order_event(order)
-            return order
-        self.book.sent(tag)
-        self.journal.mark(tag, "submitted")
-        self._order_event(order)
-        req = OrderRequest(account_id=self.account_id, contract_id=self.contract.id,
-                           side=side_of(direction), type=otype, size=size,
-                           stop_price=stop_price, limit_price=limit_price, bracket=bracket,
-                           tag=tag)
-        try:
-            res = await self.venue.place_order(req)
-        except NonRetryableVenueError as exc:
-            self.book.send_failed(tag, unknown=False, reason=str(exc))
-            self.journal.mark(tag, "rejected", reason=str(exc))
-        except (VenueError, OSError, TimeoutError) as exc:
-            # The request may or may not have reached the broker: look it up by tag later.
-            self.book.send_failed(tag, unknown=True, reason=str(exc))
-            self.journal.mark(tag, "unknown", reason=str(exc))
-        else:
-            self.book.acknowledged(tag, res.order_id)
-            self.journal.mark(tag, "confirmed", order_id=res.order_id)
-        self._order_event(order)
-        return order
-
-    async def _manage_open_position(self, bar: Bar, now: int) -> None:
-        """The time stop and the breakeven trail: the same strategy steps as the backtester."""
-        t = self.rt.open
-        if not t:
-            return
-        entry_bar = t["entry_ns"] // self.bar_ns * self.bar_ns
-        if S.time_stop_due(self.sp, entry_bar, now):
-            await self._close_position(reason="time stop")
-            return
-        d = int(np.sign(self.state.position))
-        t["best"] = max(t.get("best", bar.high), bar.high) if d > 0 else \
-            min(t.get("best", bar.low), bar.low)
-        for o in list(self.broker_orders.values()):
-            if (o.contract_id == self.contract.id and o.stop_price is not None
-                    and sign_of(o.side) == -d and str(getattr(o.status, "name", o.status)).lower()
-                    in ("open", "pending")):
-                new = float(S.breakeven_stop(self.sp, float(d), float(self.state.avg_price),
-                                             float(t["best"]), float(o.stop_price), self.tick))
-                if new != o.stop_price:
-                    try:
-                        await self.venue.modify_order(self.account_id, o.id, stop_price=new)
-                    except VenueError as exc:
-                        self.alert("breakeven", "warning", f"breakeven move refused: {exc}")
-
-    async def _close_position(self, *, reason: str) -> None:
-        """Market order for the whole broker position (bracket legs are cancelled on fill)."""
-        pos = self.state.position
-        if pos == 0:
-            return
-        order = await self._send("exit", -int(np.sign(pos)), OrderType.MARKET, abs(pos))
-        self.rt.exit_why[order.tag] = {"time stop": "time"}.get(reason, reason)
-        self.state.last_exit_bar = self.state.bars
+        await self.sender.send_entry(direction, res.contracts, bracket)
 
     async def flatten(self, *, reason: str) -> bool:
         """Cancel every working order and close the position; verified flat through REST."""
@@ -528,12 +405,6 @@ class LiveEngine:
         if d is not None:
             await self.flatten(reason=f"risk limit: {d.reason}")
 
-    def _order_event(self, o: O.TrackedOrder) -> None:
-        self.publish({"type": "OrderUpdated", "ts_ns": self.clock.now_ns(), "tag": o.tag,
-                      "order_id": o.order_id, "state": o.state, "side": o.side,
-                      "order_type": o.type,
-                      "size": o.size, "filled": o.filled, "limit_price": o.limit_price,
-                      "stop_price": o.stop_price, "reason": o.reason})
 
 
 def profile_tick(profile: Profile) -> float:

@@ -273,6 +273,12 @@ class Venue(Protocol):
         """Working orders, including suspended bracket legs by default."""
         ...
 
+    async def find_by_tag(self, account_id: int, tag: str) -> Order | None:
+        """The order carrying ``tag`` at the broker, in ANY status (filled and cancelled too):
+        how an unknown send outcome is resolved. Raises VenueError when the lookup fails —
+        a failed lookup is never "not found"."""
+        ...
+
     async def positions(self, account_id: int) -> list[Position]:
         """Open positions."""
         ...

@@ -352,6 +352,9 @@ class TopstepXVenue(StreamsMixin):
     async def open_orders(self, account_id: int, *, include_suspended: bool = True) -> list[Order]:
         return await self.exec.open_orders(account_id, include_suspended=include_suspended)
 
+    async def find_by_tag(self, account_id: int, tag: str) -> Order | None:
+        return await self.exec.find_by_tag(account_id, tag)
+
     async def positions(self, account_id: int) -> list[Position]:
         payload = await self.read(s.POSITION_SEARCH_OPEN, {"accountId": account_id})
         return [pos for pos in (p.parse_position(d) for d in p.items(payload, "positions"))

@@ -210,3 +210,82 @@ async def test_a_close_refused_as_market_closed_is_protected_and_retried_until_f
         task.cancel()
         await v.close()
 
+
+
+def _every(*at: int):  # noqa: ANN202
+    n = {"k": 0}
+
+    def signal(bar) -> tuple[int, float]:  # noqa: ANN001
+        n["k"] += 1
+        return (1, 0.75) if n["k"] in at else (0, 0.0)
+    return signal
+
+
+class _StaleFirst:
+    """The client, except that its first position read answers from before the entry."""
+
+    def __init__(self, v: Any) -> None:
+        self._v, self.stale = v, 1
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._v, name)
+
+    async def positions(self, account_id: int) -> list:
+        if self.stale:
+            self.stale -= 1
+            return []
+        return await self._v.positions(account_id)
+
+
+@pytest.mark.parametrize("busy", [True, False])
+async def test_a_stale_rest_read_is_not_a_position_mismatch(sim: Any, busy: bool) -> None:
+    """Found in the demo: a periodic reconciliation at an entry fill read the broker flat,
+    raised a critical mismatch, adopted 0 and blocked entries. A snapshot taken while orders
+    were moving is skipped; otherwise the mismatch must hold on a second read."""
+    eng, v, task = await _engine(sim, _once())
+    try:
+        await _bars(sim, eng, 4)
+        await wait_for(lambda: eng.state.position != 0, what="the entry")
+        pos = eng.state.position
+        eng.venue = _StaleFirst(v)
+        eng._touched_ns = eng._wall.now_ns() if busy else 0
+        assert await eng.guard.reconcile(reason="periodic")
+        assert eng.state.position == pos and not eng.state.entries_blocked
+        assert "position-mismatch" not in eng.alerts
+        eng.venue = v
+        assert await eng.flatten(reason="test end")
+    finally:
+        task.cancel()
+        await v.close()
+
+
+async def test_an_unknown_entry_that_filled_is_found_by_tag_not_called_missing(sim: Any
+                                                                               ) -> None:
+    """An entry whose send outcome is unknown (the response and the client's own lookup
+    lost) but which reached the broker and FILLED — so it is no longer among the working
+    orders. Reconciliation must find it by its tag over every status and adopt it, never
+    resolve it as 'never arrived'."""
+    from core.engine import orders as O
+
+    eng, v, task = await _engine(sim, lambda bar: (0, 0.0))
+    try:
+        await _bars(sim, eng, 2)
+        tag = eng.journal.next_tag(eng.run_id)
+        eng.journal.record_intent(tag, {"role": "entry", "side": 1, "size": 1})
+        eng.book.add(O.TrackedOrder(tag=tag, role="entry", side=1, type="market", size=1))
+        eng.book.sent(tag)
+        task.cancel()                          # the stream misses the order's events too
+        await v.place_order(OrderRequest(account_id=eng.account_id, contract_id=eng.contract.id,
+                                         side=side_of(1), type=OrderType.MARKET, size=1,
+                                         tag=tag))
+        eng.book.send_failed(tag, unknown=True, reason="response lost, lookup failed")
+        for _ in range(4):                     # the market moves (no engine cycle meanwhile)
+            sim.replay.step(1)
+            await asyncio.sleep(0.01)
+        assert [p for p in await v.positions(eng.account_id) if p.signed_size]
+        await eng.guard.reconcile(reason="after reconnect")
+        o = eng.book.orders[tag]
+        assert o.order_id is not None and o.state == "filled", (o.state, o.history)
+    finally:
+        task.cancel()
+        await v.close()

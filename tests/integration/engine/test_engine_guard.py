@@ -68,7 +68,7 @@ async def test_kill_flattens_verifies_and_latches(sim: Any) -> None:
         assert not [o for o in await v.open_orders(eng.account_id) if o.stop_price or o.limit_price]
         await wait_for(lambda: eng.state.position == 0, what="flat")
         # latched: a new entry is refused locally and never sent
-        order = await eng._send("entry", 1, OrderType.MARKET, 1)
+        order = await eng.sender.send("entry", 1, OrderType.MARKET, 1)
         assert order.state == "refused"
         assert (await eng.ops.arm())["armed"] is False                  # arming needs a re-arm first
         assert (await eng.ops.rearm())["mode"] != "HALTED"
