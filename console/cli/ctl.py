@@ -165,6 +165,32 @@ def ack(ctx: typer.Context,
         say(f"acknowledged {alert_id or 'all alerts'}: {_one_line(st)}")
 
 
+@app.command("stop")
+def stop(ctx: typer.Context,
+         on_exit: Annotated[str | None, typer.Option(
+             "--on-exit", help="flatten (cancel orders, close the position, verified) or leave "
+             "(positions stay under their brackets); default the engine's shutdown policy.",
+             show_default=False)] = None,
+         profile: Profile = None, socket: Socket = None, as_json: Json = False) -> None:
+    """Stop the engine: it applies the shutdown policy, writes its session report and exits.
+
+    Examples:
+
+    \b
+      scalpdesk ctl stop --on-exit flatten
+      scalpdesk ctl stop --on-exit leave --profile demo
+    """
+    if on_exit not in (None, "flatten", "leave"):
+        say(f"error: --on-exit {on_exit!r} is not flatten or leave\n  fix: use --on-exit "
+            "flatten or --on-exit leave", stderr=True)
+        raise typer.Exit(2)
+    st = _call(ctx, profile, socket, "stop", **({} if on_exit is None else {"on_exit": on_exit}))
+    if as_json:
+        _print_json(st)
+    else:
+        say(f"stopping ({st.get('on_exit')}): {_one_line(st)}")
+
+
 @app.command("events")
 def events(ctx: typer.Context, profile: Profile = None, socket: Socket = None,
            as_json: Json = False,

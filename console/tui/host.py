@@ -11,8 +11,9 @@
    running; ``scalpdesk attach`` comes back). If the console dies instead, the engine keeps
    trading under its brackets and the log says the console detached.
 
-The engine is started with ``--on-exit leave``: the console owns the shutdown decision (its
-default answer is the caller's policy) and flattens through the socket before stopping it.
+The engine is started with the caller's ``--on-exit`` policy, so a SIGTERM from outside
+(a logout, ``kill``) does what the profile says; on quit the console sends the answer as
+``stop on_exit=…`` through the socket (SIGTERM only if the socket does not answer).
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def _tail(log: Path, n: int = 15) -> str:
 
 
 def start_engine(live_argv: list[str], socket_path: Path, log_path: Path, *,
-                 env: dict[str, str] | None = None,
+                 env: dict[str, str] | None = None, on_exit: str = "flatten",
                  timeout_s: float = START_TIMEOUT_S) -> subprocess.Popen[bytes]:
     """Start ``scalpdesk live --headless`` in its own session and wait for its socket.
 
@@ -73,6 +74,7 @@ def start_engine(live_argv: list[str], socket_path: Path, log_path: Path, *,
         socket_path: Where the engine's control socket will be.
         log_path: The engine's stdout and stderr are appended here.
         env: The engine's environment (default: this process's).
+        on_exit: The engine's own shutdown policy (SIGTERM, `ctl stop` without an answer).
         timeout_s: Seconds to wait for the socket.
 
     Raises:
@@ -88,7 +90,7 @@ def start_engine(live_argv: list[str], socket_path: Path, log_path: Path, *,
                         "with `scalpdesk ctl kill` first")
     log_path.parent.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, "-m", "console", "live", *live_argv, "--headless",
-            "--on-exit", "leave", "--socket", str(socket_path)]
+            "--on-exit", on_exit, "--socket", str(socket_path)]
     with log_path.open("ab") as out:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True,
@@ -132,13 +134,16 @@ def finish(answer: str | None, proc: subprocess.Popen[bytes], socket_path: Path,
             f"  come back: scalpdesk attach --socket {socket_path}\n"
             f"  stop it:   scalpdesk ctl kill --socket {socket_path}, then kill {proc.pid}")
         return 0
+    _note(log_path, f"quit: {answer}; stopping the engine")
     if answer == "flatten":
         say("flattening…")
-        try:
-            ControlClient(socket_path).call("flatten")
-        except Exception as exc:  # noqa: BLE001 - still stop it; the brackets protect
-            say(f"flatten failed: {exc} — stopping anyway (positions stay under brackets)")
-    _note(log_path, f"quit: {answer}; stopping the engine")
+    try:
+        # The engine applies the answer itself (flatten verified, or leave) and exits.
+        ControlClient(socket_path).call("stop", on_exit=answer)
+        proc.wait(STOP_TIMEOUT_S)
+    except Exception as exc:  # noqa: BLE001 - the signal path below still stops it
+        say(f"stop through the socket failed: {exc} — stopping with SIGTERM (the engine's "
+            "policy applies)")
     code = stop_engine(proc)
     say(_tail(log_path, 6))
     return 0 if code in (0, -signal.SIGTERM) else code
@@ -171,7 +176,7 @@ def run_hosted(live_argv: list[str], socket_path: str | Path, *, on_exit: str = 
 
     socket_path = Path(socket_path)
     log_path = log_path or default_log_path(socket_path.stem)
-    proc = start_engine(live_argv, socket_path, log_path, env=env)
+    proc = start_engine(live_argv, socket_path, log_path, env=env, on_exit=on_exit)
     say(f"engine started (pid {proc.pid}); its log: {log_path}")
     app = ConsoleApp(socket_path, hosted=True, on_exit=on_exit, backtest=backtest)
     try:

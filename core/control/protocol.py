@@ -29,7 +29,7 @@ from core.domain import events as E
 #: Commands and the arguments each accepts.
 COMMANDS: dict[str, tuple[str, ...]] = {
     "status": (), "pause": (), "resume": (), "flatten": (), "kill": (), "rearm": (),
-    "arm": (), "disarm": (), "ack": ("alert_id",), "events": (),
+    "arm": (), "disarm": (), "ack": ("alert_id",), "events": (), "stop": ("on_exit",),
 }
 #: Longest request line accepted (bytes).
 LINE_LIMIT = 64 * 1024

@@ -115,6 +115,9 @@ class LiveEngine:
         self._reconcile_tried_ns = 0                 #: last attempt (failures retry next period)
         self._wall = LiveClock()                     # "recently" is wall time, even in a replay
         self._touched_ns = 0
+        self.shutdown_policy: str | None = None      #: set by `ctl stop` (None: the profile's)
+        self.stop_requested = False
+        self.on_stop: Callable[[], None] | None = None   #: the runner's stop (set by it)
         self.info: dict[str, Any] = {}               #: book, account name (set by the runner)
         self.quote = QuoteBoard()                    #: top of book, session volume and change
         self.last_prediction: dict[str, Any] | None = None   #: the model's latest prediction

@@ -72,3 +72,19 @@ class Operator:
             self.e.state.entries_blocked = ""
         return await self.status()
 
+    async def stop(self, on_exit: str | None = None) -> dict[str, Any]:
+        """Stop the engine the way the operator says: ``flatten`` (cancel orders, close the
+        position, verified) or ``leave`` (positions stay under their brackets); default the
+        profile's shutdown policy. The engine then writes its session report and exits."""
+        from core.errors import ConfigError
+
+        if on_exit not in (None, "flatten", "leave"):
+            raise ConfigError(f"stop: on_exit {on_exit!r} is not flatten or leave",
+                              hint="use on_exit flatten or leave")
+        if on_exit is not None:
+            self.e.shutdown_policy = on_exit
+        self.e.stop_requested = True
+        if self.e.on_stop is not None:
+            self.e.on_stop()
+        return {**(await self.status()), "stopping": True,
+                "on_exit": self.e.shutdown_policy}

@@ -185,6 +185,7 @@ async def run_live(opts: LiveOptions, *, out: Callable[[str], None] = print,
         for ev in early:
             await engine.on_event(ev)
         found = await engine.guard.recover()
+        engine.on_stop = stop.set                     # `ctl stop`: shut down like a SIGTERM
         control = ControlServer(engine.ops, opts.socket_path or socket_path(prof.name))
         await control.start()
         out(json.dumps({"type": "EngineStarted", "run_id": run_id, "profile": prof.name,
@@ -194,7 +195,8 @@ async def run_live(opts: LiveOptions, *, out: Callable[[str], None] = print,
         _install_signals(stop)
         await _loop(engine, venue, clock, opts, stop, out, metrics)
         flat = True
-        if opts.shutdown == "flatten" and (engine.state.position or engine.book.live()):
+        policy = engine.shutdown_policy or opts.shutdown
+        if policy == "flatten" and (engine.state.position or engine.book.live()):
             flat = await engine.flatten(reason="shutdown")
         report = SessionReport(run_id, time.perf_counter() - started, engine.state.bars,
                                engine.trades, sum(t["net_pnl"] for t in engine.trades),

@@ -157,3 +157,8 @@ def test_events_json_prints_every_event_raw(rundir: Path) -> None:
     t.join(10)
     assert res.exit_code == 0, res.output
     assert E.from_dict(json.loads(res.output.splitlines()[0])) == q
+
+
+def test_stop_with_a_bad_policy_exits_2_before_calling(engine: ServerThread) -> None:
+    res = run("stop", "--on-exit", "maybe", "--socket", str(engine.path))
+    assert res.exit_code == 2 and "flatten or leave" in res.output

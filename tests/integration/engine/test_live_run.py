@@ -57,11 +57,12 @@ async def test_live_engine_runs_the_simulator_and_obeys_ctl(tmp_path: Path,
         seen["resumed"] = c.call("resume")
         seen["killed"] = c.call("kill")
         seen["after"] = c.call("status")
+        seen["stop"] = c.call("stop", on_exit="flatten")   # `ctl stop` ends the run
         return seen
 
     seen = await asyncio.to_thread(operator)
-    stop.set()
     report = await asyncio.wait_for(run, 60)
+    assert seen["stop"]["stopping"] and seen["stop"]["on_exit"] == "flatten"
     assert seen["first"]["mode"] in ("ACTIVE", "PAUSED", "REDUCING")
     assert seen["paused"]["mode"] == "PAUSED" and "operator" in seen["paused"]["reason"]
     assert seen["killed"]["killed"] and seen["killed"]["mode"] == "HALTED"
