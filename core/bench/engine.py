@@ -159,7 +159,9 @@ def decision_latency(*, bars: int = 3000, runs: int = 3, seed: int = 3) -> list[
     from core.datasets.synth import generate
     from core.engine.signals import ModelSignal
 
-    frame = generate(2, seed=seed, rth_only=True)
+    # A planted pattern (strength 3, as the demo) so the model signals and entries happen:
+    # the path to the order is measured too, not only the decision.
+    frame = generate(2, seed=seed, rth_only=True, planted=True, strength=3.0)
     warm = len(frame) - bars - 1
     if warm < 1000:
         raise ValueError(f"two days give too few bars for {bars} measured bars")
