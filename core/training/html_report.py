@@ -66,6 +66,10 @@ def feature_importance(model: Any, names: list[str]) -> pd.Series | None:
     if booster is None or not names:
         return None
     gain = np.asarray(booster.feature_importance(importance_type="gain"), dtype=float)
+    if gain.size == len(names) + 1:
+        # Mirror orientation (core.ml.orientation) appends the reference direction as the
+        # last column the booster sees.
+        names = [*names, "orientation (last bar's direction)"]
     if gain.size != len(names) or gain.sum() <= 0:
         return None
     return pd.Series(gain / gain.sum(), index=names).sort_values(ascending=False)
