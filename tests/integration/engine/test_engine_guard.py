@@ -106,3 +106,29 @@ async def test_mll_headroom_comes_from_the_broker_balance(sim: Any) -> None:
     finally:
         task.cancel()
         await v.close()
+
+
+async def test_pause_blocks_entries_and_resume_lets_them_through(sim: Any) -> None:
+    """`ctl pause` (the console's `p`): an entry signal while paused is denied by the risk
+    kernel and nothing is sent; after `resume` the next one goes out."""
+    def always(bar) -> tuple[int, float]:  # noqa: ANN001
+        return 1, 0.75
+
+    eng, v, task = await _engine(sim, always)
+    seen: list[dict] = []
+    eng.publish = seen.append
+    try:
+        st = await eng.ops.pause()
+        assert st["mode"] == "PAUSED"
+        for _ in range(4):
+            await _play(sim, eng, 4)
+        decided = [e for e in seen if e["type"] == "SignalDecided" and e["action"] == "entry"]
+        assert decided and all(e["contracts"] == 0 and e["reason"] for e in decided)
+        assert not [o for o in eng.book.orders.values() if o.role == "entry"]
+        await eng.ops.resume()
+        for _ in range(6):
+            await _play(sim, eng, 4)
+        await wait_for(lambda: eng.state.position != 0, what="an entry after resume")
+    finally:
+        task.cancel()
+        await v.close()
