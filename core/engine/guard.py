@@ -24,6 +24,7 @@ import numpy as np
 
 from core.domain import Order, OrderType
 from core.errors import NonRetryableVenueError, VenueError
+from core.venues.base import FillEvent
 
 if TYPE_CHECKING:
     from core.engine.live import LiveEngine
@@ -68,6 +69,7 @@ class Guard:
         self.max_attempts = max_attempts
         self.naked_since: int | None = None
         self.killed = False                  #: latched until re-armed on purpose
+        self.fills_synced = 0                #: fills booked from REST (missed by the stream)
         self.confirm_s = 0.5                 #: a position mismatch is read twice, this apart
         self.repairs = 0                     #: protective stops placed
         self.naked_flattens = 0
@@ -204,6 +206,7 @@ class Guard:
                 e.balance_seen_ns = e.clock.now_ns()
         for o in orders:
             e.adopt_order(o)
+        synced = await self._sync_fills()
         # Unknown send outcomes: the tag is either at the broker (a working order adopted
         # above, or one that already filled or was cancelled — found by a lookup by tag over
         # every status) or the order never arrived. Only a SUCCESSFUL lookup may say so.
@@ -223,6 +226,13 @@ class Guard:
                 e.journal.mark(t.tag, "resolved", reason="not found at the broker")
         broker = sum(p.signed_size for p in positions if p.contract_id == e.contract.id)
         avg = next((p.average_price for p in positions if p.contract_id == e.contract.id), 0.0)
+        if broker != e.state.position and synced and e.rt.position == broker:
+            # The stream missed fills AND the position update; the broker's own trade list
+            # accounts for the whole difference: catch up, no mismatch.
+            log.warning("position %s → %s from fills the stream missed", e.state.position, broker)
+            e.state.position = broker
+            e.state.avg_price = float(avg) if broker else 0.0
+            return True
         if broker != e.state.position and reason == "periodic" and e.recently_busy():
             # A REST snapshot may be older than the stream (an order or fill in the last few
             # seconds): never let it overwrite newer state. The next period compares again.
@@ -250,6 +260,27 @@ class Guard:
             e.rt.position = broker
             return False
         return True
+
+    async def _sync_fills(self) -> int:
+        """Fills of this run the stream never delivered (a hub gap): read from the broker
+        and booked through the same path, in time order — deduplicated by fill id, so a
+        late stream copy books nothing twice. A failed read is retried next time."""
+        e = self.e
+        if not hasattr(e.venue, "trades"):
+            return 0
+        try:
+            fills = await e.venue.trades(e.account_id, e.fills_since_ns)
+        except VenueError as exc:
+            log.warning("fill sync failed (%s): retried at the next reconciliation", exc)
+            return 0
+        missed = sorted((f for f in fills if f.contract_id == e.contract.id
+                         and not f.voided and not e.rt.seen(f.id)), key=lambda f: (f.ts, f.id))
+        for f in missed:
+            log.warning("fill %s (order %s) missed by the stream: booked from the broker's "
+                        "trade list", f.id, f.order_id)
+            await e.on_event(FillEvent(f, "reconcile"))
+        self.fills_synced += len(missed)
+        return len(missed)
 
     async def _lookup(self, tag: str) -> Order | None:
         """The broker's order with ``tag`` in any status (venues without a lookup by tag

@@ -113,6 +113,9 @@ class LiveEngine:
         self.reconcile_every_ns = 30 * 1_000_000_000
         self.reconciled_ns = 0                       #: last SUCCESSFUL reconciliation
         self._reconcile_tried_ns = 0                 #: last attempt (failures retry next period)
+        # This run's fills only: earlier ones are in the journal's risk state (or, for a
+        # position closed while the engine was down, booked by the guard's recovery).
+        self.fills_since_ns = clock.now_ns()
         self._wall = LiveClock()                     # "recently" is wall time, even in a replay
         self._touched_ns = 0
         self.shutdown_policy: str | None = None      #: set by `ctl stop` (None: the profile's)

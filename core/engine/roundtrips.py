@@ -29,6 +29,10 @@ class RoundTrips:
         self.trades: list[dict[str, Any]] = []   #: the booked round trips
         self._seen: set[int] = set()
 
+    def seen(self, fill_id: int) -> bool:
+        """Whether a fill id was already booked (without marking it)."""
+        return fill_id in self._seen
+
     def is_new(self, fill_id: int) -> bool:
         """True the first time a fill id is seen (duplicated and replayed fills book once)."""
         if fill_id in self._seen:

@@ -289,3 +289,37 @@ async def test_an_unknown_entry_that_filled_is_found_by_tag_not_called_missing(s
     finally:
         task.cancel()
         await v.close()
+
+
+async def test_fills_the_stream_missed_are_booked_from_the_broker_once(sim: Any) -> None:
+    """The order stream misses a round trip's closing fill and the position update (a hub
+    gap): reconciliation reads the broker's trade list, books the round trip once into the
+    risk kernel (daily P&L is right), and sees no mismatch; a late stream copy books
+    nothing twice."""
+    eng, v, task = await _engine(sim, _once())
+    try:
+        await _bars(sim, eng, 4)
+        await wait_for(lambda: eng.state.position != 0 and eng.rt.position != 0,
+                       what="the entry")
+        await asyncio.sleep(0.2)
+        task.cancel()                                   # the gap begins
+        bal0 = float(eng.risk.fs[0])
+        pos = eng.state.position
+        await v.place_order(OrderRequest(account_id=eng.account_id, contract_id=eng.contract.id,
+                                         side=side_of(-pos), type=OrderType.MARKET,
+                                         size=abs(pos)))
+        for _ in range(4):
+            sim.replay.step(1)
+            await asyncio.sleep(0.02)
+        assert eng.state.trades_booked == 0
+        assert await eng.guard.reconcile(reason="after reconnect")
+        assert eng.guard.fills_synced >= 1 and eng.state.trades_booked == 1
+        assert eng.state.position == 0 and not eng.state.entries_blocked
+        net = eng.trades[0]["net_pnl"]
+        assert abs(float(eng.risk.fs[0]) - bal0 - net) < 1e-6
+        for ev in v.drain_events():                     # the stream's late copies
+            await eng.on_event(ev)
+        assert eng.state.trades_booked == 1 and abs(float(eng.risk.fs[0]) - bal0 - net) < 1e-6
+    finally:
+        task.cancel()
+        await v.close()
