@@ -280,7 +280,16 @@ class Guard:
                         "trade list", f.id, f.order_id)
             await e.on_event(FillEvent(f, "reconcile"))
         self.fills_synced += len(missed)
-        return len(missed)
+        # Only fills of the engine's own orders (and their bracket legs) may explain a
+        # position difference; a trade placed behind its back stays a mismatch to acknowledge.
+        return len(missed) if missed and all(self._ours(f.order_id) for f in missed) else 0
+
+    def _ours(self, order_id: int) -> bool:
+        e = self.e
+        if e.book.by_order_id(order_id) is not None:
+            return True
+        o = e.broker_orders.get(order_id)
+        return bool(o is not None and o.custom_tag and str(o.custom_tag).startswith(e.run_id))
 
     async def _lookup(self, tag: str) -> Order | None:
         """The broker's order with ``tag`` in any status (venues without a lookup by tag

@@ -292,7 +292,7 @@ async def test_an_unknown_entry_that_filled_is_found_by_tag_not_called_missing(s
 
 
 async def test_fills_the_stream_missed_are_booked_from_the_broker_once(sim: Any) -> None:
-    """The order stream misses a round trip's closing fill and the position update (a hub
+    """The order stream misses the engine's own exit fill and the position update (a hub
     gap): reconciliation reads the broker's trade list, books the round trip once into the
     risk kernel (daily P&L is right), and sees no mismatch; a late stream copy books
     nothing twice."""
@@ -304,10 +304,7 @@ async def test_fills_the_stream_missed_are_booked_from_the_broker_once(sim: Any)
         await asyncio.sleep(0.2)
         task.cancel()                                   # the gap begins
         bal0 = float(eng.risk.fs[0])
-        pos = eng.state.position
-        await v.place_order(OrderRequest(account_id=eng.account_id, contract_id=eng.contract.id,
-                                         side=side_of(-pos), type=OrderType.MARKET,
-                                         size=abs(pos)))
+        await eng.sender.close_position(reason="signal")  # our exit; its events go missing
         for _ in range(4):
             sim.replay.step(1)
             await asyncio.sleep(0.02)
