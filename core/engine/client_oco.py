@@ -17,16 +17,12 @@ The gap between one leg filling and the other being cancelled cannot be closed o
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 from core.domain import OrderType
-from core.errors import VenueError
 
 if TYPE_CHECKING:
     from core.engine.live import LiveEngine
-
-log = logging.getLogger(__name__)
 
 
 def refuses_native_brackets(message: str) -> bool:
@@ -87,22 +83,14 @@ class ClientBrackets:
             if leg.order_id is None or leg.state != "working":
                 continue                    # in flight: the next fill or cycle resizes it
             if leg.size - leg.filled != want:
-                try:
-                    await e.venue.modify_order(e.account_id, leg.order_id,
-                                               size=leg.filled + want)
+                if await e.sender.modify(leg.order_id, f"client bracket {role} resize",
+                                         size=leg.filled + want):
                     leg.size = leg.filled + want
-                except VenueError as exc:
+                else:
                     e.alert("bracket-resize", "warning",
-                            f"client bracket {role} resize to {want} refused: {exc}")
+                            f"client bracket {role} resize to {want} not confirmed")
 
     async def _cancel(self, o: object) -> None:
-        e = self.e
         oid = getattr(o, "order_id", None)
-        if oid is None or oid in e.cancelling:
-            return
-        e.cancelling.add(oid)
-        try:
-            await e.venue.cancel_order(e.account_id, oid)
-        except VenueError as exc:            # already filled or cancelled: the stream says
-            log.info("client bracket cancel %s: %s", oid, exc)
-            e.cancelling.discard(oid)
+        if oid is not None:                  # a refusal (already filled/cancelled): the stream says
+            await self.e.sender.cancel(oid, "client bracket: flat")

@@ -121,12 +121,7 @@ class Guard:
         e = self.e
         for o in list(e.broker_orders.values()):
             if o.contract_id == e.contract.id and is_working(o) and o.id not in e.cancelling:
-                e.cancelling.add(o.id)
-                try:
-                    await e.venue.cancel_order(e.account_id, o.id)
-                except VenueError as exc:
-                    log.info("orphan cancel %s: %s", o.id, exc)
-                    e.cancelling.discard(o.id)
+                await e.sender.cancel(o.id, "orphan: flat at the broker")
 
     # ------------------------------------------------------------------ kill / flatten
     async def kill(self) -> bool:
@@ -322,6 +317,11 @@ class Guard:
         by_tag = {o.custom_tag: o for o in orders if o.custom_tag}
         found, missing = [], []
         for rec in unresolved:
+            if (rec.payload or {}).get("role") in ("modify", "cancel"):
+                # Not an order of its own: the order's state is adopted from the broker below.
+                e.journal.mark(rec.tag, "resolved", reason="outcome unknown at a restart; the "
+                               "broker's order state adopted")
+                continue
             o = by_tag.get(rec.tag)
             if o is None:
                 o = await self._lookup(rec.tag)   # filled/cancelled meanwhile? (raises: unknown)

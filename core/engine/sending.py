@@ -132,6 +132,46 @@ class OrderSender:
                       "size": o.size, "filled": o.filled, "limit_price": o.limit_price,
                       "stop_price": o.stop_price, "reason": o.reason})
 
+    async def modify(self, order_id: int, why: str, **fields: float | int) -> bool:
+        """Journal, then modify a working order (only ``fields``); True when confirmed.
+
+        A refusal is journaled and returned as False; an unknown outcome (the request may or
+        may not have arrived) is journaled as such and never repeated blind — the order's own
+        next update from the broker says which it was.
+        """
+        return await self._mutate("modify", order_id, why, fields)
+
+    async def cancel(self, order_id: int, why: str) -> bool:
+        """Journal, then cancel a working order; True when confirmed (see :meth:`modify`)."""
+        e = self.e
+        if order_id in e.cancelling:
+            return False                         # already on its way
+        e.cancelling.add(order_id)
+        ok = await self._mutate("cancel", order_id, why, {})
+        if not ok:
+            e.cancelling.discard(order_id)
+        return ok
+
+    async def _mutate(self, kind: str, order_id: int, why: str,
+                      fields: dict[str, float | int]) -> bool:
+        e = self.e
+        tag = e.journal.next_tag(e.run_id)
+        e.journal.record_intent(tag, {"role": kind, "order_id": order_id, "why": why,
+                                      "contract_id": e.contract.id, **fields})
+        try:
+            if kind == "cancel":
+                await e.venue.cancel_order(e.account_id, order_id)
+            else:
+                await e.venue.modify_order(e.account_id, order_id, **fields)
+        except NonRetryableVenueError as exc:    # e.g. already filled or cancelled
+            e.journal.mark(tag, "rejected", order_id=order_id, reason=str(exc))
+            return False
+        except (VenueError, OSError, TimeoutError) as exc:
+            e.journal.mark(tag, "unknown", order_id=order_id, reason=str(exc))
+            return False
+        e.journal.mark(tag, "confirmed", order_id=order_id)
+        return True
+
     async def manage_open_position(self, bar: Bar, now: int) -> None:
         """The time stop and the breakeven trail: the same strategy steps as the backtester."""
         e = self.e
@@ -151,8 +191,7 @@ class OrderSender:
                     in ("open", "pending")):
                 new = float(S.breakeven_stop(e.sp, float(d), float(e.state.avg_price),
                                              float(t["best"]), float(o.stop_price), e.tick))
-                if new != o.stop_price:
-                    try:
-                        await e.venue.modify_order(e.account_id, o.id, stop_price=new)
-                    except VenueError as exc:
-                        e.alert("breakeven", "warning", f"breakeven move refused: {exc}")
+                if new != o.stop_price and not await self.modify(o.id, "breakeven",
+                                                                 stop_price=new):
+                    e.alert("breakeven", "warning", f"breakeven move of order {o.id} to {new} "
+                            "not confirmed (the broker's next update decides)")

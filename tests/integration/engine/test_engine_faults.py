@@ -178,6 +178,13 @@ async def test_a_close_by_the_broker_is_booked_and_orphans_cancelled(sim: Any) -
         await wait_for(lambda: not [o for o in eng.broker_orders.values()
                                     if o.contract_id == eng.contract.id and o.is_working],
                        what="the orphaned legs cancelled")
+        # each cancel was journaled before it was sent, and its outcome recorded
+        calls = eng.journal.calls
+        cancels = [tag for kind, tag, role in calls if kind == "intent" and role == "cancel"]
+        assert cancels
+        for tag in cancels:
+            i = calls.index(("intent", tag, "cancel"))
+            assert any(c[0] == "mark" and c[1] == tag for c in calls[i + 1:])
     finally:
         task.cancel()
         await v.close()
