@@ -69,6 +69,8 @@ class Guard:
         self.max_attempts = max_attempts
         self.naked_since: int | None = None
         self.killed = False                  #: latched until re-armed on purpose
+        self.flattening = 0                  #: flattens in progress (their closes are ours)
+        self._flattened_wall_ns = 0
         self.fills_synced = 0                #: fills booked from REST (missed by the stream)
         self.confirm_s = 0.5                 #: a position mismatch is read twice, this apart
         self.repairs = 0                     #: protective stops placed
@@ -135,6 +137,15 @@ class Guard:
 
     async def flatten(self, reason: str) -> bool:
         """Cancel every working order, close the position, verify flat through REST, retry."""
+        self.flattening += 1
+        try:
+            return await self._flatten(reason)
+        finally:
+            self.flattening -= 1
+            # The close's fills may arrive on the stream after REST said flat.
+            self._flattened_wall_ns = self.e.wall_ns()
+
+    async def _flatten(self, reason: str) -> bool:
         e = self.e
         e.alert(f"flatten-{reason}", "info", f"flatten: {reason}")
         rejected = 0
@@ -277,12 +288,16 @@ class Guard:
         self.fills_synced += len(missed)
         # Only fills of the engine's own orders (and their bracket legs) may explain a
         # position difference; a trade placed behind its back stays a mismatch to acknowledge.
-        return len(missed) if missed and all(self._ours(f.order_id) for f in missed) else 0
+        return len(missed) if missed and all(self.owns(f.order_id) for f in missed) else 0
 
-    def _ours(self, order_id: int) -> bool:
+    def owns(self, order_id: int) -> bool:
+        """Whether the broker's order ``order_id`` is the engine's (or a leg of one of its
+        orders, tagged ``<our tag>-SL``/``-TP``)."""
         e = self.e
         if e.book.by_order_id(order_id) is not None:
             return True
+        if self.flattening or e.wall_ns() - self._flattened_wall_ns < 10_000_000_000:
+            return True                      # the close of our own flatten (no tag of ours)
         o = e.broker_orders.get(order_id)
         return bool(o is not None and o.custom_tag and str(o.custom_tag).startswith(e.run_id))
 

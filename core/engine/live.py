@@ -193,6 +193,10 @@ class LiveEngine:
         it may be older than the stream."""
         self._touched_ns = self._wall.now_ns()
 
+    def wall_ns(self) -> int:
+        """Wall time (for "recently", even in a replay)."""
+        return self._wall.now_ns()
+
     def recently_busy(self, within_s: float = 3.0) -> bool:
         """Orders in flight or broker activity in the last ``within_s`` seconds (wall time)."""
         if any(o.state != O.WORKING for o in self.book.live()):
@@ -370,6 +374,13 @@ class LiveEngine:
             self.state.trades_booked += 1
             self.state.last_exit_bar = self.state.bars
             self.journal.save_risk(self.risk.snapshot())
+            if not self.guard.owns(f.order_id):
+                # Closed by an order the engine never sent: Topstep's own liquidation (DLL,
+                # MLL, 15:10 CT) or a manual close in the platform. Booked; said and journaled.
+                self.alert(f"broker-close-{f.id}", "warning",
+                           f"the position was closed by an order the engine did not send "
+                           f"(order {f.order_id}: a Topstep force-close at the DLL, MLL or "
+                           f"15:10 CT, or a manual close); booked {net:+.2f}")
         await self.oco.sync(order.tag if order is not None and order.role == "entry" else None)
 
     def _exit_reason(self, order_id: int) -> str:

@@ -165,6 +165,8 @@ async def test_a_close_by_the_broker_is_booked_and_orphans_cancelled(sim: Any) -
     """The broker zeroes the position behind the engine (as Topstep does at the MLL or at
     15:10 CT): the round trip is booked once and the bracket legs left are cancelled."""
     eng, v, task = await _engine(sim, _once())
+    published: list[dict] = []
+    eng.publish = published.append
     try:
         await _bars(sim, eng, 4)
         await wait_for(lambda: eng.state.position != 0, what="the entry")
@@ -174,6 +176,10 @@ async def test_a_close_by_the_broker_is_booked_and_orphans_cancelled(sim: Any) -
                                          size=abs(pos)))
         await wait_for(lambda: eng.state.position == 0 and eng.state.trades_booked == 1,
                        what="the external close booked")
+        assert eng.trades[0]["exit_reason"] == "flatten"
+        # recognised and said (journaled as an Alert): not the engine's own exit
+        assert [e for e in published if e["type"] == "Alert"
+                and str(e["alert_id"]).startswith("broker-close")]
         await _bars(sim, eng, 1)
         await wait_for(lambda: not [o for o in eng.broker_orders.values()
                                     if o.contract_id == eng.contract.id and o.is_working],
@@ -324,6 +330,22 @@ async def test_fills_the_stream_missed_are_booked_from_the_broker_once(sim: Any)
         for ev in v.drain_events():                     # the stream's late copies
             await eng.on_event(ev)
         assert eng.state.trades_booked == 1 and abs(float(eng.risk.fs[0]) - bal0 - net) < 1e-6
+    finally:
+        task.cancel()
+        await v.close()
+
+
+async def test_the_engines_own_flatten_is_not_called_a_broker_close(sim: Any) -> None:
+    eng, v, task = await _engine(sim, _once())
+    published: list[dict] = []
+    eng.publish = published.append
+    try:
+        await _bars(sim, eng, 4)
+        await wait_for(lambda: eng.state.position != 0, what="the entry")
+        assert await eng.flatten(reason="operator")
+        await wait_for(lambda: eng.state.trades_booked == 1, what="the round trip booked")
+        assert not [e for e in published if e["type"] == "Alert"
+                    and str(e["alert_id"]).startswith("broker-close")]
     finally:
         task.cancel()
         await v.close()
