@@ -20,45 +20,63 @@ def register(app: typer.Typer) -> None:
             help="Comma-separated pattern names, or 'all'.")] = "all",
         fold_runs: Annotated[int, typer.Option(
             help="Runs of the 436,646-row fold (0 = skip; median reported).", min=0)] = 3,
+        floor: Annotated[str, typer.Option(
+            help="'auto' (each fold's floor chosen on its validation bars, train --auto-floor) "
+            "or a fixed confidence floor such as 0.55.")] = "auto",
     ) -> None:
         """Research power on `data synth` patterns at their documented strength (README → Research).
 
         Per pattern and seed: 120 RTH days of bars (10 for 1-second patterns) through the
-        training pipeline (binary label over the pattern's horizon, 4 folds + holdout, 55 %
-        floor). Found = the pooled predictions at or above the floor (≥ 100 bars), held for the
-        horizon, earn more per contract after costs than the coin-flip 95th percentile on the
-        same bars, with precision > 50 %.
+        training pipeline (binary label over the pattern's horizon, 4 folds + holdout, floor
+        chosen on validation or fixed). Found = the pooled predictions at or above the floor
+        (≥ 100 bars), held for the horizon, earn more per contract after costs than the
+        coin-flip 95th percentile on the same bars, with precision > 50 %; pays = found and
+        above $0 after costs. Backtest = the walk-forward trades under the profile's exits.
 
-        Example: scalpdesk bench research --seeds 20 --patterns breakout,late_trend
+        Example: scalpdesk bench research --seeds 20 --patterns breakout,late_trend --floor 0.55
         """
         from rich.table import Table
 
         from core.bench import research as br
         from core.datasets import synth_patterns as sp
 
+        fixed = None
+        if floor != "auto":
+            try:
+                fixed = float(floor)
+            except ValueError:
+                fixed = -1.0
+            if not 0.0 < fixed < 1.0:
+                raise fail(f"--floor {floor!r} is neither 'auto' nor a confidence in (0, 1)",
+                           "e.g. --floor auto or --floor 0.55")
         names = sp.pattern_names() if patterns == "all" else \
             [x.strip() for x in patterns.split(",") if x.strip()]
         for n in names:
             if n not in sp.PATTERNS:
                 raise fail(f"--patterns: unknown pattern {n!r}",
                            "choose from " + ", ".join(sp.pattern_names()))
-        tab = Table("pattern", "bars", "density", "EV $/trade", "found", "traded $/contract (median)",
-                    "AUC (median)", "s/seed",
-                    title=f"research power: {seeds} seed(s) each, documented strength 1")
+        tab = Table("pattern", "bars", "density", "EV $/trade", "found", "pays",
+                    "traded $/contract (median)", "backtest $/trade (median)", "AUC (median)",
+                    "s/seed",
+                    title=f"research power: {seeds} seed(s) each, documented strength 1, floor "
+                    + ("chosen on validation" if fixed is None else f"{fixed:.0%}"))
         for name in [*names, None]:
             p = sp.PATTERNS.get(name) if name else None
             runs = []
             with progress_task(name or "noise", seeds) as adv:
                 for seed in range(seeds):
-                    runs.append(run_cli(lambda: br.run_one(name, seed)))
+                    runs.append(run_cli(lambda: br.run_one(name, seed, floor=fixed)))
                     adv(1)
             found = sum(r.found for r in runs)
+            pays = sum(r.pays for r in runs)
             tab.add_row(name or "noise (false positives)",
                         "1 s" if p and p.bar_seconds == 1 else "1 min",
                         p.density if p else "–",
                         f"{p.expected_value():+.2f}" if p else "–",
                         f"{found}/{len(runs)} ({found / len(runs):.0%})",
+                        f"{pays}/{len(runs)} ({pays / len(runs):.0%})",
                         f"{br.median([r.top_dollars for r in runs]):+.2f}",
+                        f"{br.median([r.expectancy for r in runs if r.trades]):+.2f}",
                         f"{br.median([r.auc for r in runs]):.3f}",
                         f"{br.median([r.seconds for r in runs]):.1f}")
         console.print(tab)

@@ -104,7 +104,8 @@ def print_outcome(out: Any) -> None:
         say("risk rules, " + line, style="dim")
     for n in out.notes:
         say("note: " + n)
-    hz = horizon_sentence(out.summary.horizon, out.summary.min_confidence)
+    hz = horizon_sentence(out.summary.horizon, out.summary.min_confidence,
+                          out.summary.floor_label)
     if hz:
         say(hz)
     say("final: " + holdout_sentence(out.summary))
@@ -157,6 +158,10 @@ def train(
         "--report", help="Also write an HTML training report here (fold table, calibration, "
         "expectancy by confidence decile, feature importance, verdict).")] = None,
     min_confidence: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Trade only above this calibrated confidence (default: profile).")] = None,
+    auto_floor: Annotated[bool, typer.Option(
+        "--auto-floor", help="Choose each fold's confidence floor on its validation bars: the "
+        "top share (1-20 %) of UP/DOWN predictions that paid most after costs there, none if no "
+        "share paid. The saved model keeps its floor; backtest applies it. For sparse edges.")] = False,
     epochs: Annotated[int | None, typer.Option(min=1, max=10_000, help="Nets: max epochs (early stopping, patience 10).")] = None,
     window: Annotated[int | None, typer.Option(min=1, max=100_000, help="Sequence nets: bars per input window.")] = None,
     device: Annotated[str, typer.Option(help="cpu, or cuda (error if no GPU).")] = "cpu",
@@ -178,6 +183,7 @@ def train(
       scalpdesk train --data MES --name mes_lgbm --report train.html
       scalpdesk train --data mes_1m.parquet --label binary --lookahead 300
       scalpdesk train --data MES --bar 1s --folds 6 --workers 2
+      scalpdesk train --data vb.parquet --label binary --threshold 0 --lookahead 300 --auto-floor
     """
     from core.clock import LiveClock
     from core.ml.base import MODEL_KINDS
@@ -190,6 +196,12 @@ def train(
     if (data is None) == (synthetic is None):
         raise fail("give exactly one of --data PATH|SYMBOL or --synthetic DAYS",
                    "e.g. --data bars.parquet, --data MES, or --synthetic 5")
+    if auto_floor and min_confidence is not None:
+        raise fail("give --min-confidence (a fixed floor) or --auto-floor (chosen on validation), "
+                   "not both", "drop one of them")
+    if auto_floor and update:
+        raise fail("--update keeps the model's own floor; --auto-floor chooses a new one",
+                   "drop --auto-floor, or train a new model with --name")
     prof = _profile(ctx, profile)
     bar = bar_from_seconds(bar, bar_seconds)
     if report is not None:
@@ -227,7 +239,8 @@ def train(
                        val_days=val_days, test_days=test_days, holdout_days=holdout_days,
                        embargo_seconds=embargo, mode=mode, model_params=params, seed=seed,
                        num_threads=threads, device=device, min_confidence=min_confidence,
-                       shuffle_labels=shuffle_labels, workers=workers, cluster=cluster)
+                       shuffle_labels=shuffle_labels, workers=workers, cluster=cluster,
+                       auto_floor=auto_floor)
     # Every configuration tried on this data is a trial (issue 11): the verdict counts them.
     from core.backtest.ledger import append_trial, data_key, read_trials, trials_line
     key = data_key(frame)
@@ -246,8 +259,8 @@ def train(
                                         created=created, progress=progress, data_source=source))
     append_trial({"kind": "train", "data_hash": key, "model": model, "label": label,
                   "lookahead": lookahead, "threshold": threshold, "threshold_pct": threshold_pct,
-                  "min_confidence": min_confidence, "profile": prof.name, "seed": seed,
-                  "saved": out.path is not None, "trades": out.summary.trades,
+                  "min_confidence": "auto" if auto_floor else min_confidence,
+                  "profile": prof.name, "seed": seed, "saved": out.path is not None, "trades": out.summary.trades,
                   "verdict": out.summary.verdict.split(":")[0], "sharpe_per_period": None})
     print_outcome(out)
     say(trials_line(key))
@@ -266,6 +279,9 @@ def _write_report(path: Path, out: Any, source: str, model: str, prof: Any, req:
     inst = get_instrument(prof.instrument)
     cost = prof.costs.commission_round_trip + 2 * prof.costs.slippage_ticks * inst.tick_value
     floor = req.min_confidence if req.min_confidence is not None else prof.risk.min_confidence
+    final = next((r for r in out.results if r.is_holdout), None)
+    if req.auto_floor and final is not None:
+        floor = final.floor   # the saved model's own, chosen on its validation bars
     return write_training_report(
         path, out, title=f"training · {model} · {source}", source=source, model_kind=model,
         min_confidence=float(floor), tick_value=float(inst.tick_value), cost_per_contract=cost)

@@ -3,11 +3,13 @@
 * **Power**: for each planted pattern (``core.datasets.synth_patterns``) at its documented
   strength and for each seed, 120 RTH days of bars (1-minute patterns; 10 days for 1-second
   ones) go through the real training pipeline (walk-forward, 4 folds + holdout, binary label
-  over the pattern's horizon, LightGBM defaults, confidence floor 55 %). A pattern counts as
-  **found** on a seed when, pooled over the walk-forward test folds, the UP/DOWN predictions at
-  or above the floor (at least 100 bars), held for the label horizon, earn more per MES
-  contract after costs than the 95th percentile of coin-flip directions on the same bars, with
-  precision above 50 %.
+  over the pattern's horizon, LightGBM defaults, each fold's confidence floor chosen on its
+  validation bars — ``train --auto-floor``, core.training.floor — or a fixed floor). A pattern
+  counts as **found** on a seed when, pooled over the walk-forward test folds, the UP/DOWN
+  predictions at or above the floor (at least 100 bars), held for the label horizon, earn more
+  per MES contract after costs than the 95th percentile of coin-flip directions on the same
+  bars (one flip per cluster of overlapping horizons), with precision above 50 %. It **pays**
+  when, in addition, that value is above $0 after costs.
 * **False positives**: the same on pure noise (1-minute bars); the share of seeds "found".
 * **Fold time**: one LightGBM fold (fit with early stopping + predicting the validation rows)
   at 436,646 training rows × 49 features of synthetic 1-second bars.
@@ -42,6 +44,9 @@ class PowerRun:
     verdict: str        #: the verdict's label
     verdict_text: str   #: the whole verdict sentence
     seconds: float
+    pays: bool = False  #: found, and the traded subset earns more than costs (> $0 per contract)
+    trades: int = 0     #: the backtester's trades over the walk-forward folds
+    expectancy: float = float("nan")  #: their $ per trade after costs (profile sizing)
 
 
 def research_profile() -> Any:
@@ -55,8 +60,12 @@ def research_profile() -> Any:
 
 
 def run_one(pattern: str | None, seed: int, *, strength: float = 1.0,
-            days: int | None = None) -> PowerRun:
-    """Train on one planted pattern (None: noise) and judge "found" (module docstring)."""
+            days: int | None = None, floor: float | None = None) -> PowerRun:
+    """Train on one planted pattern (None: noise) and judge "found" (module docstring).
+
+    ``floor``: a fixed confidence floor; None (default) chooses each fold's floor on its
+    validation bars (core.training.floor, ``train --auto-floor``).
+    """
     from core.datasets import synth_patterns as sp
     from core.training.pipeline import TrainRequest, train
 
@@ -67,7 +76,9 @@ def run_one(pattern: str | None, seed: int, *, strength: float = 1.0,
     frame, _ = sp.generate_pattern(p, days, seed, strength=strength)
     started = time.perf_counter()
     req = TrainRequest(profile=research_profile(), label_kind="binary", threshold_ticks=0.0,
-                       lookahead_seconds=look, folds=4, min_confidence=0.55)
+                       lookahead_seconds=look, folds=4,
+                       min_confidence=floor if floor is not None else 0.55,
+                       auto_floor=floor is None)
     out = train(frame, bar, req)
     from core.training.report import beats_coin_flips
     top = out.summary.horizon.get("traded") or {}
@@ -75,7 +86,9 @@ def run_one(pattern: str | None, seed: int, *, strength: float = 1.0,
     return PowerRun(pattern or "noise", seed, found, float(top.get("dollars", np.nan)),
                     float(top.get("baseline_p95", np.nan)), float(top.get("precision", np.nan)),
                     float(out.summary.auc_mean), out.summary.verdict.split(":")[0],
-                    out.summary.verdict, time.perf_counter() - started)
+                    out.summary.verdict, time.perf_counter() - started,
+                    pays=found and float(top.get("dollars", np.nan)) > 0,
+                    trades=int(out.summary.trades), expectancy=float(out.summary.expectancy))
 
 
 def fold_seconds(runs: int = 3, rows: int = FOLD_ROWS) -> tuple[list[float], list[int]]:

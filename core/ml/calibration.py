@@ -49,8 +49,17 @@ class Calibrator:
 
     # ------------------------------------------------------------------ fitting
     @classmethod
-    def fit(cls, proba: np.ndarray, y_idx: np.ndarray, method: str = "temperature") -> Calibrator:
-        """Fit on validation probabilities ``proba`` and true class indices ``y_idx``."""
+    def fit(cls, proba: np.ndarray, y_idx: np.ndarray, method: str = "temperature",
+            tie: tuple[int, int] | None = None) -> Calibrator:
+        """Fit on validation probabilities ``proba`` and true class indices ``y_idx``.
+
+        ``tie``: column indices of two classes that are mirror images (DOWN and UP of a model
+        trained in mirror orientation, core.ml.orientation): their temperature-scaling biases
+        are fitted as one. A free UP-vs-DOWN bias would import the validation window's own
+        drift — a chance up/down share on a few thousand bars — and shift every signal's
+        confidence one way: the most confident bars were then all UP (issue 11), and the
+        floor no longer ranked the signals by the model's strength.
+        """
         proba = np.asarray(proba, dtype=np.float64)
         y_idx = np.asarray(y_idx, dtype=np.int64)
         if method == "none" or len(y_idx) == 0:
@@ -66,15 +75,21 @@ class Calibrator:
         logp = np.log(np.clip(proba, EPS, 1.0))
         K = proba.shape[1]
 
-        def nll(theta: np.ndarray) -> float:
+        def biases(theta: np.ndarray) -> np.ndarray:
             bias = np.concatenate([[0.0], theta[1:]])
-            return _log_loss(_softmax_T(logp, float(np.exp(theta[0])), bias), y_idx)
+            if tie is not None:
+                i, j = tie
+                bias[j] = bias[i] = 0.0 if 0 in (i, j) else bias[i]
+            return bias
+
+        def nll(theta: np.ndarray) -> float:
+            return _log_loss(_softmax_T(logp, float(np.exp(theta[0])), biases(theta)), y_idx)
 
         res = minimize(nll, np.zeros(K), method="L-BFGS-B",
                        bounds=[(np.log(0.05), np.log(20.0))] + [(-10.0, 10.0)] * (K - 1))
         theta = res.x if np.isfinite(res.fun) else np.zeros(K)
         return cls("temperature", temperature=float(np.exp(theta[0])),
-                   bias=[0.0, *(float(b) for b in theta[1:])])
+                   bias=[float(b) for b in biases(theta)])
 
     # ------------------------------------------------------------------ applying
     def apply(self, proba: np.ndarray) -> np.ndarray:

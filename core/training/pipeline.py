@@ -51,6 +51,9 @@ class TrainRequest:
     device: str = "cpu"
     calibration: str = "temperature"
     min_confidence: float | None = None  #: default: profile risk.min_confidence
+    #: Choose each fold's floor on its validation bars (core.training.floor) instead of a
+    #: fixed ``min_confidence``; the saved model keeps its own fold's choice.
+    auto_floor: bool = False
     shuffle_labels: bool = False
     workers: int | None = None
     cluster: str | None = None
@@ -194,9 +197,12 @@ def train(frame: pd.DataFrame, bar_seconds: int, req: TrainRequest, *, name: str
     spec = TrainSpec(model_kind=req.model_kind, model_params=req.model_params, seed=req.seed,
                      num_threads=req.num_threads, device=req.device, calibration=req.calibration,
                      min_confidence=min_conf, profile=req.profile,
-                     shuffle_labels=req.shuffle_labels)
+                     shuffle_labels=req.shuffle_labels, auto_floor=req.auto_floor,
+                     horizon_seconds=float(label.lookahead_seconds))
     results = run_folds(folds, data, spec, workers=req.workers, cluster=req.cluster,
                         progress=progress)
+    if req.auto_floor:
+        notes.extend(floor_notes(results))
     summary = summarize(results, min_confidence=min_conf, n_trials=req.n_trials)
     text = report_text(results, summary)
     out = TrainOutcome(results=results, summary=summary, report=text, notes=notes,
@@ -208,6 +214,22 @@ def train(frame: pd.DataFrame, bar_seconds: int, req: TrainRequest, *, name: str
                          folds, results, summary, text, req, spec, geo, label, inst, created,
                          data_source, notes)
     return out
+
+
+def floor_notes(results: list[FoldResult]) -> list[str]:
+    """What the validation-chosen floor of the saved (holdout) fold means for the model."""
+    final = next((r for r in results if r.is_holdout), None)
+    if final is None or final.floor_choice is None:
+        return []
+    c = final.floor_choice
+    if final.floor >= 1.0:
+        return ["the final model's validation bars held no top share of signals that paid after "
+                "costs: its floor is 100 % and it will not trade (`scalpdesk backtest` applies "
+                "it; --min-confidence overrides)"]
+    return [f"the final model trades at {final.floor:.1%} confidence, chosen on its validation "
+            f"bars only (top {c['share']:.1%} of its UP/DOWN predictions, {c['bars']:,} bars, "
+            f"${c['dollars']:+.2f} per contract after costs there); saved in its config, so "
+            "`scalpdesk backtest` applies the same floor"]
 
 
 def _default_dir(name: str) -> Path:
@@ -239,7 +261,9 @@ def _save(path: Path, data: Dataset, folds: list[Any], results: list[FoldResult]
               "feature_names": data.feature_names, "label": label_d,
               "bar_seconds": data.bar_seconds, "instrument": inst.symbol,
               "tick_size": inst.tick_size, "classes": [int(c) for c in final.model.classes],
-              "class_moves": final.class_moves, "min_confidence": spec.min_confidence,
+              "class_moves": final.class_moves, "min_confidence": final.floor,
+              "floor": _clean({"chosen_on": "validation", **final.floor_choice}
+                        if final.floor_choice is not None else {"chosen_on": "fixed"}),
               "params": req.model_params, "seed": req.seed, "num_threads": req.num_threads}
     card = {
         "name": path.name, "created": created,
@@ -251,7 +275,7 @@ def _save(path: Path, data: Dataset, folds: list[Any], results: list[FoldResult]
         "features": {"set": req.feature_set, "names": data.feature_names, **versions},
         "label": label_d,
         "walk_forward": geo,
-        "trading_evaluation": _trading_evaluation(spec),
+        "trading_evaluation": _trading_evaluation(spec, final),
         "folds": [r.summary() for r in results],
         "summary": _clean(summary.to_dict()), "verdict": summary.verdict, "notes": notes,
         "libraries": library_versions(), "code_revision": code_revision(),
@@ -260,13 +284,14 @@ def _save(path: Path, data: Dataset, folds: list[Any], results: list[FoldResult]
                          config=config, card=_clean(card), report=text)
 
 
-def _trading_evaluation(spec: TrainSpec) -> dict[str, Any] | None:
+def _trading_evaluation(spec: TrainSpec, final: FoldResult) -> dict[str, Any] | None:
     """How each fold was traded, for the model card: the backtester under this profile."""
     p = spec.profile
     if p is None:
         return None
     return {"engine": "core.backtest.run_backtest", "profile": p.name,
-            "instrument": p.instrument, "min_confidence": spec.min_confidence,
+            "instrument": p.instrument, "min_confidence": final.floor,
+            "floor": "chosen on each fold's validation bars" if spec.auto_floor else "fixed",
             "strategy": asdict(p.strategy), "costs": asdict(p.costs),
             "schedule": asdict(p.schedule)}
 

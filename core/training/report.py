@@ -51,6 +51,9 @@ class Summary:
     #: most confident tenth of the UP/DOWN predictions; each with its coin-flip baseline.
     horizon: dict[str, Any] = field(default_factory=dict)
     min_confidence: float = math.nan  #: the confidence floor the folds traded at
+    #: How the floor reads in sentences: "≥ 55% confidence", or the validation-chosen floors
+    #: (core.training.floor) when each fold chose its own.
+    floor_label: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -96,6 +99,7 @@ def summarize(results: list[FoldResult], *, min_confidence: float,
     profitable = sum(1 for r in counted if r.trading.expectancy > 0)
     auc_txt = f"out-of-sample AUC {auc_mean:.2f}" + (f" ± {auc_sd:.2f}" if math.isfinite(auc_sd) else "")
     auc_txt += f" over {len(wf)} fold{'s' if len(wf) != 1 else ''}"
+    floor_label = floor_phrase(wf, min_confidence)
     caveats: list[str] = []
     # One verdict rule for train and backtest (core.backtest.verdict.edge_verdict): the pooled
     # interval decides; folds too small to count still pool, so a clear loss reads as one.
@@ -109,8 +113,7 @@ def summarize(results: list[FoldResult], *, min_confidence: float,
     failures = []
     # The AUC is not a condition (issue 11): a rare edge leaves it at 0.50 over all bars.
     if len(counted) < 2:
-        failures.append(f"fewer than 2 folds with ≥ {MIN_TRADES} trades above "
-                        f"{min_confidence:.0%} confidence")
+        failures.append(f"fewer than 2 folds with ≥ {MIN_TRADES} trades at {floor_label}")
     elif profitable * 2 <= len(counted):
         failures.append(f"only {profitable} of {len(counted)} folds profitable")
     if math.isfinite(base) and mean <= base:
@@ -134,6 +137,11 @@ def summarize(results: list[FoldResult], *, min_confidence: float,
     if lost:
         caveats.append(lost)
     why = no_trade_reason(results, min_confidence)
+    if why and any(getattr(r, "floor_choice", None) is not None for r in wf) and \
+            all(getattr(r, "floor_choice", None) is not None and r.floor >= 1.0 for r in wf):
+        why = ("why no trades: on every fold's validation bars, no top share of the signals "
+               "(1–20 %) paid after costs held for the label horizon, so no floor was set: "
+               "there is nothing worth trading in these signals")
     if why:
         caveats.append(why)
     holdout = None
@@ -156,7 +164,16 @@ def summarize(results: list[FoldResult], *, min_confidence: float,
         counted_folds=len(counted), trades=n, expectancy=mean, expectancy_ci=ci,
         baseline_expectancy=base, profitable_folds=profitable, verdict=verdict, edge=edge,
         caveats=caveats, holdout=holdout, horizon=horizon,
-        min_confidence=float(min_confidence))
+        min_confidence=float(min_confidence), floor_label=floor_label)
+
+
+def floor_phrase(wf: list[FoldResult], min_confidence: float) -> str:
+    """``"≥ 55% confidence"``, or ``"the validation-chosen floors (56–61%)"`` when the folds
+    chose their floors on validation data (core.training.floor)."""
+    if not any(getattr(r, "floor_choice", None) is not None for r in wf):
+        return f"≥ {min_confidence:.0%} confidence"
+    from core.training.floor import floor_text
+    return "the " + floor_text([r.floor for r in wf])
 
 
 def _pool_rows(rows: list[dict[str, float]]) -> dict[str, float] | None:
@@ -184,10 +201,11 @@ def pooled_horizon(wf: list[FoldResult]) -> dict[str, Any]:
     return out
 
 
-def horizon_sentence(h: dict[str, Any], min_confidence: float) -> str | None:
+def horizon_sentence(h: dict[str, Any], min_confidence: float,
+                     floor_label: str | None = None) -> str | None:
     """One line on the signals held for the label horizon (None when there are none)."""
     parts = []
-    for key, what in (("traded", f"at ≥ {min_confidence:.0%} confidence"),
+    for key, what in (("traded", f"at {floor_label or f'≥ {min_confidence:.0%} confidence'}"),
                       ("top_decile", "top confidence decile")):
         r = h.get(key)
         if r:
@@ -301,7 +319,7 @@ def report_text(results: list[FoldResult], s: Summary) -> str:
     if skipped:
         lines += ["", "entries the risk rules refused (profile sizing and schedule):"]
         lines += ["  " + x for x in skipped]
-    hz = horizon_sentence(s.horizon, s.min_confidence) if s.horizon else None
+    hz = horizon_sentence(s.horizon, s.min_confidence, s.floor_label) if s.horizon else None
     if hz:
         lines += ["", hz]
     lines += ["", "VERDICT: " + s.verdict, holdout_sentence(s)]

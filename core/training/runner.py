@@ -21,11 +21,12 @@ from core.ml.calibration import Calibrator
 from core.ml.registry import make_model
 from core.strategy.signals import direction_from_proba
 from core.training.dataset import Dataset
+from core.training.floor import FloorChoice, choose_floor
 from core.training.metrics import ClassificationMetrics, classification_metrics
 from core.training.splits import Fold
 from core.training.trading import (TradingMetrics, bar_frame, decile_table, period_signals,
-                                    round_trip_cost, traded_subset, trading_metrics,
-                                    training_profile)
+                                    round_trip_cost, traded_subset,
+                                    trading_metrics, training_profile)
 
 Progress = Callable[[float], None] | None
 
@@ -45,6 +46,12 @@ class TrainSpec:
     #: its confidence floor (None: classification metrics only).
     profile: Profile | None = None
     shuffle_labels: bool = False  #: destroy the signal on purpose (a sanity check)
+    #: Choose each fold's confidence floor on its validation bars (core.training.floor)
+    #: instead of ``min_confidence``; needs a profile (its costs value the signals).
+    auto_floor: bool = False
+    #: The label horizon (s): signal bars closer than this share one coin flip in the
+    #: random-direction baseline (core.training.trading.signal_clusters); 0: one per bar.
+    horizon_seconds: float = 0.0
 
 
 @dataclass
@@ -73,6 +80,10 @@ class FoldResult:
     #: The same for the predictions at or above the confidence floor (the traded subset
     #: before the profile's exits and risk rules; :func:`~core.training.trading.traded_subset`).
     traded: dict[str, float] | None = None
+    #: The confidence floor this fold traded at (``spec.min_confidence`` unless chosen on
+    #: validation; then see ``floor_choice``).
+    floor: float = float("nan")
+    floor_choice: dict[str, Any] | None = None
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready (no model)."""
@@ -82,7 +93,23 @@ class FoldResult:
                 "test": self.metrics.to_dict(),
                 "trading": self.trading.to_dict() if self.trading else None,
                 "traded_at_horizon": self.traded, "deciles": self.deciles,
+                "floor": self.floor, "floor_choice": self.floor_choice,
                 "seconds": round(self.seconds, 3)}
+
+
+def mirror_tie(model: Model) -> tuple[int, int] | None:
+    """(DOWN, UP) column indices when ``model`` is a binary DOWN/UP model that learned in
+    mirror orientation (their calibration biases are tied, so no bias:
+    core.ml.calibration.Calibrator.fit), else None.
+
+    Binary only: measured there (the sparse-edge research runs on binary labels). A
+    three-class model keeps free biases — with FLAT the bias also undoes the class-balanced
+    weights' prior shift, and tying UP to DOWN changed which bars leave FLAT on real data.
+    """
+    if getattr(model, "_mirror", None) is None:
+        return None
+    vals = [int(c) for c in model.classes]
+    return (0, 1) if sorted(vals) == [-1, 1] and len(vals) == 2 else None
 
 
 def predict_rows(model: Model, X: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -144,9 +171,17 @@ def run_fold(fold: Fold, data: Dataset, spec: TrainSpec, *, keep_model: bool = F
     cmap = ClassMap(tuple(int(c) for c in model.classes))
     raw_val = predict_rows(model, data.X, va)
     yv = cmap.to_index(data.y[va])
-    cal = Calibrator.fit(raw_val, yv, spec.calibration)
+    cal = Calibrator.fit(raw_val, yv, spec.calibration, tie=mirror_tie(model))
     prior = np.bincount(cmap.to_index(y_tr), minlength=cmap.n) / len(y_tr)
-    val_m = classification_metrics(cal.apply(raw_val), yv, model.classes, prior)
+    val_p = cal.apply(raw_val)
+    val_m = classification_metrics(val_p, yv, model.classes, prior)
+    choice = None
+    if spec.auto_floor:
+        # Validation bars only (already used for stopping and calibration): the test fold
+        # is scored at a floor it had no say in.
+        choice = validation_floor(val_p, np.asarray(model.classes), yv, data.move_ticks[va], spec)
+        if choice is not None:
+            spec = replace(spec, min_confidence=choice.floor)
     test_m, trading, diag = score_period(model, cal, data, fold.test, spec, prior,
                                          seed=spec.seed + fold.number)
     deciles, traded = horizon_tables(diag, spec, seed=spec.seed + fold.number)
@@ -159,7 +194,33 @@ def run_fold(fold: Fold, data: Dataset, spec: TrainSpec, *, keep_model: bool = F
         class_moves=class_moves(data, tr, model.classes),
         seconds=time.perf_counter() - started,
         model=model if keep_model else None, calibrator=cal if keep_model else None,
-        diagnostics=diag, deciles=deciles, traded=traded)
+        diagnostics=diag, deciles=deciles, traded=traded, floor=float(spec.min_confidence),
+        floor_choice=choice.to_dict() if choice is not None else None)
+
+
+def validation_floor(val_proba: np.ndarray, classes: np.ndarray, y_index: np.ndarray,
+                     val_moves: np.ndarray, spec: TrainSpec) -> FloorChoice | None:
+    """The fold's floor chosen on its calibrated validation predictions (None without a
+    profile to price them: the fixed ``spec.min_confidence`` stays)."""
+    priced = pricing(spec)
+    if priced is None:
+        return None
+    tv, cost = priced
+    d = diagnostics(val_proba, classes, y_index, val_moves)
+    return choose_floor(d["dir_confidence"], d["dir_move_ticks"], tick_value=tv,
+                        cost_per_contract=cost)
+
+
+def pricing(spec: TrainSpec) -> tuple[float, float] | None:
+    """($ per tick, round-trip cost per contract) of the profile's instrument, or None."""
+    if spec.profile is None:
+        return None
+    from core.domain import get_instrument
+    try:
+        tv = float(get_instrument(spec.profile.instrument).tick_value)
+    except KeyError:
+        return None
+    return tv, round_trip_cost(spec.profile, tv)
 
 
 def horizon_tables(diag: dict[str, np.ndarray], spec: TrainSpec, *, seed: int
@@ -168,22 +229,21 @@ def horizon_tables(diag: dict[str, np.ndarray], spec: TrainSpec, *, seed: int
 
     Priced as the profile's instrument with its RTH round-trip costs, like the backtester.
     """
-    if spec.profile is None:
+    priced = pricing(spec)
+    if priced is None:
         return [], None
-    from core.domain import get_instrument
-    try:
-        tv = float(get_instrument(spec.profile.instrument).tick_value)
-    except KeyError:
-        return [], None
-    cost = round_trip_cost(spec.profile, tv)
+    tv, cost = priced
     conf, move = diag["dir_confidence"], diag["dir_move_ticks"]
-    return (decile_table(conf, move, tick_value=tv, cost_per_contract=cost, seed=seed),
+    # Coin flips per cluster of overlapping label horizons (core.training.trading.horizon_row).
+    ts, hz = diag.get("dir_ts"), int(spec.horizon_seconds * 1e9)
+    return (decile_table(conf, move, tick_value=tv, cost_per_contract=cost, seed=seed,
+                         ts=ts, horizon_ns=hz),
             traded_subset(conf, move, spec.min_confidence, tick_value=tv,
-                          cost_per_contract=cost, seed=seed))
+                          cost_per_contract=cost, seed=seed, ts=ts, horizon_ns=hz))
 
 
 def diagnostics(proba: np.ndarray, classes: np.ndarray, y_index: np.ndarray,
-                move_ticks: np.ndarray) -> dict[str, np.ndarray]:
+                move_ticks: np.ndarray, ts: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Per scored bar: the top class's calibrated confidence, whether it was right, and for
     bars whose top class is UP or DOWN the move that followed in the predicted direction
     (ticks over the label horizon). Feeds the calibration curve and the expectancy by
@@ -192,9 +252,12 @@ def diagnostics(proba: np.ndarray, classes: np.ndarray, y_index: np.ndarray,
     conf = proba[np.arange(len(top)), top]
     sign = np.sign(np.asarray(classes)[top])
     directional = sign != 0
-    return {"confidence": conf.astype(np.float32), "hit": (top == y_index),
-            "dir_confidence": conf[directional].astype(np.float32),
-            "dir_move_ticks": (move_ticks[directional] * sign[directional]).astype(np.float32)}
+    out = {"confidence": conf.astype(np.float32), "hit": (top == y_index),
+           "dir_confidence": conf[directional].astype(np.float32),
+           "dir_move_ticks": (move_ticks[directional] * sign[directional]).astype(np.float32)}
+    if ts is not None:   # bar times of the UP/DOWN rows: clusters for the coin flips
+        out["dir_ts"] = np.asarray(ts, np.int64)[directional]
+    return out
 
 
 def score_period(model: Model, cal: Calibrator, data: Dataset, rows: np.ndarray,
@@ -207,7 +270,8 @@ def score_period(model: Model, cal: Calibrator, data: Dataset, rows: np.ndarray,
     proba = cal.apply(predict_rows(model, data.X, te))
     y_index = cmap.to_index(data.y[te])
     metrics = classification_metrics(proba, y_index, model.classes, prior)
-    diag = diagnostics(proba, np.asarray(model.classes), y_index, data.move_ticks[te])
+    diag = diagnostics(proba, np.asarray(model.classes), y_index, data.move_ticks[te],
+                       ts=data.ts[te])
     trading = None
     if spec.profile is not None:
         # The whole period goes to the backtester (exits may happen on any of its bars);

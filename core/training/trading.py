@@ -165,15 +165,33 @@ def trading_metrics(bars: pd.DataFrame, signals: Signals, profile: Profile, *, s
 
 def horizon_row(conf: np.ndarray, move: np.ndarray, *, tick_value: float,
                 cost_per_contract: float, rng: np.random.Generator,
-                draws: int = 200) -> dict[str, float]:
-    """One group of UP/DOWN predictions held for the label horizon (see :func:`decile_table`)."""
+                draws: int = 200, ts: np.ndarray | None = None,
+                horizon_ns: int = 0) -> dict[str, float]:
+    """One group of UP/DOWN predictions held for the label horizon (see :func:`decile_table`).
+
+    With the bars' times ``ts`` and the label horizon ``horizon_ns``, the coin flips pick one
+    direction per cluster of these bars whose horizons overlap (:func:`signal_clusters`), as
+    the moves inside a cluster are not independent draws; without them every bar is flipped on
+    its own (a narrower band).
+    """
+    groups = None
+    if ts is not None and horizon_ns > 0 and len(move):
+        order = np.argsort(ts, kind="stable")
+        groups = np.empty(len(move), np.int64)
+        groups[order] = signal_clusters(np.asarray(ts)[order], horizon_ns)
     n = len(move)
     if n == 0:
         return {"from": math.nan, "to": math.nan, "bars": 0, "precision": math.nan,
                 "ticks": math.nan, "dollars": math.nan, "baseline": math.nan,
                 "baseline_p5": math.nan, "baseline_p95": math.nan}
-    flips = rng.choice(np.array([-1.0, 1.0]), size=(draws, n))
-    base = (flips * np.abs(move)).mean(axis=1) * tick_value - cost_per_contract
+    if groups is None:
+        flips = rng.choice(np.array([-1.0, 1.0]), size=(draws, n))
+        base = (flips * np.abs(move)).mean(axis=1) * tick_value - cost_per_contract
+    else:
+        # Flip the predicted direction of each cluster (issue 11: a model's signals cluster on
+        # neighbouring bars, and a per-bar band is narrower than the real chance spread).
+        flips = rng.choice(np.array([-1.0, 1.0]), size=(draws, int(groups.max()) + 1))[:, groups]
+        base = (flips * move).mean(axis=1) * tick_value - cost_per_contract
     return {"from": float(conf.min()), "to": float(conf.max()), "bars": int(n),
             "precision": float((move > 0).mean()), "ticks": float(move.mean()),
             "dollars": float(move.mean() * tick_value - cost_per_contract),
@@ -181,15 +199,28 @@ def horizon_row(conf: np.ndarray, move: np.ndarray, *, tick_value: float,
             "baseline_p95": float(np.percentile(base, 95))}
 
 
-def _usable(conf: np.ndarray, move_ticks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def signal_clusters(ts: np.ndarray, horizon_ns: int) -> np.ndarray:
+    """Cluster id per signal bar (``ts`` in time order): a bar starts a new cluster unless it
+    lies within ``horizon_ns`` of the previous signal bar (their label horizons overlap)."""
+    ts = np.asarray(ts, np.int64)
+    if len(ts) == 0:
+        return np.zeros(0, np.int64)
+    new = np.ones(len(ts), bool)
+    new[1:] = np.diff(ts) > int(horizon_ns)
+    return np.cumsum(new) - 1
+
+
+def _usable(conf: np.ndarray, move_ticks: np.ndarray, ts: np.ndarray | None = None
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     conf = np.asarray(conf, np.float64)
     move = np.asarray(move_ticks, np.float64)
     ok = np.isfinite(move) & np.isfinite(conf)
-    return conf[ok], move[ok]
+    return conf[ok], move[ok], (None if ts is None else np.asarray(ts, np.int64)[ok])
 
 
 def decile_table(conf: np.ndarray, move_ticks: np.ndarray, *, tick_value: float,
-                 cost_per_contract: float, seed: int = 0) -> list[dict[str, float]]:
+                 cost_per_contract: float, seed: int = 0, ts: np.ndarray | None = None,
+                 horizon_ns: int = 0) -> list[dict[str, float]]:
     """Where the trades would happen: per confidence decile of the UP/DOWN predictions.
 
     Each row: the decile's confidence range, bar count, precision (share of bars whose move
@@ -205,32 +236,38 @@ def decile_table(conf: np.ndarray, move_ticks: np.ndarray, *, tick_value: float,
         tick_value: $ per tick per contract.
         cost_per_contract: Round-trip costs per contract ($).
         seed: Seeds the coin flips.
+        ts: Bar time of each prediction (ns) and ``horizon_ns`` the label horizon: the coin
+            flips then go per cluster of overlapping horizons (:func:`horizon_row`).
+        horizon_ns: See ``ts``.
 
     Returns:
         Ten rows, lowest confidence first (empty when fewer than 10 usable bars).
     """
-    conf, move = _usable(conf, move_ticks)
+    conf, move, ts = _usable(conf, move_ticks, ts)
     if conf.size < 10:
         return []
     rng = np.random.default_rng(seed)
     order = np.argsort(conf, kind="stable")
     return [horizon_row(conf[p], move[p], tick_value=tick_value,
-                        cost_per_contract=cost_per_contract, rng=rng)
+                        cost_per_contract=cost_per_contract, rng=rng,
+                        ts=None if ts is None else ts[p], horizon_ns=horizon_ns)
             for p in np.array_split(order, 10)]
 
 
 def traded_subset(conf: np.ndarray, move_ticks: np.ndarray, floor: float, *, tick_value: float,
-                  cost_per_contract: float, seed: int = 0) -> dict[str, float]:
+                  cost_per_contract: float, seed: int = 0, ts: np.ndarray | None = None,
+                  horizon_ns: int = 0) -> dict[str, float]:
     """The UP/DOWN predictions at or above the confidence ``floor``, held for the horizon.
 
     The same row as one :func:`decile_table` decile (count, precision, ticks, $ after costs,
     random-direction baseline on the same bars) — before the profile's exits and risk rules,
     which the backtester applies to the same signals.
     """
-    conf, move = _usable(conf, move_ticks)
+    conf, move, ts = _usable(conf, move_ticks, ts)
     keep = conf >= floor
     return horizon_row(conf[keep], move[keep], tick_value=tick_value,
-                       cost_per_contract=cost_per_contract, rng=np.random.default_rng(seed))
+                       cost_per_contract=cost_per_contract, rng=np.random.default_rng(seed),
+                       ts=None if ts is None else ts[keep], horizon_ns=horizon_ns)
 
 
 def round_trip_cost(profile: Profile, tick_value: float) -> float:
