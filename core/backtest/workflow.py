@@ -236,7 +236,7 @@ def confidence_floor(prof: Profile, model: str | None, override: float | None
         cfg = json.loads((resolve_model_dir(model) / "config.json").read_text(encoding="utf-8"))
         floor = cfg.get("min_confidence")
         if isinstance(floor, (int, float)):
-            how = "chosen on its validation bars" if \
+            how = "floor, chosen on its validation bars" if \
                 (cfg.get("floor") or {}).get("chosen_on") == "validation" else "training floor"
             return training_profile(prof, float(floor)), (
                 float(floor), f"model {model}'s {how}, from its config.json")

@@ -218,6 +218,7 @@ def train(frame: pd.DataFrame, bar_seconds: int, req: TrainRequest, *, name: str
 
 def floor_notes(results: list[FoldResult]) -> list[str]:
     """What the validation-chosen floor of the saved (holdout) fold means for the model."""
+    from core.money import money
     final = next((r for r in results if r.is_holdout), None)
     if final is None or final.floor_choice is None:
         return []
@@ -228,8 +229,8 @@ def floor_notes(results: list[FoldResult]) -> list[str]:
                 "it; --min-confidence overrides)"]
     return [f"the final model trades at {final.floor:.1%} confidence, chosen on its validation "
             f"bars only (top {c['share']:.1%} of its UP/DOWN predictions, {c['bars']:,} bars, "
-            f"${c['dollars']:+.2f} per contract after costs there); saved in its config, so "
-            "`scalpdesk backtest` applies the same floor"]
+            f"{money(c['dollars'], signed=True)} per contract after costs there); saved in its "
+            "config, so `scalpdesk backtest` applies the same floor"]
 
 
 def _default_dir(name: str) -> Path:

@@ -133,7 +133,7 @@ def summarize(results: list[FoldResult], *, min_confidence: float,
     skill = skill_clause(horizon)
     if skill:   # the label stays the shared rule's; this says what the AUC cannot see
         verdict += "; " + skill
-    lost = exits_caveat(horizon, edge)
+    lost = exits_caveat(horizon, edge or (n > 0 and mean > 0))
     if lost:
         caveats.append(lost)
     why = no_trade_reason(results, min_confidence)
@@ -239,7 +239,11 @@ def skill_clause(h: dict[str, Any]) -> str | None:
 
 
 def exits_caveat(h: dict[str, Any], edge: bool) -> str | None:
-    """Say so when the signals pay at the label horizon but the backtest found no edge."""
+    """Say so when the signals pay at the label horizon but the backtest found no edge.
+
+    ``edge``: the backtest's trades showed an edge or at least earned more than costs (then
+    the exits are not what loses the signal's value, and nothing is said).
+    """
     r = h.get("traded") or {}
     if edge or not r or r["bars"] < MIN_TRADES:
         return None
