@@ -98,3 +98,31 @@ def test_clustered_signals_get_one_coin_flip_per_cluster() -> None:
     assert per_bar["dollars"] > per_bar["baseline_p95"]          # the defect: "beats coin flips"
     assert per_cluster["dollars"] < per_cluster["baseline_p95"]  # ten bets prove nothing
     assert list(signal_clusters(ts[:25], 300 * 10**9)) == [0] * 20 + [1] * 5
+
+
+def _fold(k: int, expectancy: float, *, floor: float = 0.55, chosen: bool = True,
+          traded: dict | None = None):  # noqa: ANN202 - a stand-in FoldResult
+    from types import SimpleNamespace
+
+    from core.training.trading import TradingMetrics
+    t = TradingMetrics(trades=40, counts=False, win_rate=0.5, expectancy=expectancy,
+                       expectancy_gross=expectancy + 4.0, expectancy_se=5.0, profit_factor=1.2,
+                       net_pnl=40 * expectancy, costs=160.0, baseline_expectancy=-20.0,
+                       by_exit={})
+    m = SimpleNamespace(auc=0.5, balanced_accuracy=0.5, log_loss=0.69, log_loss_prior=0.69)
+    return SimpleNamespace(is_holdout=False, metrics=m, trading=t, number=k, traded=traded,
+                           deciles=None, floor=floor,
+                           floor_choice={"share": 0.01} if chosen else None)
+
+
+def test_exits_caveat_only_when_the_backtest_did_not_earn() -> None:
+    # Found on the README run: the signals paid at the horizon AND the backtest earned
+    # +$50 a trade (inconclusive on counts), yet a caveat said the exits lost the value.
+    from core.training.report import summarize
+    pays = {"bars": 170, "precision": 0.68, "ticks": 6.6, "dollars": 4.51, "baseline": -3.5,
+            "baseline_p5": -11.0, "baseline_p95": 3.8}
+    earning = summarize([_fold(k, 50.0, traded=pays) for k in range(3)], min_confidence=0.55)
+    assert not any("profile's exits" in c for c in earning.caveats), earning.caveats
+    assert "validation-chosen floor" in earning.floor_label
+    losing = summarize([_fold(k, -30.0, traded=pays) for k in range(3)], min_confidence=0.55)
+    assert any("profile's exits" in c for c in losing.caveats), losing.caveats
