@@ -57,6 +57,17 @@ async def _settle(eng, timeout: float = 3.0) -> None:  # noqa: ANN001
         await asyncio.sleep(0.005)
 
 
+async def _replay_to_the_end(sim: Any, eng) -> None:  # noqa: ANN001
+    """Play the simulator's bars point by point, letting the engine settle after each."""
+    while not sim.replay.done:
+        sim.replay.step(1)
+        await asyncio.sleep(0.005)
+        await _settle(eng)
+        await eng.on_time()
+    await asyncio.sleep(0.3)
+    await eng.on_time()
+
+
 @pytest.mark.parametrize("exit_by", ["signal", "time"])
 async def test_sim_plus_engine_trades_like_the_backtester(sim: Any, exit_by: str) -> None:
     bars = make_bars()                           # the simulator's own replay bars
@@ -79,13 +90,7 @@ async def test_sim_plus_engine_trades_like_the_backtester(sim: Any, exit_by: str
     played = sim.replay.index                    # the fixture already played some points
     eng, v, task = await _engine(sim, signal, prof)
     try:
-        while not sim.replay.done:
-            sim.replay.step(1)
-            await asyncio.sleep(0.005)
-            await _settle(eng)
-            await eng.on_time()
-        await asyncio.sleep(0.3)
-        await eng.on_time()
+        await _replay_to_the_end(sim, eng)
     finally:
         task.cancel()
         await v.close()
@@ -160,14 +165,7 @@ async def test_bracket_exits_through_the_simulator_match_the_backtester(sim: Any
     published: list[dict] = []
     eng.publish = published.append
     try:
-        while not sim.replay.done:
-            sim.replay.step(1)
-            await asyncio.sleep(0.005)
-            await _settle(eng)
-            await eng.on_time()
-        await asyncio.sleep(0.3)
-        await eng.on_time()
-        open_left = [o for o in await v.open_orders(eng.account_id) if o.is_working]
+        await _replay_to_the_end(sim, eng)
     finally:
         task.cancel()
         await v.close()

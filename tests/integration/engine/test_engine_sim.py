@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import numpy as np
 import pytest
 
-from core.config import load_profile
 from core.engine.live import LiveEngine
 from tests.integration.topstepx.conftest import venue_for, wait_for
 from tests.unit.backtest_fixtures import LOOSE, profile

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.integration.engine.test_engine_faults import _once
 from tests.integration.engine.test_engine_guard import _play
 from tests.integration.engine.test_engine_sim import _engine
 from tests.integration.topstepx.conftest import wait_for
@@ -15,11 +16,7 @@ pytestmark = pytest.mark.asyncio
 
 
 async def test_status_shows_quote_bracket_legs_gauges_and_deadline(sim: Any) -> None:
-    def once(bar, n={"k": 0}) -> tuple[int, float]:  # noqa: ANN001, B006
-        n["k"] += 1
-        return (1, 0.75) if n["k"] == 2 else (0, 0.0)
-
-    eng, v, task = await _engine(sim, once)
+    eng, v, task = await _engine(sim, _once())
     try:
         for _ in range(12):
             await _play(sim, eng, 4)
