@@ -39,7 +39,7 @@ class QuoteBoard(dict):
         self._day = -1
         self._open: float | None = None
 
-    def update(self, q: Any, trading_day: int) -> None:  # type: ignore[override]
+    def apply(self, q: Any, trading_day: int) -> None:
         """Apply one quote (``trading_day``: its trading day, from the risk kernel)."""
         for k in ("bid", "ask", "last", "volume"):
             v = getattr(q, k)

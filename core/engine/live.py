@@ -119,7 +119,6 @@ class LiveEngine:
         self._wall = LiveClock()                     # "recently" is wall time, even in a replay
         self._touched_ns = 0
         self.shutdown_policy: str | None = None      #: set by `ctl stop` (None: the profile's)
-        self.stop_requested = False
         self.on_stop: Callable[[], None] | None = None   #: the runner's stop (set by it)
         self.info: dict[str, Any] = {}               #: book, account name (set by the runner)
         self.quote = QuoteBoard()                    #: top of book, session volume and change
@@ -140,7 +139,7 @@ class LiveEngine:
         elif isinstance(ev, QuoteEvent):
             q = ev.quote
             if q.contract_id == self.contract.id:
-                self.quote.update(q, self.risk.trading_day(int(q.ts)))
+                self.quote.apply(q, self.risk.trading_day(int(q.ts)))
                 # For the console (the control fan-out keeps the latest per contract); neither
                 # journaled nor printed.
                 self.publish({"type": "QuoteUpdated", "contract_id": q.contract_id,

@@ -83,7 +83,6 @@ class Operator:
                               hint="use on_exit flatten or leave")
         if on_exit is not None:
             self.e.shutdown_policy = on_exit
-        self.e.stop_requested = True
         if self.e.on_stop is not None:
             self.e.on_stop()
         return {**(await self.status()), "stopping": True,
