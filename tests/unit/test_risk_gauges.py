@@ -4,7 +4,7 @@ that limit is breached (one rule, one place — the gauge never decides)."""
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from core.risk import RiskKernel
@@ -19,6 +19,7 @@ _CODES = {"daily loss": K.R_DAILY_LOSS, "daily drawdown": K.R_DAILY_DRAWDOWN,
 @settings(max_examples=60, deadline=None)
 @given(name=st.sampled_from(["demo", "topstep_50k_combine"]),
        open_pnl=st.floats(-4_000, 500))
+@example(name="demo", open_pnl=-199.9921875)      # a cent under the floor: rounds to 199.99
 def test_a_gauge_is_full_exactly_when_the_kernel_breaches_it(name: str, open_pnl: float) -> None:
     k = RiskKernel(profile(name))
     k.on_time(1_704_292_200_000_000_000)           # 2024-01-03 14:30 UTC, in session
@@ -28,8 +29,18 @@ def test_a_gauge_is_full_exactly_when_the_kernel_breaches_it(name: str, open_pnl
         code = _CODES.get(g["name"])
         if code is None:
             continue
-        full = g["used"] >= g["limit"] - 0.011       # gauges are rounded to cents
-        assert full == bool(bits >> code & 1), (g, eq)
+        if abs(g["used"] - g["limit"]) <= 0.011:
+            continue                  # within a cent of the floor: the rounded gauge can't say
+        assert (g["used"] > g["limit"]) == bool(bits >> code & 1), (g, eq)
+
+
+def test_a_gauge_at_its_floor_is_full() -> None:
+    k = RiskKernel(profile("demo"))
+    k.on_time(1_704_292_200_000_000_000)
+    g = {x["name"]: x for x in k.gauges(-50.0)}["daily loss"]
+    assert g["used"] == g["limit"] == 50.0
+    eq = float(k.fs[K.F_BALANCE]) - 50.0
+    assert int(K.breached(k.arrays.p, k.fs, np.float64(eq))) >> K.R_DAILY_LOSS & 1
 
 
 def test_disabled_limits_have_no_gauge() -> None:
