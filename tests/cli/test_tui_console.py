@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from console.tui.app import ConsoleApp
+from console.tui.panes import QuotesPane
 from tests.unit.control_fixtures import FakeEngine, ServerThread, short_dir
 
 
@@ -64,3 +65,20 @@ async def test_an_engine_without_heartbeats_shows_frozen() -> None:
                 assert "engine FROZEN" in screen_text(app)
                 # The console's own liveness is shown apart from the engine's.
                 assert "console ♥" in screen_text(app)
+
+
+async def test_a_frame_after_the_panes_are_gone_draws_nothing() -> None:
+    """CI saw the frame timer tick once more while the app tore its screen down
+    (NoMatches on QuotesPane): that last frame has nothing to draw and must not raise."""
+    with short_dir() as d:
+        with ServerThread(FakeEngine(), d / "e.sock"):
+            app = ConsoleApp(d / "e.sock", poll_s=0.1)
+            async with app.run_test(size=(150, 45)) as pilot:
+                await until(lambda: app.status.get("mode") == "ACTIVE", pilot)
+                for pane in app.query(QuotesPane):
+                    await pane.remove()
+                st = dict(app.status)
+                st["quote"] = {"bid": 1.0, "ask": 1.25, "last": 1.0, "ts_ns": 2}
+                st["last_price"] = 1.0
+                app.push(st)                                  # something new to draw …
+                app.frame()                                   # … and no pane: no exception
