@@ -10,6 +10,11 @@ import typer
 from console.cli.common import console, fail, progress_task, run_cli
 
 
+def _num(x: float) -> str:
+    """A signed dollar figure, or "–" when no seed had one (no bar cleared the floor)."""
+    return f"{x:+.2f}" if x == x else "–"
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``bench research`` command to the bench group."""
 
@@ -23,6 +28,9 @@ def register(app: typer.Typer) -> None:
         floor: Annotated[str, typer.Option(
             help="'auto' (each fold's floor chosen on its validation bars, train --auto-floor) "
             "or a fixed confidence floor such as 0.55.")] = "auto",
+        features: Annotated[str | None, typer.Option(
+            "--features", metavar="LIST", help="Fit on these columns only (train --features), "
+            "for every pattern and for noise alike; default: every feature of the set.")] = None,
     ) -> None:
         """Research power on `data synth` patterns at their documented strength (README → Research).
 
@@ -33,13 +41,22 @@ def register(app: typer.Typer) -> None:
         coin-flip 95th percentile on the same bars, with precision > 50 %; pays = found and
         above $0 after costs. Backtest = the walk-forward trades under the profile's exits.
 
-        Example: scalpdesk bench research --seeds 20 --patterns breakout,late_trend --floor 0.55
+        Examples:
+
+        \b
+          scalpdesk bench research --seeds 20 --patterns breakout,late_trend --floor 0.55
+          scalpdesk bench research --seeds 20 --patterns volume_burst --fold-runs 0 \\
+              --features ret_1m,bar_dir,volume_rel_1h
         """
         from rich.table import Table
 
         from core.bench import research as br
         from core.datasets import synth_patterns as sp
+        from core.features.selection import parse_feature_list
 
+        chosen = parse_feature_list(features)
+        if features is not None and chosen is None:
+            raise fail("--features is empty", "e.g. --features ret_1m,bar_dir,volume_rel_1h")
         fixed = None
         if floor != "auto":
             try:
@@ -59,13 +76,15 @@ def register(app: typer.Typer) -> None:
                     "traded $/contract (median)", "backtest $/trade (median)", "AUC (median)",
                     "s/seed",
                     title=f"research power: {seeds} seed(s) each, documented strength 1, floor "
-                    + ("chosen on validation" if fixed is None else f"{fixed:.0%}"))
+                    + ("chosen on validation" if fixed is None else f"{fixed:.0%}")
+                    + (f"; features {', '.join(chosen)}" if chosen else "; all features"))
         for name in [*names, None]:
             p = sp.PATTERNS.get(name) if name else None
             runs = []
             with progress_task(name or "noise", seeds) as adv:
                 for seed in range(seeds):
-                    runs.append(run_cli(lambda: br.run_one(name, seed, floor=fixed)))
+                    runs.append(run_cli(lambda: br.run_one(name, seed, floor=fixed,
+                                                        features=chosen)))
                     adv(1)
             found = sum(r.found for r in runs)
             pays = sum(r.pays for r in runs)
@@ -75,8 +94,8 @@ def register(app: typer.Typer) -> None:
                         f"{p.expected_value():+.2f}" if p else "–",
                         f"{found}/{len(runs)} ({found / len(runs):.0%})",
                         f"{pays}/{len(runs)} ({pays / len(runs):.0%})",
-                        f"{br.median([r.top_dollars for r in runs]):+.2f}",
-                        f"{br.median([r.expectancy for r in runs if r.trades]):+.2f}",
+                        _num(br.median([r.top_dollars for r in runs])),
+                        _num(br.median([r.expectancy for r in runs if r.trades])),
                         f"{br.median([r.auc for r in runs]):.3f}",
                         f"{br.median([r.seconds for r in runs]):.1f}")
         console.print(tab)

@@ -130,6 +130,12 @@ def train(
     profile: Annotated[str | None, typer.Option(
         "--profile", "-p", help="Profile name or TOML (costs, bracket, label, min confidence).")] = None,
     model: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)] = "lightgbm",
+    features: Annotated[str | None, typer.Option(
+        "--features", metavar="LIST", help="Fit on these columns only: comma-separated feature "
+        "names and/or groups (price_action, microstructure, indicators, time, multi_timeframe, "
+        "regime) — your hypothesis, e.g. ret_1m,bar_dir,volume_rel_1h. Default: every feature "
+        "of the set. A sparse trigger drowns among 49 columns; each list tried counts as a "
+        "trial.")] = None,
     label: Annotated[str | None, typer.Option(
         help="direction (DOWN/FLAT/UP), binary (DOWN/UP) or triple_barrier (the profile's "
         "bracket). Default: the profile's label.kind.")] = None,
@@ -184,6 +190,8 @@ def train(
       scalpdesk train --data mes_1m.parquet --label binary --lookahead 300
       scalpdesk train --data MES --bar 1s --folds 6 --workers 2
       scalpdesk train --data vb.parquet --label binary --threshold 0 --lookahead 300 --auto-floor
+      scalpdesk train --data vb.parquet --label binary --threshold 0 --lookahead 300 \\
+          --auto-floor --features ret_1m,bar_dir,volume_rel_1h
     """
     from core.clock import LiveClock
     from core.ml.base import MODEL_KINDS
@@ -199,6 +207,13 @@ def train(
     if auto_floor and min_confidence is not None:
         raise fail("give --min-confidence (a fixed floor) or --auto-floor (chosen on validation), "
                    "not both", "drop one of them")
+    from core.features.selection import parse_feature_list
+    chosen = parse_feature_list(features)
+    if features is not None and chosen is None:
+        raise fail("--features is empty", "e.g. --features ret_1m,bar_dir,volume_rel_1h")
+    if chosen and update:
+        raise fail("--update keeps the model's own features; --features chooses new ones",
+                   "drop --features, or train a new model with --name")
     if auto_floor and update:
         raise fail("--update keeps the model's own floor; --auto-floor chooses a new one",
                    "drop --auto-floor, or train a new model with --name")
@@ -240,7 +255,7 @@ def train(
                        embargo_seconds=embargo, mode=mode, model_params=params, seed=seed,
                        num_threads=threads, device=device, min_confidence=min_confidence,
                        shuffle_labels=shuffle_labels, workers=workers, cluster=cluster,
-                       auto_floor=auto_floor)
+                       auto_floor=auto_floor, features=chosen)
     # Every configuration tried on this data is a trial (issue 11): the verdict counts them.
     from core.backtest.ledger import append_trial, data_key, read_trials, trials_line
     key = data_key(frame)
@@ -260,6 +275,7 @@ def train(
     append_trial({"kind": "train", "data_hash": key, "model": model, "label": label,
                   "lookahead": lookahead, "threshold": threshold, "threshold_pct": threshold_pct,
                   "min_confidence": "auto" if auto_floor else min_confidence,
+                  "features": ",".join(chosen) if chosen else None,
                   "profile": prof.name, "seed": seed, "saved": out.path is not None, "trades": out.summary.trades,
                   "verdict": out.summary.verdict.split(":")[0], "sharpe_per_period": None})
     print_outcome(out)

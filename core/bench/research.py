@@ -60,11 +60,13 @@ def research_profile() -> Any:
 
 
 def run_one(pattern: str | None, seed: int, *, strength: float = 1.0,
-            days: int | None = None, floor: float | None = None) -> PowerRun:
+            days: int | None = None, floor: float | None = None,
+            features: list[str] | None = None) -> PowerRun:
     """Train on one planted pattern (None: noise) and judge "found" (module docstring).
 
     ``floor``: a fixed confidence floor; None (default) chooses each fold's floor on its
-    validation bars (core.training.floor, ``train --auto-floor``).
+    validation bars (core.training.floor, ``train --auto-floor``). ``features``: fit on these
+    columns only (``train --features``); None: every feature of the set.
     """
     from core.datasets import synth_patterns as sp
     from core.training.pipeline import TrainRequest, train
@@ -78,7 +80,7 @@ def run_one(pattern: str | None, seed: int, *, strength: float = 1.0,
     req = TrainRequest(profile=research_profile(), label_kind="binary", threshold_ticks=0.0,
                        lookahead_seconds=look, folds=4,
                        min_confidence=floor if floor is not None else 0.55,
-                       auto_floor=floor is None)
+                       auto_floor=floor is None, features=features)
     out = train(frame, bar, req)
     from core.training.report import beats_coin_flips
     top = out.summary.horizon.get("traded") or {}
@@ -120,5 +122,7 @@ def fold_seconds(runs: int = 3, rows: int = FOLD_ROWS) -> tuple[list[float], lis
 
 
 def median(xs: list[float]) -> float:
-    """Median (NaN for none)."""
-    return statistics.median(xs) if xs else float("nan")
+    """Median of the finite values (NaN for none): a seed whose folds traded no bar has no
+    traded-subset value, and one NaN would make ``statistics.median`` meaningless."""
+    ok = [x for x in xs if np.isfinite(x)]
+    return statistics.median(ok) if ok else float("nan")

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from core.domain import Prediction
-from core.errors import ModelError
+from core.features.selection import column_index
 from core.ml.artifacts import Bundle, load_artifact
 from core.strategy.signals import direction_of_row
 
@@ -31,10 +31,10 @@ class StreamingPredictor:
         self.bundle = bundle if isinstance(bundle, Bundle) else load_artifact(Path(bundle))
         cfg = self.bundle.config
         self.stream = FeatureStream(cfg["feature_set"])
-        if self.stream.names != cfg["feature_names"]:
-            raise ModelError(f"{self.bundle.path}: the feature set {cfg['feature_set']!r} changed "
-                             "since this model was trained",
-                             hint="retrain the model with `scalpdesk train`")
+        # A model trained with `--features` reads its own columns of the full row.
+        self._cols = column_index(self.stream.names, cfg["feature_names"],
+                                  subset=bool(cfg.get("feature_subset")),
+                                  where=str(self.bundle.path))
         self._out = np.empty(len(self.bundle.classes), dtype=np.float64)
         self._moves = np.asarray(cfg["class_moves"]["mean"], dtype=np.float64)
         self._abs = np.asarray(cfg["class_moves"]["abs"], dtype=np.float64)
@@ -47,6 +47,8 @@ class StreamingPredictor:
     def update(self, ts_ns: int, o: float, h: float, l: float, c: float, v: float) -> Prediction:
         """Predict from the bar that just closed (its start time is ``ts_ns``)."""
         row = self.stream.update(ts_ns, o, h, l, c, v)
+        if self._cols is not None:
+            row = row[self._cols]
         self.ready = not bool(np.isnan(row).any())
         p = self.bundle.calibrator.apply_row(self.bundle.model.predict_row(row), self._out)
         # The one probabilities → direction rule (core.strategy.signals): a row still warming

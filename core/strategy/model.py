@@ -31,6 +31,7 @@ def model_signals(bars: pd.DataFrame, model: str | Path, *,
         ModelError: Unknown model, or its feature set changed since training.
     """
     from core.features import compute_features
+    from core.features.selection import column_index
     from core.ml.artifacts import default_models_dir, load_artifact
 
     path = Path(model)
@@ -38,9 +39,10 @@ def model_signals(bars: pd.DataFrame, model: str | Path, *,
         path = default_models_dir() / str(model)
     bundle = load_artifact(path)
     X, names = compute_features(bars, bundle.config["feature_set"])
-    if list(names) != list(bundle.config["feature_names"]):
-        raise ModelError(f"{path}: the feature set {bundle.config['feature_set']!r} changed since "
-                         "this model was trained", hint="retrain it with `scalpdesk train`")
+    cols = column_index(names, bundle.config["feature_names"],
+                        subset=bool(bundle.config.get("feature_subset")), where=str(path))
+    if cols is not None:        # trained with --features: its own columns only
+        X = X[:, cols]
     n = len(X)
     classes = np.asarray(bundle.classes)
     direction = np.zeros(n, dtype=np.int8)

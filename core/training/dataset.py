@@ -9,6 +9,7 @@ them to the backtester as a canonical bar frame.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,7 +60,8 @@ def forward_move_ticks(ts: np.ndarray, close: np.ndarray, lookahead_ns: int,
 
 
 def build_dataset(frame: pd.DataFrame, *, label: Any, tick_size: float, bar_seconds: int,
-                  feature_set: str = "default") -> Dataset:
+                  feature_set: str = "default",
+                  features: Sequence[str] | None = None) -> Dataset:
     """Features (``core.features``), labels (``core.labels``) and bar arrays of ``frame``.
 
     Args:
@@ -68,6 +70,9 @@ def build_dataset(frame: pd.DataFrame, *, label: Any, tick_size: float, bar_seco
         tick_size: Instrument tick size (labels and moves are in ticks).
         bar_seconds: Bar length in seconds.
         feature_set: Name passed to ``compute_features``.
+        features: Keep only these columns of the set (``train --features``; names already
+            resolved by ``core.features.selection``). Warm-up is judged on them alone, as
+            live inference judges it on the model's own columns.
 
     Raises:
         DataError: Empty or unsorted frame.
@@ -88,6 +93,10 @@ def build_dataset(frame: pd.DataFrame, *, label: Any, tick_size: float, bar_seco
         raise DataError("bars are not strictly increasing in time",
                         hint="run `scalpdesk data validate` on the file and fix duplicates/order")
     X, names = compute_features(frame, feature_set)
+    if features is not None:
+        from core.features.selection import column_index
+        idx = column_index(names, features, subset=True, where=f"feature set {feature_set!r}")
+        X, names = X[:, idx], [names[i] for i in idx]
     X = np.ascontiguousarray(X, dtype=np.float32)
     y, lvalid = make_labels(frame, label, tick_size)
     y = np.asarray(y)

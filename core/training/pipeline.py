@@ -45,6 +45,8 @@ class TrainRequest:
     embargo_seconds: float = 0.0
     mode: str = "expanding"
     feature_set: str = "auto"  #: "auto": default_1m for bars ≥ 1 min, else default; crypto_1m 24/7
+    #: Fit on these columns of the feature set only (names or group names; None: all).
+    features: list[str] | None = None
     model_params: dict[str, Any] = field(default_factory=dict)
     seed: int = 7
     num_threads: int = 1
@@ -187,9 +189,14 @@ def train(frame: pd.DataFrame, bar_seconds: int, req: TrainRequest, *, name: str
         # 24/7 markets get the set without CME calendar features (NaN outside sessions).
         from core.features.registry import feature_set_for
         feature_set = feature_set_for(bar_seconds, sessions=not inst.continuous)
-    req = replace(req, feature_set=feature_set)
+    chosen = None
+    if req.features:
+        from core.features.selection import resolve_features
+        chosen = resolve_features(feature_set, req.features)
+        notes.extend(subset_notes(chosen, req.model_kind))
+    req = replace(req, feature_set=feature_set, features=chosen)
     data = build_dataset(frame, label=label, tick_size=inst.tick_size, bar_seconds=bar_seconds,
-                         feature_set=feature_set)
+                         feature_set=feature_set, features=chosen)
     purge = purge_ns(label, bar_seconds)
     folds, geo = make_split(req, data.ts, purge)
     min_conf = req.min_confidence if req.min_confidence is not None else \
@@ -214,6 +221,20 @@ def train(frame: pd.DataFrame, bar_seconds: int, req: TrainRequest, *, name: str
                          folds, results, summary, text, req, spec, geo, label, inst, created,
                          data_source, notes)
     return out
+
+
+def subset_notes(chosen: list[str], model_kind: str) -> list[str]:
+    """What fitting on a chosen subset of columns means, in words."""
+    notes = [f"the model sees {len(chosen)} chosen feature(s): {', '.join(chosen)}; the "
+             "feature set is still computed whole and the model reads its columns (live, "
+             "backtest and --update alike). Each list tried is one more trial in the ledger"]
+    if model_kind == "lightgbm":
+        from core.ml.orientation import mirror_map
+        if mirror_map(chosen) is None:
+            notes.append("no mirror orientation: it needs bar_dir and a ret_ column among the "
+                         "features (and both wicks if either), so 'continue the last bar' patterns must be learned as "
+                         "two separate directions")
+    return notes
 
 
 def floor_notes(results: list[FoldResult]) -> list[str]:
@@ -259,7 +280,8 @@ def _save(path: Path, data: Dataset, folds: list[Any], results: list[FoldResult]
     label_d = {k: getattr(label, k) for k in getattr(label, "__dataclass_fields__", {})} \
         or {"kind": label.kind, "lookahead_seconds": label.lookahead_seconds}
     config = {"kind": req.model_kind, "feature_set": req.feature_set,
-              "feature_names": data.feature_names, "label": label_d,
+              "feature_names": data.feature_names, "feature_subset": req.features is not None,
+              "label": label_d,
               "bar_seconds": data.bar_seconds, "instrument": inst.symbol,
               "tick_size": inst.tick_size, "classes": [int(c) for c in final.model.classes],
               "class_moves": final.class_moves, "min_confidence": final.floor,
@@ -273,7 +295,8 @@ def _save(path: Path, data: Dataset, folds: list[Any], results: list[FoldResult]
                   "best_iteration": final.fit.best_iteration},
         "data": {**data.meta, "source": source, "instrument": inst.symbol,
                  "bar_seconds": data.bar_seconds},
-        "features": {"set": req.feature_set, "names": data.feature_names, **versions},
+        "features": {"set": req.feature_set, "names": data.feature_names,
+                     "chosen": req.features is not None, **versions},
         "label": label_d,
         "walk_forward": geo,
         "trading_evaluation": _trading_evaluation(spec, final),

@@ -75,11 +75,14 @@ def update_model(path: Path, frame: pd.DataFrame, bar_seconds: int, *, profile: 
         raise ModelError(f"{path.name} was trained on {cfg['bar_seconds']} s bars, the new data "
                          f"has {bar_seconds} s bars", hint="update with bars of the same size")
     label = LabelSpec.from_dict(cfg["label"])
+    from core.features.registry import feature_names as set_names
+    from core.features.selection import column_index
+    subset = bool(cfg.get("feature_subset"))
+    column_index(set_names(cfg["feature_set"]), cfg["feature_names"], subset=subset,
+                 where=path.name)   # raises when the set changed since training
     data = build_dataset(frame, label=label, tick_size=cfg["tick_size"], bar_seconds=bar_seconds,
-                         feature_set=cfg["feature_set"])
-    if data.feature_names != cfg["feature_names"]:
-        raise ModelError(f"{path.name}: the feature set changed since training",
-                         hint="retrain from scratch with `scalpdesk train`")
+                         feature_set=cfg["feature_set"],
+                         features=cfg["feature_names"] if subset else None)
     hold = next((f for f in card["walk_forward"]["folds"] if f["holdout"]), None)
     if hold is None:
         raise ModelError(f"{path.name}: the model card has no holdout fold geometry",
