@@ -211,6 +211,13 @@ def train(frame: pd.DataFrame, bar_seconds: int, req: TrainRequest, *, name: str
     if req.auto_floor:
         notes.extend(floor_notes(results))
     summary = summarize(results, min_confidence=min_conf, n_trials=req.n_trials)
+    if chosen is None and not summary.edge and len(data.feature_names) > 10:
+        # Measured (README → Research): a trigger on ~1 % of bars drowns among 49 columns
+        # and is found when the model sees its inputs — worth saying when nothing was found.
+        notes.append(f"the model saw all {len(data.feature_names)} features; a sparse trigger "
+                     "(~1 % of bars) can drown among columns that carry nothing — if you have "
+                     "a hypothesis, state it with --features (e.g. ret_1m,microstructure; "
+                     "README → Research); each list tried counts as a trial")
     text = report_text(results, summary)
     out = TrainOutcome(results=results, summary=summary, report=text, notes=notes,
                        dataset_meta=data.meta, label=label,

@@ -149,3 +149,14 @@ def test_a_model_whose_chosen_column_vanished_is_refused(trained: tuple[Path, st
         StreamingPredictor(copy)
     res = runner.invoke(app, ["backtest", "--data", str(vb_file), "--model", str(copy)])
     assert res.exit_code == 2 and "volume_z_1h" in res.output and "Traceback" not in res.output
+
+
+def test_a_run_on_all_features_that_finds_nothing_points_to_features(vb_file: Path,
+                                                                     trained: tuple[Path, str]
+                                                                     ) -> None:
+    res = run("train", "--data", str(vb_file), "--label", "binary", "--threshold", "0",
+              "--lookahead", "300", "--folds", "2", "--no-save")
+    assert res.exit_code == 0, res.output
+    if "VERDICT: possible edge" not in res.output:
+        assert "state it with --features" in res.output
+    assert "state it with --features" not in trained[1]   # a chosen list gets no such hint
