@@ -7,8 +7,8 @@ kernel, batch and streaming — and the model reads its columns by position, so 
 inference, the backtest and ``train --update`` give the numbers training saw.
 
 Why this exists (issue 11): with all 49 columns LightGBM finds a 1.4 %-of-bars volume
-trigger on 4 of 20 seeds; shown the trigger's inputs it finds it on 16 of 20, and noise
-still reads "no edge". Each list tried is a trial in the ledger.
+trigger on 4 of 20 bench seeds; shown the trigger's inputs it finds it on 17 of 20, and
+noise still reads "no edge" (README → Research). Each list tried is a trial in the ledger.
 """
 
 from __future__ import annotations

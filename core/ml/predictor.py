@@ -35,6 +35,8 @@ class StreamingPredictor:
         self._cols = column_index(self.stream.names, cfg["feature_names"],
                                   subset=bool(cfg.get("feature_subset")),
                                   where=str(self.bundle.path))
+        # FeatureStream.update returns float32; pick the columns into a buffer, no per-bar alloc.
+        self._row = None if self._cols is None else np.empty(len(self._cols), dtype=np.float32)
         self._out = np.empty(len(self.bundle.classes), dtype=np.float64)
         self._moves = np.asarray(cfg["class_moves"]["mean"], dtype=np.float64)
         self._abs = np.asarray(cfg["class_moves"]["abs"], dtype=np.float64)
@@ -48,7 +50,7 @@ class StreamingPredictor:
         """Predict from the bar that just closed (its start time is ``ts_ns``)."""
         row = self.stream.update(ts_ns, o, h, l, c, v)
         if self._cols is not None:
-            row = row[self._cols]
+            row = np.take(row, self._cols, out=self._row)
         self.ready = not bool(np.isnan(row).any())
         p = self.bundle.calibrator.apply_row(self.bundle.model.predict_row(row), self._out)
         # The one probabilities → direction rule (core.strategy.signals): a row still warming
