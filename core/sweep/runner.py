@@ -4,7 +4,8 @@ No home-made job runner: Dask does the scheduling, and when a worker dies its un
 trials are rescheduled on the others by the scheduler itself (a trial that kills workers
 three times in a row comes back as ``KilledWorker`` and is reported as an error). The
 context is sent to every worker once (``scatter(broadcast=True)``); each task carries only a
-trial's number and parameters.
+trial's number and parameters. If the context itself is lost with a worker (the scheduler
+may have kept a single replica), it is scattered again and the cancelled trials resubmitted.
 
 A pool keeps a small window of tasks in flight (two per worker thread) rather than
 submitting thousands at once, so a cancel (Ctrl-C) only has to drop a handful and the
@@ -134,7 +135,26 @@ class DaskPool:
             self.client.wait_for_workers(1, timeout=30)
             nthreads = self.client.nthreads()
         self.workers = max(1, sum(nthreads.values()))
+        self._raw = ctx
         self._ctx = self.client.scatter(ctx, broadcast=True)
+
+    def _lost_context(self, exc: BaseException) -> bool:
+        """True when a chunk was cancelled because the scattered context was lost, after
+        scattering it again (False when that fails: the caller reports the trials).
+
+        The scheduler's memory manager may drop "extra" replicas of the broadcast context;
+        when the worker holding the last one dies, the context is forgotten and every task
+        that needs it is cancelled ("already forgotten") — not a failure of those trials.
+        """
+        if type(exc).__name__ not in ("FutureCancelledError", "CancelledError"):
+            return False
+        if self._ctx.status == "finished":
+            return True   # already scattered again for an earlier chunk of this loss
+        try:
+            self._ctx = self.client.scatter(self._raw, broadcast=True, timeout=30)
+        except Exception:  # no worker left: the trials are reported as errors
+            return False
+        return True
 
     def run(self, tasks: list[Task], on_result: OnResult, should_stop: ShouldStop, *,
             role: str = "validation") -> bool:
@@ -152,6 +172,7 @@ class DaskPool:
         meta: dict[Any, list[Task]] = {}
         ac = as_completed()
         pace: list[float] = []  # seconds per trial, as measured inside the trials
+        resent: dict[int, int] = {}  # trial number → times resubmitted after a lost context
 
         def chunk_size() -> int:
             if not pace:
@@ -182,7 +203,13 @@ class DaskPool:
                 chunk = meta.pop(fut)
                 try:
                     results = fut.result()
-                except Exception as exc:  # KilledWorker, a lost cluster
+                except Exception as exc:  # KilledWorker, a lost context, a lost cluster
+                    fut.release()
+                    if max(resent.get(n, 0) for n, _ in chunk) < 3 and self._lost_context(exc):
+                        for n, _ in chunk:
+                            resent[n] = resent.get(n, 0) + 1
+                        queue.extendleft(reversed(chunk))   # same trials, same order
+                        continue
                     results = [_error(n, p, role, exc) for n, p in chunk]
                 for res in results:
                     if res.status != "error":

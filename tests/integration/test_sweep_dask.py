@@ -176,3 +176,41 @@ def test_killed_workers_trials_run_elsewhere_then_resume(bars: pd.DataFrame,
         _same(reference, done)
     finally:
         _stop(procs)
+
+
+def test_a_lost_context_is_scattered_again_and_its_trials_resubmitted(cluster: str,
+                                                                      bars: pd.DataFrame) -> None:
+    """CI found: a worker killed mid-sweep took the only replica of the broadcast context
+    (the scheduler's memory manager drops "extra" replicas), so every in-flight trial came
+    back as FutureCancelledError "already forgotten" and the sweep stopped with "6 trials in
+    a row failed". Losing the context is now repaired: scattered again, trials resubmitted."""
+    from core.sweep.context import build_context
+    from core.sweep.runner import DaskPool, LocalPool
+    from core.sweep.search import planned_points
+
+    st = SweepSettings(method="random", trials=16, folds=2, seed=11, min_trades=5)
+    ctx = build_context(bars, 60, load_profile("demo"), st)
+    tasks = list(enumerate(planned_points(SPACE, st)))
+    want: dict[int, object] = {}
+    LocalPool(ctx).run(tasks, lambda r: want.__setitem__(r.number, r.metrics), lambda: False)
+
+    pool = DaskPool(ctx, cluster=cluster)
+    got: dict[int, object] = {}
+    errors: list[object] = []
+    lost = []
+
+    def on_result(res: object) -> None:
+        if res.status == "error":
+            errors.append(res)
+            return
+        got[res.number] = res.metrics
+        if not lost:   # the context vanishes from the cluster with trials in flight
+            pool.client.cancel(pool._ctx, force=True)
+            lost.append(True)
+
+    try:
+        assert pool.run(tasks, on_result, lambda: False)
+    finally:
+        pool.close()
+    assert lost and not errors
+    assert got == want
