@@ -28,13 +28,16 @@ def register(app: typer.Typer) -> None:
         floor: Annotated[str, typer.Option(
             help="'auto' (each fold's floor chosen on its validation bars, train --auto-floor) "
             "or a fixed confidence floor such as 0.55.")] = "auto",
+        days: Annotated[int | None, typer.Option(
+            "--days", min=20, max=1_000, help="Trading days per seed (default: 120 for "
+            "1-minute patterns, 10 for 1-second ones).")] = None,
         features: Annotated[str | None, typer.Option(
             "--features", metavar="LIST", help="Fit on these columns only (train --features), "
             "for every pattern and for noise alike; default: every feature of the set.")] = None,
     ) -> None:
         """Research power on `data synth` patterns at their documented strength (README → Research).
 
-        Per pattern and seed: 120 RTH days of bars (10 for 1-second patterns) through the
+        Per pattern and seed: 120 RTH days of bars (10 for 1-second patterns; --days) through the
         training pipeline (binary label over the pattern's horizon, 4 folds + holdout, floor
         chosen on validation or fixed). Found = the pooled predictions at or above the floor
         (≥ 100 bars), held for the horizon, earn more per contract after costs than the
@@ -47,6 +50,7 @@ def register(app: typer.Typer) -> None:
           scalpdesk bench research --seeds 20 --patterns breakout,late_trend --floor 0.55
           scalpdesk bench research --seeds 20 --patterns volume_burst --fold-runs 0 \\
               --features ret_1m,bar_dir,volume_rel_1h
+          scalpdesk bench research --seeds 20 --patterns volume_burst --fold-runs 0 --days 500
         """
         from rich.table import Table
 
@@ -75,7 +79,8 @@ def register(app: typer.Typer) -> None:
         tab = Table("pattern", "bars", "density", "EV $/trade", "found", "pays",
                     "traded $/contract (median)", "backtest $/trade (median)", "AUC (median)",
                     "s/seed",
-                    title=f"research power: {seeds} seed(s) each, documented strength 1, floor "
+                    title=f"research power: {seeds} seed(s) each"
+                    + (f", {days} days" if days else "") + ", documented strength 1, floor "
                     + ("chosen on validation" if fixed is None else f"{fixed:.0%}")
                     + (f"; features {', '.join(chosen)}" if chosen else "; all features"))
         for name in [*names, None]:
@@ -83,7 +88,7 @@ def register(app: typer.Typer) -> None:
             runs = []
             with progress_task(name or "noise", seeds) as adv:
                 for seed in range(seeds):
-                    runs.append(run_cli(lambda: br.run_one(name, seed, floor=fixed,
+                    runs.append(run_cli(lambda: br.run_one(name, seed, floor=fixed, days=days,
                                                         features=chosen)))
                     adv(1)
             found = sum(r.found for r in runs)

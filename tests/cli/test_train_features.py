@@ -131,6 +131,8 @@ def test_bad_lists_are_refused_with_the_choices(vb_file: Path, tmp_path: Path) -
     res = runner.invoke(app, ["bench", "research", "--seeds", "1", "--patterns", "breakout",
                               "--fold-runs", "0", "--features", "nope"])
     assert res.exit_code == 2 and "'nope'" in res.output
+    res = runner.invoke(app, ["bench", "research", "--seeds", "1", "--days", "5"])
+    assert res.exit_code == 2 and "--days" in res.output
 
 
 def test_a_model_whose_chosen_column_vanished_is_refused(trained: tuple[Path, str],
