@@ -77,3 +77,12 @@ def test_noise_with_the_same_hypothesis_still_reads_no_edge(seed: int) -> None:
     run = run_one(None, seed=seed, features=HYPOTHESIS)
     assert not run.found, run
     assert run.verdict != "possible edge", run
+
+
+def test_found_item_1_on_two_years_of_bars_is_found_and_pays_with_the_defaults() -> None:
+    """On 120 days the defaults find the sparse trigger on 4/20 seeds; on 500 trading days
+    (the years of bars users import) on 20/20 (`bench research --days 500`)."""
+    run = run_one("volume_burst", seed=0, days=500)
+    assert run.found and run.pays, run
+    assert run.top_dollars > 2.0 and run.trades >= 200 and run.expectancy > 0, run
+    assert run.verdict == "possible edge", run   # train's own verdict, same rule as backtest
