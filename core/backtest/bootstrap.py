@@ -49,7 +49,8 @@ def _bootstrap(x: np.ndarray, stat: Callable[[np.ndarray], np.ndarray], n_boot: 
 def _profit_factors(s: np.ndarray) -> np.ndarray:
     wins = np.where(s > 0, s, 0.0).sum(axis=1)
     losses = -np.where(s < 0, s, 0.0).sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # Losses of a few 1e-300 overflow the ratio to inf, which is the right profit factor.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         return np.where(losses > 0, wins / np.where(losses > 0, losses, 1.0),
                         np.where(wins > 0, np.inf, np.nan))
 
@@ -73,7 +74,8 @@ def bootstrap_profit_factor(net_pnl: np.ndarray, *, n_boot: int = 2000, level: f
         return Interval(math.nan, math.nan, math.nan, level)
     pfs = _bootstrap(x, _profit_factors, n_boot, seed)
     wins, losses = x[x > 0].sum(), -x[x < 0].sum()
-    est = wins / losses if losses > 0 else (math.inf if wins > 0 else math.nan)
+    with np.errstate(over="ignore"):   # huge wins over tiny losses: inf, as in the resamples
+        est = wins / losses if losses > 0 else (math.inf if wins > 0 else math.nan)
     finite = pfs[~np.isnan(pfs)]
     if finite.size == 0:
         return Interval(float(est), math.nan, math.nan, level)

@@ -168,3 +168,14 @@ def test_verdicts() -> None:
     assert make_verdict(s3, ci, baseline_percentile=60).label == "inconclusive"
     flip = make_verdict(s3, ci, baseline_percentile=99, ambiguity=(-10.0, 50.0, 0.3))
     assert flip.label == "inconclusive" and any("intrabar" in w for w in flip.warnings)
+
+
+def test_profit_factor_of_huge_wins_over_tiny_losses_is_inf_without_warnings() -> None:
+    """CI printed "overflow encountered in divide" for a hypothesis example of this shape."""
+    import warnings
+    x = np.array([1e300, -1e-300, 5.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert profit_factor(x) == math.inf
+        pf = bootstrap_profit_factor(x, n_boot=50, seed=1)
+    assert pf.estimate == math.inf and pf.high == math.inf
