@@ -8,13 +8,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from core.config import load_profile
 from core.control.client import ControlClient
 from core.engine.runner import LiveOptions, run_live
 
-pytestmark = pytest.mark.asyncio
 
 
 def _train_model(tmp: Path) -> Path:
