@@ -13,7 +13,6 @@ from core.control.client import ControlClient
 from core.engine.runner import LiveOptions, run_live
 
 
-
 def _train_model(tmp: Path) -> Path:
     from core.bench.inference import train_bench_model
     from core.datasets.synth import generate
