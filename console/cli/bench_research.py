@@ -3,6 +3,7 @@ positives on noise, and the time of one LightGBM fold at 436,646 rows × 49 feat
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 import typer
@@ -12,7 +13,7 @@ from console.cli.common import console, fail, progress_task, run_cli
 
 def _num(x: float) -> str:
     """A signed dollar figure, or "–" when no seed had one (no bar cleared the floor)."""
-    return f"{x:+.2f}" if x == x else "–"
+    return f"{x:+.2f}" if math.isfinite(x) else "–"
 
 
 def register(app: typer.Typer) -> None:

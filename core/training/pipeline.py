@@ -239,8 +239,8 @@ def subset_notes(chosen: list[str], model_kind: str) -> list[str]:
         from core.ml.orientation import mirror_map
         if mirror_map(chosen) is None:
             notes.append("no mirror orientation: it needs bar_dir and a ret_ column among the "
-                         "features (and both wicks if either), so 'continue the last bar' patterns must be learned as "
-                         "two separate directions")
+                         "features (and both wicks if either), so 'continue the last bar' "
+                         "patterns must be learned as two separate directions")
     return notes
 
 
